@@ -1,16 +1,34 @@
-const USAGE = `Usage: hookwire <command> [options]
+import { type Command, type CommandIO, processIO } from "./io";
 
-Commands:
-  start       run the whole system: Redis (when none answers), ingest and a worker
-  help        show this text
-`;
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<Command>;
+}
 
-export async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
-    process.stdout.write(USAGE);
+// Commands load lazily so that `hookwire --help` and quick commands stay fast.
+const COMMANDS: Record<string, CommandEntry> = {
+  start: {
+    summary: "run the whole system: Redis (when none answers), ingest and a worker",
+    load: async () => (await import("./commands/start")).runStart,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: hookwire <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'hookwire <command> --help' for a command's options.\n`;
+}
+
+export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    io.stdout.write(usage());
     return 0;
   }
-  process.stderr.write(`hookwire: unknown command '${command}'\n\n${USAGE}`);
-  return 2;
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.stderr.write(`hookwire: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load())(rest, io);
 }
