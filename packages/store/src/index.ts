@@ -1,1 +1,24 @@
-export {};
+export {
+  type AttemptRecord,
+  DEFAULT_RETENTION_MS,
+  DeliveryLog,
+  type DeliveryPage,
+  type DeliveryQuery,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type RetentionMs,
+} from "./delivery-log";
+export { StoreError, type StoreErrorCode } from "./errors";
+export {
+  checkHookId,
+  type FormValue,
+  type Hook,
+  type HookDeliverySettings,
+  type HookDisabled,
+  type HookInput,
+  newHookId,
+  REDACTED,
+  redactHook,
+} from "./hook";
+export { HookStore, type HookStoreOptions } from "./hook-store";
+export { generateSecretKey, SecretBox } from "./secret-box";

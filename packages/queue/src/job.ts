@@ -1,0 +1,48 @@
+/**
+ * What ingest puts on the delivery queue and the worker takes off it.
+ *
+ * A job carries a batch of deliveries for ONE hook (the entries of one ingest request that the
+ * hook's policy allowed), so that the queue costs a few Redis round trips per batch rather than
+ * per delivery. A delivery that needs another attempt leaves its batch and is queued again on
+ * its own, delayed by the retry schedule.
+ *
+ * Nothing secret is ever in a job: URL and headers are rendered by the worker from the hook's
+ * current settings, and a body whose template reads a secret form variable is rendered there too
+ * (the job then carries the entry instead of the body).
+ */
+export interface JobDelivery {
+  /** `${hookId}.${entryId}` (see deliveryIdOf): stable across attempts; receivers dedupe on it. */
+  id: string;
+  entryId: string;
+  /** When ingest accepted the entry (epoch ms), for end-to-end latency. */
+  acceptedAt: number;
+  /** Attempts already made before this job runs (0 for a fresh delivery). */
+  attemptsMade: number;
+  /** The template that rendered the body, for the record. */
+  templateKey: string;
+  /** The rendered body; absent when the worker must render it (see `entry`). */
+  body?: string;
+  /** The entry, when the worker needs it: a body that reads secrets, or a URL/header that reads `context`. */
+  entry?: Record<string, unknown>;
+}
+
+export interface DeliveryJobData {
+  hookId: string;
+  deliveries: JobDelivery[];
+}
+
+/** Job name: one per kind of job, shown in the queue view. */
+export const DELIVERY_JOB_NAME = "deliver";
+
+/**
+ * A delivery's id. Hook ids never contain a dot, so the first dot splits it again. (BullMQ job ids
+ * may not contain ':', so neither may anything that goes into one.)
+ */
+export function deliveryIdOf(hookId: string, entryId: string): string {
+  return `${hookId}.${entryId}`;
+}
+
+/** A job id for one attempt of one delivery: unique per attempt so an old job never blocks it. */
+export function attemptJobId(deliveryId: string, attempt: number): string {
+  return `${deliveryId}.attempt-${attempt}`;
+}

@@ -1,0 +1,78 @@
+import { keyspace } from "@hookwire/queue";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
+import { DeliveryLog, type DeliveryRecord } from "./delivery-log";
+
+const redis = testRedis();
+const prefix = uniquePrefix("deliveries");
+const log = new DeliveryLog(redis, keyspace(prefix));
+
+afterAll(async () => {
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+function record(i: number, hookId: string, acceptedAt: number): DeliveryRecord {
+  return {
+    id: `${hookId}.e${i}`,
+    hookId,
+    entryId: `e${i}`,
+    status: "pending",
+    acceptedAt,
+    updatedAt: acceptedAt,
+    attempts: [],
+  };
+}
+
+describe("DeliveryLog", () => {
+  // 250 deliveries in one millisecond (one batch) and 50 later ones, over two hooks.
+  const batch = Array.from({ length: 250 }, (_, i) => record(i, i % 2 === 0 ? "hk_a" : "hk_b", 1_000));
+  const later = Array.from({ length: 50 }, (_, i) => record(1000 + i, "hk_a", 2_000 + i));
+
+  beforeAll(async () => {
+    const pipeline = redis.pipeline();
+    log.recordAccepted(pipeline, [...batch, ...later]);
+    await pipeline.exec();
+  });
+
+  test("pages through every delivery exactly once, newest first, across equal scores", async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await log.list({ limit: 37, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.deliveries.map((d) => d.id));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(seen).toHaveLength(300);
+    expect(new Set(seen).size).toBe(300);
+    expect(seen[0]).toBe("hk_a.e1049");
+  });
+
+  test("filters by hook and by entry", async () => {
+    const page = await log.list({ hookId: "hk_b", limit: 500 });
+    expect(page.deliveries).toHaveLength(125);
+    expect(page.deliveries.every((d) => d.hookId === "hk_b")).toBe(true);
+    const one = await log.list({ entryId: "e7", limit: 10 });
+    expect(one.deliveries.map((d) => d.id)).toEqual(["hk_b.e7"]);
+  });
+
+  test("keeps dead letters in their own index and moves them out on success", async () => {
+    const failed = { ...record(5000, "hk_c", 3_000), status: "failed" as const, reason: "HTTP 400" };
+    let pipeline = redis.pipeline();
+    log.recordUpdate(pipeline, failed, "pending");
+    await pipeline.exec();
+    expect((await log.list({ status: "failed" })).deliveries.map((d) => d.id)).toEqual(["hk_c.e5000"]);
+    pipeline = redis.pipeline();
+    log.recordUpdate(pipeline, { ...failed, status: "succeeded" }, "failed");
+    await pipeline.exec();
+    expect((await log.list({ status: "failed" })).deliveries).toEqual([]);
+    expect((await log.get("hk_c.e5000"))?.status).toBe("succeeded");
+  });
+
+  test("drops index members whose record expired", async () => {
+    await redis.del(keyspace(prefix).delivery("hk_a.e1049"));
+    const page = await log.list({ limit: 1 });
+    expect(page.deliveries[0]?.id).toBe("hk_a.e1048");
+    expect(await redis.zscore(keyspace(prefix).deliveriesByTime, "hk_a.e1049")).toBeNull();
+  });
+});

@@ -1,0 +1,208 @@
+import type { Keyspace } from "@hookwire/queue";
+import type { ChainableCommander, Redis } from "ioredis";
+
+export type DeliveryStatus = "pending" | "succeeded" | "failed" | "skipped";
+
+export interface AttemptRecord {
+  attempt: number;
+  /** When the request started (epoch ms). */
+  at: number;
+  durationMs: number;
+  statusCode?: number;
+  errorCode?: string;
+  errorMessage?: string;
+  /** The first 4 KiB of an error answer, kept only where the integration allows it. */
+  errorBody?: string;
+  /** What came of it: done, retry, give_up. */
+  outcome: string;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  hookId: string;
+  entryId: string;
+  status: DeliveryStatus;
+  templateKey?: string;
+  /** When ingest accepted the entry (epoch ms). */
+  acceptedAt: number;
+  updatedAt: number;
+  nextAttemptAt?: number;
+  /** Why it failed or was skipped, in a few words. */
+  reason?: string;
+  attempts: AttemptRecord[];
+}
+
+export interface RetentionMs {
+  succeeded: number;
+  failed: number;
+}
+
+export const DEFAULT_RETENTION_MS: RetentionMs = {
+  succeeded: 24 * 3600e3, // 24 h
+  failed: 14 * 24 * 3600e3, // 14 days
+};
+
+export interface DeliveryQuery {
+  hookId?: string;
+  entryId?: string;
+  status?: DeliveryStatus;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+  limit?: number;
+}
+
+export interface DeliveryPage {
+  deliveries: DeliveryRecord[];
+  nextCursor?: string;
+}
+
+/**
+ * Delivery records: one JSON string per delivery (its attempts inside), expiring with the
+ * retention of its status, indexed by time (all, per hook) and, for dead letters, by status.
+ *
+ * The hot path writes one SET per delivery (pipelined with the rest of its batch); listing
+ * walks the time index newest first and drops what expired or does not match.
+ */
+export class DeliveryLog {
+  readonly #redis: Redis;
+  readonly #keys: Keyspace;
+  readonly #retention: RetentionMs;
+
+  constructor(redis: Redis, keys: Keyspace, retention: RetentionMs = DEFAULT_RETENTION_MS) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#retention = retention;
+  }
+
+  /** Adds the writes that record new deliveries to `pipeline` (ingest sends it with its queueing). */
+  recordAccepted(pipeline: ChainableCommander, records: readonly DeliveryRecord[]): void {
+    if (records.length === 0) return;
+    const byTime: (string | number)[] = [];
+    const byHook = new Map<string, (string | number)[]>();
+    for (const record of records) {
+      this.#put(pipeline, record);
+      byTime.push(record.acceptedAt, record.id);
+      let members = byHook.get(record.hookId);
+      if (members === undefined) byHook.set(record.hookId, (members = []));
+      members.push(record.acceptedAt, record.id);
+    }
+    pipeline.zadd(this.#keys.deliveriesByTime, ...byTime);
+    for (const [hookId, members] of byHook) pipeline.zadd(this.#keys.deliveriesByHook(hookId), ...members);
+    const failed = records.filter((r) => r.status === "failed");
+    if (failed.length > 0)
+      pipeline.zadd(this.#keys.deliveriesByStatus("failed"), ...failed.flatMap((r) => [r.updatedAt, r.id]));
+  }
+
+  /** Adds the write of a delivery's new state to `pipeline`. */
+  recordUpdate(pipeline: ChainableCommander, record: DeliveryRecord, previous?: DeliveryStatus): void {
+    this.#put(pipeline, record);
+    if (record.status === "failed")
+      pipeline.zadd(this.#keys.deliveriesByStatus("failed"), record.updatedAt, record.id);
+    else if (previous === "failed") pipeline.zrem(this.#keys.deliveriesByStatus("failed"), record.id);
+  }
+
+  async get(id: string): Promise<DeliveryRecord | undefined> {
+    const raw = await this.#redis.get(this.#keys.delivery(id));
+    return raw === null ? undefined : (JSON.parse(raw) as DeliveryRecord);
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, DeliveryRecord>> {
+    const found = new Map<string, DeliveryRecord>();
+    if (ids.length === 0) return found;
+    const raws = await this.#redis.mget(ids.map((id) => this.#keys.delivery(id)));
+    raws.forEach((raw, i) => {
+      if (raw !== null) found.set(ids[i]!, JSON.parse(raw) as DeliveryRecord);
+    });
+    return found;
+  }
+
+  /**
+   * Newest first, `limit` at a time. Many deliveries share one score (a batch is accepted in one
+   * millisecond), so the cursor is a score plus how many members of that score were already seen.
+   */
+  async list(query: DeliveryQuery): Promise<DeliveryPage> {
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+    const index =
+      query.status === "failed"
+        ? this.#keys.deliveriesByStatus("failed")
+        : query.hookId !== undefined
+          ? this.#keys.deliveriesByHook(query.hookId)
+          : this.#keys.deliveriesByTime;
+    let position = query.cursor === undefined ? { score: "+inf", seen: 0 } : decodeCursor(query.cursor);
+    const deliveries: DeliveryRecord[] = [];
+    // Walk the index in windows until the page is full, the index ends or enough was scanned;
+    // members whose record expired are trimmed on the way.
+    for (let scanned = 0; scanned < 20_000; ) {
+      const window = await this.#redis.zrevrangebyscore(
+        index,
+        position.score,
+        "-inf",
+        "WITHSCORES",
+        "LIMIT",
+        position.seen,
+        200,
+      );
+      if (window.length === 0) return { deliveries };
+      const ids: string[] = [];
+      for (let i = 0; i < window.length; i += 2) ids.push(window[i]!);
+      scanned += ids.length;
+      const records = await this.getMany(ids);
+      const gone = ids.filter((id) => !records.has(id));
+      if (gone.length > 0) await this.#redis.zrem(index, ...gone);
+      for (let i = 0; i < ids.length; i++) {
+        const record = records.get(ids[i]!);
+        if (record === undefined) continue; // removed from the index just now: it no longer counts
+        const score = window[2 * i + 1]!;
+        position = score === position.score ? { score, seen: position.seen + 1 } : { score, seen: 1 };
+        if (!matches(record, query)) continue;
+        deliveries.push(record);
+        if (deliveries.length === limit) return { deliveries, nextCursor: encodeCursor(position) };
+      }
+    }
+    return { deliveries, nextCursor: encodeCursor(position) };
+  }
+
+  /** Drops index members older than the longest retention; run now and then by the worker. */
+  async trimIndexes(now = Date.now()): Promise<void> {
+    const oldest = now - Math.max(this.#retention.failed, this.#retention.succeeded);
+    await this.#redis.zremrangebyscore(this.#keys.deliveriesByTime, "-inf", oldest);
+    await this.#redis.zremrangebyscore(
+      this.#keys.deliveriesByStatus("failed"),
+      "-inf",
+      now - this.#retention.failed,
+    );
+  }
+
+  #put(pipeline: ChainableCommander, record: DeliveryRecord): void {
+    const ttlMs =
+      record.status === "succeeded" || record.status === "skipped"
+        ? this.#retention.succeeded
+        : this.#retention.failed;
+    pipeline.set(this.#keys.delivery(record.id), JSON.stringify(record), "PX", ttlMs);
+  }
+}
+
+function matches(record: DeliveryRecord, query: DeliveryQuery): boolean {
+  return (
+    (query.hookId === undefined || record.hookId === query.hookId) &&
+    (query.entryId === undefined || record.entryId === query.entryId) &&
+    (query.status === undefined || record.status === query.status)
+  );
+}
+
+interface Position {
+  score: string;
+  seen: number;
+}
+
+function encodeCursor(position: Position): string {
+  return Buffer.from(`${position.score}/${position.seen}`, "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string): Position {
+  const [score, seen] = Buffer.from(cursor, "base64url").toString("utf8").split("/");
+  if (score === undefined || seen === undefined || !Number.isFinite(Number(score)) || !/^\d+$/.test(seen)) {
+    return { score: "+inf", seen: 0 };
+  }
+  return { score, seen: Number(seen) };
+}

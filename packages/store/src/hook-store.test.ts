@@ -1,0 +1,96 @@
+import { keyspace } from "@hookwire/queue";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
+import { redactHook } from "./hook";
+import { HookStore } from "./hook-store";
+import { generateSecretKey, SecretBox } from "./secret-box";
+
+const redis = testRedis();
+const prefix = uniquePrefix("hooks");
+const keys = keyspace(prefix);
+const box = new SecretBox(generateSecretKey());
+const secrets = new Set(["apiKey"]);
+
+afterAll(async () => {
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+describe("HookStore", () => {
+  const store = new HookStore(redis, keys, box, { cacheMs: 0 });
+  let id = "";
+
+  beforeAll(async () => {
+    const hook = await store.create(
+      {
+        integration: "datadog",
+        name: "prod events",
+        formVariables: { apiKey: "dd-secret-123", region: "eu" },
+      },
+      secrets,
+    );
+    id = hook.id;
+  });
+
+  test("keeps secret form variables encrypted in Redis and decrypted in memory", async () => {
+    const raw = await redis.hget(keys.hooks, id);
+    expect(raw).not.toBeNull();
+    expect(raw).not.toContain("dd-secret-123");
+    expect(raw).toContain("eu");
+    const hook = await store.get(id);
+    expect(hook?.formVariables.apiKey).toBe("dd-secret-123");
+    expect(hook?.secretKeys).toEqual(["apiKey"]);
+  });
+
+  test("redacts secrets for answers", async () => {
+    const hook = await store.get(id);
+    const shown = redactHook(hook!);
+    expect(JSON.stringify(shown)).not.toContain("dd-secret-123");
+    expect(shown.formVariables.apiKey).toBe("********");
+    expect(shown.formVariables.region).toBe("eu");
+  });
+
+  test("refuses a second hook with the same id, and ids that would break delivery ids", async () => {
+    await expect(
+      store.create({ id, integration: "x", name: "x", formVariables: {} }, secrets),
+    ).rejects.toMatchObject({
+      code: "STORE_ERR_CONFLICT",
+    });
+    await expect(
+      store.create({ id: "a.b", integration: "x", name: "x", formVariables: {} }, secrets),
+    ).rejects.toMatchObject({
+      code: "STORE_ERR_BAD_ID",
+    });
+  });
+
+  test("another store instance sees an update once the version moves", async () => {
+    const other = new HookStore(redis, keys, box, { cacheMs: 0 });
+    expect((await other.get(id))?.on).toBe(true);
+    const updated = await store.update(id, (hook) => ({ ...hook, on: false }));
+    expect(updated.revision).toBe(2);
+    expect((await other.get(id))?.on).toBe(false);
+    expect((await other.enabled()).map((h) => h.id)).not.toContain(id);
+  });
+
+  test("put creates by id and then replaces settings, keeping createdAt", async () => {
+    const first = await store.put(
+      { id: "from-file", integration: "generic-webhook", name: "a", formVariables: {} },
+      secrets,
+    );
+    expect(first.created).toBe(true);
+    const second = await store.put(
+      { id: "from-file", integration: "generic-webhook", name: "b", formVariables: { apiKey: "k2" } },
+      secrets,
+    );
+    expect(second.created).toBe(false);
+    expect(second.hook.name).toBe("b");
+    expect(second.hook.createdAt).toBe(first.hook.createdAt);
+    expect((await store.get("from-file"))?.formVariables.apiKey).toBe("k2");
+  });
+
+  test("delete removes the hook", async () => {
+    expect(await store.delete("from-file")).toBe(true);
+    expect(await store.get("from-file")).toBeUndefined();
+    expect(await store.delete("from-file")).toBe(false);
+  });
+});

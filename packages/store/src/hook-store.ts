@@ -1,0 +1,174 @@
+import type { Keyspace } from "@hookwire/queue";
+import type { Redis } from "ioredis";
+import { StoreError } from "./errors";
+import { checkHookId, type FormValue, type Hook, type HookInput, newHookId } from "./hook";
+import type { SecretBox } from "./secret-box";
+
+/** A hook as it lies in Redis: secret form variables sealed apart from the rest. */
+interface StoredHook extends Omit<Hook, "formVariables" | "secretKeys"> {
+  formVariables: Record<string, FormValue>;
+  secrets: Record<string, string>;
+}
+
+export interface HookStoreOptions {
+  /** How long a read may trust its cached copy before asking Redis whether hooks changed. */
+  cacheMs?: number;
+}
+
+/**
+ * Hooks live in one Redis hash (id → JSON) beside a version counter that every write bumps.
+ * Readers (ingest for every entry, the worker for every send) keep all hooks decrypted in memory
+ * and reload only when the counter moved, so the hot path costs at most one GET per `cacheMs`.
+ */
+export class HookStore {
+  readonly #redis: Redis;
+  readonly #keys: Keyspace;
+  readonly #box: SecretBox;
+  readonly #cacheMs: number;
+  #cache: Map<string, Hook> | undefined;
+  #cacheVersion: string | null = null;
+  #checkedAt = 0;
+  #loading: Promise<Map<string, Hook>> | undefined;
+
+  constructor(redis: Redis, keys: Keyspace, box: SecretBox, options: HookStoreOptions = {}) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#box = box;
+    this.#cacheMs = options.cacheMs ?? 250;
+  }
+
+  async create(input: HookInput, secretKeys: ReadonlySet<string>): Promise<Hook> {
+    const id = input.id ?? newHookId();
+    checkHookId(id);
+    const now = new Date().toISOString();
+    const hook: Hook = {
+      id,
+      integration: input.integration,
+      name: input.name,
+      on: input.on ?? true,
+      formVariables: input.formVariables,
+      secretKeys: [...secretKeys].filter((key) => input.formVariables[key] !== undefined),
+      ...(input.policy ? { policy: input.policy } : {}),
+      delivery: input.delivery ?? {},
+      createdAt: now,
+      updatedAt: now,
+      revision: 1,
+    };
+    const created = await this.#redis.hsetnx(this.#keys.hooks, id, JSON.stringify(this.#seal(hook)));
+    if (created === 0) throw new StoreError("STORE_ERR_CONFLICT", `a hook with id ${id} already exists`);
+    await this.#changed();
+    return hook;
+  }
+
+  /** Replaces a hook's settings (keeping id and createdAt); creates it when absent. */
+  async put(
+    input: HookInput & { id: string },
+    secretKeys: ReadonlySet<string>,
+  ): Promise<{ hook: Hook; created: boolean }> {
+    checkHookId(input.id);
+    const existing = await this.#read(input.id);
+    if (existing === undefined) return { hook: await this.create(input, secretKeys), created: true };
+    const hook = await this.#write({
+      ...existing,
+      integration: input.integration,
+      name: input.name,
+      on: input.on ?? existing.on,
+      formVariables: input.formVariables,
+      secretKeys: [...secretKeys].filter((key) => input.formVariables[key] !== undefined),
+      policy: input.policy ?? undefined,
+      delivery: input.delivery ?? {},
+    });
+    return { hook, created: false };
+  }
+
+  async update(id: string, change: (hook: Hook) => Hook): Promise<Hook> {
+    const existing = await this.#read(id);
+    if (existing === undefined) throw new StoreError("STORE_ERR_NOT_FOUND", `no hook with id ${id}`);
+    return this.#write(change(existing));
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const removed = await this.#redis.hdel(this.#keys.hooks, id);
+    if (removed > 0) await this.#changed();
+    return removed > 0;
+  }
+
+  /** One hook from the cache (reloaded when hooks changed); undefined when there is none. */
+  async get(id: string): Promise<Hook | undefined> {
+    const hooks = await this.#snapshot();
+    return hooks.get(id);
+  }
+
+  async list(): Promise<Hook[]> {
+    return [...(await this.#snapshot()).values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async enabled(): Promise<Hook[]> {
+    return (await this.list()).filter((hook) => hook.on);
+  }
+
+  /** Forget the cache: the next read goes to Redis. */
+  invalidate(): void {
+    this.#cache = undefined;
+  }
+
+  async #read(id: string): Promise<Hook | undefined> {
+    const raw = await this.#redis.hget(this.#keys.hooks, id);
+    return raw === null ? undefined : this.#open(JSON.parse(raw) as StoredHook);
+  }
+
+  async #write(hook: Hook): Promise<Hook> {
+    const next: Hook = { ...hook, updatedAt: new Date().toISOString(), revision: hook.revision + 1 };
+    if (next.policy === undefined) delete next.policy;
+    await this.#redis.hset(this.#keys.hooks, next.id, JSON.stringify(this.#seal(next)));
+    await this.#changed();
+    return next;
+  }
+
+  async #changed(): Promise<void> {
+    await this.#redis.incr(this.#keys.hooksVersion);
+    this.#cache = undefined;
+  }
+
+  async #snapshot(): Promise<Map<string, Hook>> {
+    const now = Date.now();
+    if (this.#cache !== undefined && now - this.#checkedAt < this.#cacheMs) return this.#cache;
+    this.#loading ??= this.#reload(now).finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  async #reload(now: number): Promise<Map<string, Hook>> {
+    const version = await this.#redis.get(this.#keys.hooksVersion);
+    if (this.#cache !== undefined && version === this.#cacheVersion) {
+      this.#checkedAt = now;
+      return this.#cache;
+    }
+    const all = await this.#redis.hgetall(this.#keys.hooks);
+    const hooks = new Map<string, Hook>();
+    for (const [id, raw] of Object.entries(all)) hooks.set(id, this.#open(JSON.parse(raw) as StoredHook));
+    this.#cache = hooks;
+    this.#cacheVersion = version;
+    this.#checkedAt = now;
+    return hooks;
+  }
+
+  #seal(hook: Hook): StoredHook {
+    const { secretKeys, formVariables, ...rest } = hook;
+    const plain: Record<string, FormValue> = {};
+    const secrets: Record<string, string> = {};
+    for (const [key, value] of Object.entries(formVariables)) {
+      if (secretKeys.includes(key)) secrets[key] = this.#box.seal(String(value));
+      else plain[key] = value;
+    }
+    return { ...rest, formVariables: plain, secrets };
+  }
+
+  #open(stored: StoredHook): Hook {
+    const { secrets, formVariables, ...rest } = stored;
+    const opened: Record<string, FormValue> = { ...formVariables };
+    for (const [key, sealed] of Object.entries(secrets)) opened[key] = this.#box.open(sealed);
+    return { ...rest, formVariables: opened, secretKeys: Object.keys(secrets) };
+  }
+}
