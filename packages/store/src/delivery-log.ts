@@ -82,8 +82,8 @@ export class DeliveryLog {
     for (const record of records) {
       this.#put(pipeline, record);
       byTime.push(record.acceptedAt, record.id);
-      let members = byHook.get(record.hookId);
-      if (members === undefined) byHook.set(record.hookId, (members = []));
+      const members = byHook.get(record.hookId) ?? [];
+      if (members.length === 0) byHook.set(record.hookId, members);
       members.push(record.acceptedAt, record.id);
     }
     pipeline.zadd(this.#keys.deliveriesByTime, ...byTime);
