@@ -1,1 +1,19 @@
-export { hmacSha256Hex } from "./signature";
+export { type AddressGuard, type AddressGuardConfig, createAddressGuard } from "./address-guard";
+export type { AttemptResult, HeaderField, OutboundRequest } from "./attempt";
+export {
+  type CircuitAdmission,
+  type CircuitConfig,
+  type CircuitEvent,
+  type CircuitState,
+  CLOSED_CIRCUIT,
+  circuitAdmission,
+  nextCircuitState,
+} from "./circuit";
+export { errorBodyAllowed, errorBodyLimitBytes } from "./error-body";
+export { DeliveryError, type DeliveryErrorCode, isDeliveryError } from "./errors";
+export { type ClassifyContext, classifyAttempt, type Outcome } from "./outcome";
+export { parseRetryAfter } from "./retry-after";
+export { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from "./retry-schedule";
+export { createSender, type Sender } from "./sender";
+export type { Resolver, SenderConfig } from "./sender-config";
+export { hmacSha256Hex, standardWebhookHeaders } from "./signature";

@@ -1,0 +1,46 @@
+import type { DeliveryErrorCode } from "./errors";
+
+/**
+ * The words of this package (see ARCHITECTURE.md): a *delivery* is one entry going to one hook;
+ * an *attempt* is one HTTP request of it. The worker renders an `OutboundRequest` from the hook's
+ * current settings at send time, the sender turns it into an `AttemptResult`, and
+ * `classifyAttempt` turns that into a queue verb.
+ */
+
+export interface HeaderField {
+  name: string;
+  value: string;
+}
+
+export interface OutboundRequest {
+  /** Absolute http(s) URL, rendered. May hold secrets: it is never echoed in errors or logs. */
+  url: string;
+  method: string;
+  /** Rendered hook headers; values may hold secrets. The sender adds its own three. */
+  headers: readonly HeaderField[];
+  body: string | null;
+  /** Stable across retries: receivers dedupe on it (X-Hookwire-Delivery). */
+  deliveryId: string;
+  /** 1-based number of this attempt (X-Hookwire-Attempt). */
+  attempt: number;
+  /** Whole attempt, connect to last body byte; default the sender's attemptTimeoutMs (15 s). */
+  timeoutMs?: number;
+  /** Keep the first 4 KiB of a non-2xx body; see `errorBodyAllowed` for when that is allowed. */
+  captureErrorBody: boolean;
+}
+
+export interface AttemptResult {
+  /** Epoch ms when the attempt began. */
+  startedAt: number;
+  durationMs: number;
+  /** The receiver's status code, when it answered. */
+  status?: number;
+  /** Set when there is no usable answer, and for a 3xx (DELIVERY_ERR_REDIRECT). */
+  errorCode?: DeliveryErrorCode;
+  /** Human-readable; names at most the origin of the URL, never its path, query or userinfo. */
+  errorMessage?: string;
+  /** From the receiver's Retry-After on a non-2xx answer. */
+  retryAfterMs?: number;
+  /** First 4 KiB of a non-2xx body (UTF-8, cut at a character boundary), when asked for. */
+  errorBody?: string;
+}

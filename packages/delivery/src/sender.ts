@@ -1,0 +1,228 @@
+import type { Readable } from "node:stream";
+import { Agent } from "undici";
+import { createAddressGuard } from "./address-guard";
+import type { AttemptResult, OutboundRequest } from "./attempt";
+import { createGuardedConnector } from "./connector";
+import { errorBodyLimitBytes, readErrorBody } from "./error-body";
+import type { DeliveryErrorCode } from "./errors";
+import { type AttemptLimits, describeFailure } from "./failure";
+import { parseRetryAfter } from "./retry-after";
+import { maxAttemptTimeoutMs, resolveSenderConfig, type SenderConfig } from "./sender-config";
+
+/** Sends attempts; one per worker process, so all deliveries share its keep-alive pools. */
+export interface Sender {
+  /** Never throws for a network or receiver outcome: every failure is a result with an errorCode. */
+  send(request: OutboundRequest): Promise<AttemptResult>;
+  /** Stops taking attempts and waits for the ones in flight (worker SIGTERM). */
+  close(): Promise<void>;
+  /** Aborts attempts in flight (grace period over); they end as DELIVERY_ERR_CLOSED. */
+  destroy(): Promise<void>;
+  /** Whether only public unicast is reachable: feeds `errorBodyAllowed`. */
+  readonly privateNetworksBlocked: boolean;
+}
+
+/**
+ * A body is read to its end (so the socket returns to the pool) while it stays under this;
+ * beyond, the socket is sacrificed rather than spend time reading what nobody keeps.
+ */
+const drainLimitBytes = 64 * 1024;
+
+/** Set by the sender itself; a hook's own header of the same name is dropped. */
+const reservedHeaders = new Set([
+  "user-agent",
+  "x-hookwire-delivery",
+  "x-hookwire-attempt",
+  "host",
+  "content-length",
+]);
+
+function noop(): void {}
+
+function drain(body: Readable & { dump(options: { limit: number }): Promise<unknown> }): Promise<unknown> {
+  return body.dump({ limit: drainLimitBytes }).catch(noop);
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function basicAuthorization(url: URL): string | undefined {
+  if (url.username === "" && url.password === "") return undefined;
+  try {
+    const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    return `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Flat [name, value, …] list: undici's cheapest header form. */
+function buildHeaders(request: OutboundRequest, url: URL, userAgent: string): string[] {
+  const headers: string[] = [];
+  let hasContentType = false;
+  let hasAuthorization = false;
+  for (const { name, value } of request.headers) {
+    const lower = name.toLowerCase();
+    if (reservedHeaders.has(lower)) continue;
+    if (lower === "content-type") hasContentType = true;
+    else if (lower === "authorization") hasAuthorization = true;
+    headers.push(name, value);
+  }
+  if (request.body !== null && !hasContentType) headers.push("content-type", "application/json");
+  if (!hasAuthorization) {
+    // Credentials in the URL (https://user:pass@host/) become Basic auth, as curl does.
+    const authorization = basicAuthorization(url);
+    if (authorization !== undefined) headers.push("authorization", authorization);
+  }
+  headers.push(
+    "user-agent",
+    userAgent,
+    "x-hookwire-delivery",
+    request.deliveryId,
+    "x-hookwire-attempt",
+    String(request.attempt),
+  );
+  return headers;
+}
+
+function redirectMessage(origin: string, status: number, location: string | undefined, base: URL): string {
+  let target = "";
+  if (location !== undefined) {
+    try {
+      // The origin only: a path or query may carry the receiver's tokens.
+      target = ` to ${new URL(location, base).origin}`;
+    } catch {
+      target = " to an unparsable location";
+    }
+  }
+  return `${origin} answered ${status}, a redirect${target}; redirects are not followed, point the hook at the final URL`;
+}
+
+export function createSender(config: SenderConfig): Sender {
+  const settings = resolveSenderConfig(config);
+  const guard = createAddressGuard(settings);
+  const agent = new Agent({
+    connections: settings.connectionsPerOrigin,
+    pipelining: 1,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    headersTimeout: settings.headersTimeoutMs,
+    bodyTimeout: settings.bodyTimeoutMs,
+    connect: createGuardedConnector({
+      guard,
+      resolver: settings.lookup,
+      connectTimeoutMs: settings.connectTimeoutMs,
+    }),
+  });
+  const defaultLimits: AttemptLimits = Object.freeze({
+    attemptTimeoutMs: settings.attemptTimeoutMs,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    headersTimeoutMs: settings.headersTimeoutMs,
+    bodyTimeoutMs: settings.bodyTimeoutMs,
+  });
+  let closed = false;
+
+  function limitsFor(timeoutMs: number): AttemptLimits {
+    if (timeoutMs === defaultLimits.attemptTimeoutMs) return defaultLimits;
+    // A hook given a longer attempt is a slow receiver: its header and body waits grow with it.
+    return {
+      ...defaultLimits,
+      attemptTimeoutMs: timeoutMs,
+      headersTimeoutMs: Math.max(defaultLimits.headersTimeoutMs, timeoutMs),
+      bodyTimeoutMs: Math.max(defaultLimits.bodyTimeoutMs, timeoutMs),
+    };
+  }
+
+  function failed(startedAt: number, t0: number, code: DeliveryErrorCode, message: string): AttemptResult {
+    return { startedAt, durationMs: performance.now() - t0, errorCode: code, errorMessage: message };
+  }
+
+  async function send(request: OutboundRequest): Promise<AttemptResult> {
+    const startedAt = Date.now();
+    const t0 = performance.now();
+
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return failed(startedAt, t0, "DELIVERY_ERR_BAD_URL", "the hook URL is not a valid absolute URL");
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      return failed(
+        startedAt,
+        t0,
+        "DELIVERY_ERR_BAD_URL",
+        `the hook URL's scheme must be http or https, got ${JSON.stringify(url.protocol.slice(0, 16))}`,
+      );
+    }
+    const origin = url.origin;
+    if (closed)
+      return failed(startedAt, t0, "DELIVERY_ERR_CLOSED", `the sender is closed; nothing sent to ${origin}`);
+
+    const timeoutMs = request.timeoutMs ?? settings.attemptTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > maxAttemptTimeoutMs) {
+      return failed(
+        startedAt,
+        t0,
+        "DELIVERY_ERR_BAD_REQUEST",
+        `timeoutMs must be an integer from 1 to ${maxAttemptTimeoutMs}, got ${String(timeoutMs)}`,
+      );
+    }
+    const limits = limitsFor(timeoutMs);
+
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    try {
+      const response = await agent.request({
+        origin,
+        path: url.pathname + url.search,
+        method: request.method,
+        headers: buildHeaders(request, url, settings.userAgent),
+        body: request.body,
+        signal: controller.signal,
+        headersTimeout: limits.headersTimeoutMs,
+        bodyTimeout: limits.bodyTimeoutMs,
+      });
+      const status = response.statusCode;
+      if (status >= 200 && status < 300) {
+        await drain(response.body);
+        return { startedAt, durationMs: performance.now() - t0, status };
+      }
+      const result: AttemptResult = { startedAt, durationMs: 0, status };
+      const retryAfterMs = parseRetryAfter(firstHeader(response.headers["retry-after"]), Date.now());
+      if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
+      if (status >= 300 && status < 400) {
+        result.errorCode = "DELIVERY_ERR_REDIRECT";
+        result.errorMessage = redirectMessage(origin, status, firstHeader(response.headers.location), url);
+      }
+      if (request.captureErrorBody) {
+        result.errorBody = await readErrorBody(response.body, errorBodyLimitBytes, drainLimitBytes);
+      } else {
+        await drain(response.body);
+      }
+      result.durationMs = performance.now() - t0;
+      return result;
+    } catch (error) {
+      const failure = describeFailure(error, origin, limits, timedOut);
+      return failed(startedAt, t0, failure.code, failure.message);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    send,
+    privateNetworksBlocked: guard.privateNetworksBlocked,
+    async close() {
+      closed = true;
+      await agent.close();
+    },
+    async destroy() {
+      closed = true;
+      await agent.destroy();
+    },
+  };
+}
