@@ -11,6 +11,7 @@ const workspaces = [
   "packages/queue",
   "packages/store",
   "packages/cli",
+  "packages/config",
   "services/ingest",
   "services/worker",
 ];

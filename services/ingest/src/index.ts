@@ -1,1 +1,3 @@
-export {};
+export { type AppOptions, buildApp, INGEST_VERSION } from "./app";
+export { type AppliedHooks, applyHooksFile, HooksFileError } from "./hooks-file";
+export type { EntryResult, HookOutcome, HookResult } from "./intake";

@@ -1,1 +1,7 @@
-export {};
+export type { DeliveryObserver } from "./processor";
+export {
+  type DeliveryWorker,
+  type DeliveryWorkerOptions,
+  startDeliveryWorker,
+  WORKER_VERSION,
+} from "./worker";

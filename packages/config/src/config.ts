@@ -1,0 +1,212 @@
+import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, isValidPrefix } from "@hookwire/queue";
+import { ConfigError } from "./errors";
+
+export type Scope = "ingest" | "read" | "admin";
+
+export interface ApiKey {
+  /** The bearer token itself: compared in constant time, never logged. */
+  token: string;
+  scopes: ReadonlySet<Scope>;
+  /** A name for logs and metrics: the key's position, never the token. */
+  label: string;
+}
+
+export interface HookwireConfig {
+  redisUrl: string;
+  queuePrefix: string;
+  /** AES-256-GCM key for secrets at rest; absent only where nothing reads or writes hooks. */
+  secretKey: string | undefined;
+  /** Catalog folders: the project's own integrations first, then HOOKWIRE_INTEGRATIONS_DIR. */
+  extraIntegrationsDirs: string[];
+  logLevel: string;
+  ingest: {
+    host: string;
+    port: number;
+    apiKeys: ApiKey[];
+    bodyLimitBytes: number;
+    /** Queue depth (waiting + delayed) past which ingest answers 503. */
+    maxQueueDepth: number;
+    /** Requests a minute per API key. */
+    rateLimitPerMinute: number;
+    /** How long an entry id (or Idempotency-Key) is remembered. */
+    idempotencyWindowMs: number;
+    hooksFile: string | undefined;
+  };
+  worker: {
+    /** Jobs (batches of deliveries) in flight at once. */
+    concurrency: number;
+    metricsPort: number;
+    /** A job whose worker stops renewing its lock this long is picked up by another. */
+    lockMs: number;
+    /** On SIGTERM, how long in-flight attempts may take to finish. */
+    shutdownGraceMs: number;
+    retryScheduleSeconds: number[] | undefined;
+    retryAfterCapMs: number;
+    allowPrivateNetworks: boolean;
+    allowedNetworks: string[];
+    perHookConcurrency: number;
+    circuitFailureThreshold: number;
+    circuitOpenMs: number;
+    disableAfterMs: number;
+    retentionSucceededMs: number;
+    retentionFailedMs: number;
+  };
+}
+
+const DEFAULTS = {
+  port: 8080,
+  host: "0.0.0.0",
+  bodyLimitBytes: 1024 * 1024, // 1 MiB
+  maxQueueDepth: 1_000_000,
+  rateLimitPerMinute: 6_000,
+  idempotencyWindowMs: 7 * 24 * 3600e3, // 7 days
+  workerConcurrency: 64,
+  workerMetricsPort: 9464,
+  lockMs: 30e3,
+  shutdownGraceMs: 20e3,
+  retryAfterCapMs: 3600e3, // 1 h
+  perHookConcurrency: 10,
+  circuitFailureThreshold: 5,
+  circuitOpenMs: 30e3,
+  disableAfterMs: 5 * 24 * 3600e3, // 5 days
+  retentionSucceededMs: 24 * 3600e3, // 24 h
+  retentionFailedMs: 14 * 24 * 3600e3, // 14 days
+} as const satisfies Record<string, number | string>;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads every setting from the environment once, applies the defaults and reports every bad
+ * value together (ConfigError), so an operator fixes them in one go. The result is frozen.
+ */
+export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const queuePrefix = env.HOOKWIRE_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX;
+  if (!isValidPrefix(queuePrefix)) {
+    problems.push(
+      `HOOKWIRE_QUEUE_PREFIX=${JSON.stringify(queuePrefix)}: use 1 to 64 of A-Z a-z 0-9 _ . - { }`,
+    );
+  }
+  const config: HookwireConfig = {
+    redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    queuePrefix,
+    secretKey: env.HOOKWIRE_SECRET_KEY || undefined,
+    extraIntegrationsDirs: (env.HOOKWIRE_INTEGRATIONS_DIR ?? "").split(":").filter((dir) => dir !== ""),
+    logLevel: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
+    ingest: {
+      host: env.HOOKWIRE_HOST ?? DEFAULTS.host,
+      port: read.int("HOOKWIRE_PORT", DEFAULTS.port, 0, 65_535),
+      apiKeys: parseApiKeys(env, problems),
+      bodyLimitBytes: read.int("HOOKWIRE_BODY_LIMIT_BYTES", DEFAULTS.bodyLimitBytes, 1024, 64 * 1024 * 1024),
+      maxQueueDepth: read.int("HOOKWIRE_MAX_QUEUE_DEPTH", DEFAULTS.maxQueueDepth, 1),
+      rateLimitPerMinute: read.int("HOOKWIRE_RATE_LIMIT_PER_MINUTE", DEFAULTS.rateLimitPerMinute, 1),
+      idempotencyWindowMs: read.int("HOOKWIRE_IDEMPOTENCY_WINDOW_MS", DEFAULTS.idempotencyWindowMs, 1000),
+      hooksFile: env.HOOKWIRE_HOOKS_FILE || undefined,
+    },
+    worker: {
+      concurrency: read.int("HOOKWIRE_WORKER_CONCURRENCY", DEFAULTS.workerConcurrency, 1, 10_000),
+      metricsPort: read.int("HOOKWIRE_WORKER_METRICS_PORT", DEFAULTS.workerMetricsPort, 0, 65_535),
+      lockMs: read.int("HOOKWIRE_WORKER_LOCK_MS", DEFAULTS.lockMs, 1000),
+      shutdownGraceMs: read.int("HOOKWIRE_SHUTDOWN_GRACE_MS", DEFAULTS.shutdownGraceMs, 0),
+      retryScheduleSeconds: read.schedule("HOOKWIRE_RETRY_SCHEDULE"),
+      retryAfterCapMs: read.int("HOOKWIRE_RETRY_AFTER_CAP_MS", DEFAULTS.retryAfterCapMs, 0),
+      allowPrivateNetworks: read.bool("HOOKWIRE_ALLOW_PRIVATE_NETWORKS", false),
+      allowedNetworks: (env.HOOKWIRE_ALLOWED_NETWORKS ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+      perHookConcurrency: read.int("HOOKWIRE_HOOK_CONCURRENCY", DEFAULTS.perHookConcurrency, 1, 1000),
+      circuitFailureThreshold: read.int("HOOKWIRE_CIRCUIT_FAILURES", DEFAULTS.circuitFailureThreshold, 1),
+      circuitOpenMs: read.int("HOOKWIRE_CIRCUIT_OPEN_MS", DEFAULTS.circuitOpenMs, 100),
+      disableAfterMs: read.int("HOOKWIRE_DISABLE_AFTER_MS", DEFAULTS.disableAfterMs, 1000),
+      retentionSucceededMs: read.int("HOOKWIRE_RETENTION_SUCCEEDED_MS", DEFAULTS.retentionSucceededMs, 1000),
+      retentionFailedMs: read.int("HOOKWIRE_RETENTION_FAILED_MS", DEFAULTS.retentionFailedMs, 1000),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+const SCOPES: readonly Scope[] = ["ingest", "read", "admin"];
+
+/**
+ * HOOKWIRE_API_KEYS: comma-separated `token=scope+scope` (e.g. `k1=ingest,k2=read+ingest,k3=admin`);
+ * HOOKWIRE_API_KEY: one token with the admin scope. Admin implies every scope.
+ */
+function parseApiKeys(env: Env, problems: string[]): ApiKey[] {
+  const keys: ApiKey[] = [];
+  const single = env.HOOKWIRE_API_KEY;
+  if (single) keys.push({ token: single, scopes: new Set(SCOPES), label: "HOOKWIRE_API_KEY" });
+  const list = (env.HOOKWIRE_API_KEYS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  list.forEach((item, index) => {
+    const label = `HOOKWIRE_API_KEYS[${index}]`;
+    const eq = item.lastIndexOf("=");
+    const token = eq > 0 ? item.slice(0, eq) : "";
+    const scopes = eq > 0 ? item.slice(eq + 1).split("+") : [];
+    const unknown = scopes.filter((s) => !SCOPES.includes(s as Scope));
+    if (token.length < 16 || scopes.length === 0 || unknown.length > 0) {
+      problems.push(
+        `${label}: each key is token=scope+scope with a token of at least 16 characters and scopes among ${SCOPES.join(", ")}` +
+          (unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""),
+      );
+      return;
+    }
+    const granted = new Set(scopes as Scope[]);
+    if (granted.has("admin")) for (const scope of SCOPES) granted.add(scope);
+    keys.push({ token, scopes: granted, label });
+  });
+  return keys;
+}
+
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw === "") return fallback;
+    if (raw === "true" || raw === "1") return true;
+    if (raw === "false" || raw === "0") return false;
+    this.problems.push(`${name}=${JSON.stringify(raw)}: expected true or false`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.env[name];
+    if (raw === undefined || raw === "") return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name}=${JSON.stringify(raw)}: expected one of ${allowed.join(", ")}`);
+    return fallback;
+  }
+
+  schedule(name: string): number[] | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const seconds = raw.split(",").map((s) => Number(s.trim()));
+    if (seconds.length === 0 || seconds.some((s) => !Number.isFinite(s) || s < 0)) {
+      this.problems.push(
+        `${name}=${JSON.stringify(raw)}: expected seconds separated by commas, e.g. 5,300,1800`,
+      );
+      return undefined;
+    }
+    return seconds;
+  }
+}

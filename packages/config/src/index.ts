@@ -1,0 +1,3 @@
+export { type ApiKey, type HookwireConfig, loadConfig, type Scope } from "./config";
+export { ConfigError, type ConfigErrorCode } from "./errors";
+export { createLogger, type LoggerOptions, PROJECT_ROOT } from "./logger";

@@ -1,0 +1,175 @@
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { HookwireConfig } from "@hookwire/config";
+import { createSender, type Sender } from "@hookwire/delivery";
+import type { Catalog } from "@hookwire/manifest";
+import { DELIVERY_QUEUE, type DeliveryJobData, keyspace } from "@hookwire/queue";
+import { DeliveryLog, HookStore, SecretBox } from "@hookwire/store";
+import { Queue } from "bullmq";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { ApiKeys } from "./auth";
+import { ApiError } from "./errors";
+import { Intake } from "./intake";
+import { deliveryRoutes } from "./routes/deliveries";
+import { entryRoutes } from "./routes/entries";
+import { hookRoutes } from "./routes/hooks";
+import { integrationRoutes } from "./routes/integrations";
+import { systemRoutes } from "./routes/system";
+import { errorSchema } from "./schemas";
+import type { Services } from "./services";
+
+export const INGEST_VERSION = "0.1.0";
+
+export interface AppOptions {
+  config: Readonly<HookwireConfig>;
+  /** A connection made with role "api": commands fail fast when Redis is away. */
+  redis: Redis;
+  catalog: Catalog;
+  /** A pino logger, or false for none (tests pass their own to capture lines). */
+  logger?: Logger | false;
+  /** For tests: the sender of `POST /v1/hooks/:id/test`. */
+  sender?: Sender;
+}
+
+/** Builds the ingest API; `listen` is the caller's (tests use `inject`). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, redis, catalog } = options;
+  if (config.secretKey === undefined) {
+    throw new Error("HOOKWIRE_SECRET_KEY is not set: hooks' secrets cannot be stored without it");
+  }
+  const keys = keyspace(config.queuePrefix);
+  const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+    connection: redis,
+    prefix: config.queuePrefix,
+    skipWaitingForReady: true,
+  });
+  // The queue keeps its own error listener so a Redis outage is a 503, not a crash.
+  queue.on("error", () => undefined);
+  const hooks = new HookStore(redis, keys, new SecretBox(config.secretKey));
+  const log = new DeliveryLog(redis, keys, {
+    succeeded: config.worker.retentionSucceededMs,
+    failed: config.worker.retentionFailedMs,
+  });
+  const sender =
+    options.sender ??
+    createSender({
+      userAgent: `hookwire/${INGEST_VERSION}`,
+      allowPrivateNetworks: config.worker.allowPrivateNetworks,
+      allowedNetworks: config.worker.allowedNetworks,
+    });
+  const services: Services = {
+    config,
+    redis,
+    keys,
+    queue,
+    hooks,
+    log,
+    catalog,
+    sender,
+    intake: new Intake({
+      redis,
+      keys,
+      queue,
+      hooks,
+      log,
+      catalog,
+      idempotencyWindowMs: config.ingest.idempotencyWindowMs,
+    }),
+    apiKeys: new ApiKeys(config.ingest.apiKeys),
+  };
+
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: config.ingest.bodyLimitBytes,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
+    disableRequestLogging: true,
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    if (error instanceof ApiError) {
+      if (error.retryAfterSeconds !== undefined) reply.header("retry-after", String(error.retryAfterSeconds));
+      return reply.status(error.statusCode).send({
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.problems ? { problems: error.problems } : {}),
+        },
+      });
+    }
+    if (error.validation) {
+      const problems = error.validation.map((v) => ({
+        pointer: `${v.instancePath}${"missingProperty" in v.params ? `/${String(v.params.missingProperty)}` : ""}`,
+        message: v.message ?? "is invalid",
+      }));
+      return reply
+        .status(400)
+        .send({ error: { code: "API_ERR_BAD_REQUEST", message: "the request is invalid", problems } });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    return reply.status(status).send({
+      error: {
+        code: error.code ?? "API_ERR_INTERNAL",
+        message: status >= 500 ? "internal error" : error.message,
+      },
+    });
+  });
+
+  app.addHook("onRequest", async (request) => {
+    const scope = request.routeOptions.config.scope;
+    if (scope !== undefined) request.apiKey = services.apiKeys.authenticate(request, scope);
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.ingest.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per API key; unauthenticated routes (health, docs) share their caller's address.
+    keyGenerator: (request) => request.apiKey?.label ?? request.ip,
+    allowList: (request) => request.routeOptions.config.scope === undefined,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(
+        "API_ERR_OVERLOADED",
+        `rate limit of ${context.max} requests a minute reached; retry in ${context.after}`,
+        {
+          retryAfterSeconds: Math.ceil(context.ttl / 1000),
+        },
+      ),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "hookwire",
+        version: INGEST_VERSION,
+        description:
+          "Audit log entries in, webhooks out. Post entries to /v1/entries; configure hooks under /v1/hooks; follow deliveries under /v1/deliveries.",
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer", description: "An API key from HOOKWIRE_API_KEY(S)." },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  app.addSchema({ $id: "Error", ...errorSchema });
+  await app.register(systemRoutes(services));
+  await app.register(entryRoutes(services));
+  await app.register(hookRoutes(services));
+  await app.register(deliveryRoutes(services));
+  await app.register(integrationRoutes(services));
+
+  app.addHook("onClose", async () => {
+    await queue.close().catch(() => undefined);
+    if (options.sender === undefined) await sender.close();
+  });
+  return app;
+}

@@ -1,0 +1,232 @@
+import type { Entry } from "@hookwire/entries";
+import { bodyReadsSecrets, type Catalog, type Integration, renderBody } from "@hookwire/manifest";
+import { accessesOf } from "@hookwire/policy";
+import {
+  DELIVERY_JOB_NAME,
+  type DeliveryJobData,
+  deliveryIdOf,
+  type JobDelivery,
+  type Keyspace,
+} from "@hookwire/queue";
+import type { DeliveryLog, DeliveryRecord, Hook, HookStore } from "@hookwire/store";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { HookPolicies } from "./hook-policies";
+
+export type HookOutcome = "queued" | "filtered" | "skipped" | "render_failed";
+
+export interface HookResult {
+  hookId: string;
+  deliveryId?: string;
+  outcome: HookOutcome;
+  reason?: string;
+}
+
+export interface EntryResult {
+  id: string;
+  /** The entry id was seen within the idempotency window: nothing was queued again. */
+  duplicate: boolean;
+  hooks: HookResult[];
+}
+
+export interface IntakeOptions {
+  redis: Redis;
+  keys: Keyspace;
+  queue: Queue<DeliveryJobData>;
+  hooks: HookStore;
+  log: DeliveryLog;
+  catalog: Catalog;
+  idempotencyWindowMs: number;
+}
+
+/** Deliveries per job: enough to make queue round trips cheap, few enough to spread over workers. */
+const DELIVERIES_PER_JOB = 25;
+
+/** Does a URL or header template of the integration read the entry (`context`)? */
+function requestReadsEntry(integration: Integration): boolean {
+  const texts = [integration.endpoint.url, ...integration.endpoint.headers.map((h) => h.value)];
+  return texts.some((text) => text.includes("context"));
+}
+
+/**
+ * From accepted entries to queued deliveries: for each entry and each enabled hook, the policy
+ * decides, the body is rendered, and all the deliveries of the request are queued together
+ * (one addBulk, jobs of up to 25 deliveries of one hook) with their records in the same trip.
+ */
+export class Intake {
+  readonly #options: IntakeOptions;
+  readonly #policies = new HookPolicies();
+
+  constructor(options: IntakeOptions) {
+    this.#options = options;
+  }
+
+  async accept(entries: readonly Entry[]): Promise<EntryResult[]> {
+    const { redis, keys, queue, log } = this.#options;
+    const acceptedAt = Date.now();
+    const fresh = await this.#claim(entries.map((entry) => entry._id));
+    const hooks = await this.#options.hooks.enabled();
+
+    const results: EntryResult[] = [];
+    const records: DeliveryRecord[] = [];
+    const byHook = new Map<string, JobDelivery[]>();
+    for (const [index, entry] of entries.entries()) {
+      if (!fresh[index]) {
+        results.push({ id: entry._id, duplicate: true, hooks: [] });
+        continue;
+      }
+      const accesses = accessesOf(entry);
+      const hookResults: HookResult[] = [];
+      for (const hook of hooks) {
+        const result = this.#route(hook, entry, accesses, acceptedAt, byHook, records);
+        hookResults.push(result);
+      }
+      results.push({ id: entry._id, duplicate: false, hooks: hookResults });
+    }
+
+    const jobs: { name: string; data: DeliveryJobData }[] = [];
+    for (const [hookId, deliveries] of byHook) {
+      for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
+        jobs.push({
+          name: DELIVERY_JOB_NAME,
+          data: { hookId, deliveries: deliveries.slice(i, i + DELIVERIES_PER_JOB) },
+        });
+      }
+    }
+    const pipeline = redis.pipeline();
+    log.recordAccepted(pipeline, records);
+    try {
+      // Records and jobs leave together; the 202 waits for both, so an acknowledged entry is in Redis.
+      const [written] = await Promise.all([
+        pipeline.exec(),
+        jobs.length > 0 ? queue.addBulk(jobs) : undefined,
+      ]);
+      const failed = written?.find(([error]) => error !== null);
+      if (failed) throw failed[0];
+    } catch (error) {
+      // Nothing was acknowledged: let the entries be posted again.
+      const claimed = entries.filter((_, i) => fresh[i]).map((e) => keys.entrySeen(e._id));
+      if (claimed.length > 0) await redis.del(...claimed).catch(() => undefined);
+      throw error;
+    }
+    return results;
+  }
+
+  /** Marks entry ids as seen; true where the id is new within the idempotency window. */
+  async #claim(ids: readonly string[]): Promise<boolean[]> {
+    const { redis, keys, idempotencyWindowMs } = this.#options;
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.set(keys.entrySeen(id), "1", "PX", idempotencyWindowMs, "NX");
+    const answers = (await pipeline.exec()) ?? [];
+    return answers.map(([error, answer]) => {
+      if (error !== null) throw error;
+      return answer === "OK";
+    });
+  }
+
+  #route(
+    hook: Hook,
+    entry: Entry,
+    accesses: ReturnType<typeof accessesOf>,
+    acceptedAt: number,
+    byHook: Map<string, JobDelivery[]>,
+    records: DeliveryRecord[],
+  ): HookResult {
+    const integration = this.#options.catalog.get(hook.integration);
+    if (integration === undefined) {
+      return {
+        hookId: hook.id,
+        outcome: "skipped",
+        reason: `integration ${hook.integration} is not in the catalog`,
+      };
+    }
+    if (!integration.deliverable) {
+      return {
+        hookId: hook.id,
+        outcome: "skipped",
+        reason: `integration ${hook.integration} cannot be delivered by hookwire`,
+      };
+    }
+    let allowed: boolean;
+    try {
+      allowed = this.#policies.for(hook, integration).allowsAny(accesses);
+    } catch (error) {
+      return {
+        hookId: hook.id,
+        outcome: "skipped",
+        reason: `the hook's policy is invalid: ${(error as Error).message}`,
+      };
+    }
+    if (!allowed) return { hookId: hook.id, outcome: "filtered" };
+
+    const deliveryId = deliveryIdOf(hook.id, entry._id);
+    const record = (
+      status: DeliveryRecord["status"],
+      templateKey: string,
+      reason?: string,
+    ): DeliveryRecord => ({
+      id: deliveryId,
+      hookId: hook.id,
+      entryId: entry._id,
+      status,
+      templateKey,
+      acceptedAt,
+      updatedAt: acceptedAt,
+      attempts: [],
+      ...(reason !== undefined ? { reason } : {}),
+    });
+
+    let delivery: JobDelivery;
+    try {
+      const rendered = renderBody(integration, entry, hook.formVariables);
+      if (bodyReadsSecrets(integration, rendered.templateKey)) {
+        // The body holds a secret: it is rendered again by the worker at send time, never queued.
+        delivery = {
+          id: deliveryId,
+          entryId: entry._id,
+          acceptedAt,
+          attemptsMade: 0,
+          templateKey: rendered.templateKey,
+          entry,
+        };
+      } else if (rendered.body === null) {
+        records.push(record("skipped", rendered.templateKey, "the template rendered an empty body"));
+        return {
+          hookId: hook.id,
+          deliveryId,
+          outcome: "skipped",
+          reason: "the template rendered an empty body",
+        };
+      } else {
+        delivery = {
+          id: deliveryId,
+          entryId: entry._id,
+          acceptedAt,
+          attemptsMade: 0,
+          templateKey: rendered.templateKey,
+          body: rendered.body,
+          ...(requestReadsEntry(integration) ? { entry } : {}),
+        };
+      }
+    } catch (error) {
+      const reason = (error as Error).message;
+      const failed = record("failed", "", `render failed: ${reason}`);
+      // Kept whole, so that a replay after the template is fixed can render it again.
+      failed.payload = {
+        id: deliveryId,
+        entryId: entry._id,
+        acceptedAt,
+        attemptsMade: 0,
+        templateKey: "",
+        entry,
+      };
+      records.push(failed);
+      return { hookId: hook.id, deliveryId, outcome: "render_failed", reason };
+    }
+    records.push(record("pending", delivery.templateKey));
+    const list = byHook.get(hook.id) ?? [];
+    if (list.length === 0) byHook.set(hook.id, list);
+    list.push(delivery);
+    return { hookId: hook.id, deliveryId, outcome: "queued" };
+  }
+}

@@ -1,0 +1,67 @@
+import { ConfigError, createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
+import { catalogDirs, loadCatalog } from "@hookwire/manifest";
+import { connectRedis, describeRedisUrl, keyspace, waitForReady } from "@hookwire/queue";
+import { HookStore, SecretBox } from "@hookwire/store";
+import { buildApp } from "./app";
+import { applyHooksFile, HooksFileError } from "./hooks-file";
+
+/** The ingest process: `node --import tsx services/ingest/src/main.ts` (npm start runs it). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({
+    level: config.logLevel,
+    service: "ingest",
+    pretty: process.env.HOOKWIRE_PRETTY_LOGS === "true",
+  });
+  if (config.ingest.apiKeys.length === 0) {
+    logger.warn(
+      "no API key is configured (HOOKWIRE_API_KEY or HOOKWIRE_API_KEYS): every authenticated route answers 401",
+    );
+  }
+  const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, process.env));
+  for (const problem of catalog.problems) logger.error({ problem }, "integration not loaded");
+  for (const notice of catalog.notices) logger.info({ notice }, "integration notice");
+
+  const redis = connectRedis(config.redisUrl, "api", "hookwire-ingest");
+  redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
+  await waitForReady(redis, 10_000).catch(() =>
+    logger.warn(
+      { redis: describeRedisUrl(config.redisUrl) },
+      "Redis does not answer yet; /readyz says so until it does",
+    ),
+  );
+
+  if (config.ingest.hooksFile !== undefined && config.secretKey !== undefined) {
+    const store = new HookStore(redis, keyspace(config.queuePrefix), new SecretBox(config.secretKey));
+    const applied = await applyHooksFile(config.ingest.hooksFile, catalog, store);
+    logger.info({ file: config.ingest.hooksFile, ...applied }, "hooks file applied");
+  }
+
+  const app = await buildApp({ config, redis, catalog, logger });
+  await app.listen({ host: config.ingest.host, port: config.ingest.port });
+  logger.info(
+    {
+      port: config.ingest.port,
+      redis: describeRedisUrl(config.redisUrl),
+      integrations: catalog.list().length,
+    },
+    "ingest listening",
+  );
+
+  const stop = async (signal: string) => {
+    logger.info({ signal }, "ingest stopping");
+    await app.close();
+    redis.disconnect();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  const known = error instanceof ConfigError || error instanceof HooksFileError;
+  process.stderr.write(
+    `hookwire ingest: ${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+import type { DeliveryRecord, DeliveryStatus } from "@hookwire/store";
+import type { FastifyPluginAsync } from "fastify";
+import { ApiError } from "../errors";
+import { deliverySchema } from "../schemas";
+import { type Services, withRedis } from "../services";
+import { retryDelivery } from "./replay";
+
+const errors = {
+  400: { $ref: "Error#" },
+  401: { $ref: "Error#" },
+  403: { $ref: "Error#" },
+  404: { $ref: "Error#" },
+  503: { $ref: "Error#" },
+};
+
+interface ListQuery {
+  hookId?: string;
+  entryId?: string;
+  status?: DeliveryStatus;
+  cursor?: string;
+  limit?: number;
+}
+
+export function deliveryRoutes(services: Services): FastifyPluginAsync {
+  return async (app) => {
+    app.get<{ Querystring: ListQuery }>(
+      "/v1/deliveries",
+      {
+        config: { scope: "read" },
+        schema: {
+          tags: ["deliveries"],
+          summary: "Deliveries, newest first, with their attempts",
+          security: [{ bearer: [] }],
+          querystring: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              hookId: { type: "string" },
+              entryId: { type: "string" },
+              status: { type: "string", enum: ["pending", "succeeded", "failed", "skipped"] },
+              cursor: { type: "string", description: "nextCursor of the previous page." },
+              limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+            },
+          },
+          response: {
+            200: {
+              type: "object",
+              properties: {
+                deliveries: { type: "array", items: deliverySchema },
+                nextCursor: { type: "string" },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const page = await withRedis(services, () => services.log.list(request.query));
+        return {
+          deliveries: page.deliveries.map(shown),
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      "/v1/deliveries/:id",
+      {
+        config: { scope: "read" },
+        schema: {
+          tags: ["deliveries"],
+          summary: "One delivery with every attempt",
+          security: [{ bearer: [] }],
+          params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+          response: { 200: deliverySchema, ...errors },
+        },
+      },
+      async (request) => shown(await find(services, request.params.id)),
+    );
+
+    app.post<{ Params: { id: string } }>(
+      "/v1/deliveries/:id/retry",
+      {
+        config: { scope: "admin" },
+        schema: {
+          tags: ["deliveries"],
+          summary: "Queue a failed delivery again, for one more attempt",
+          security: [{ bearer: [] }],
+          params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+          response: { 202: deliverySchema, 409: { $ref: "Error#" }, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const record = await find(services, request.params.id);
+        const queued = await withRedis(services, () => retryDelivery(services, record));
+        return reply.status(202).send(shown(queued));
+      },
+    );
+  };
+}
+
+async function find(services: Services, id: string): Promise<DeliveryRecord> {
+  const record = await withRedis(services, () => services.log.get(id));
+  if (record === undefined)
+    throw new ApiError("API_ERR_NOT_FOUND", `no delivery with id ${id} (it may have expired)`);
+  return record;
+}
+
+/** What the API shows of a record: everything but the kept payload. */
+function shown(record: DeliveryRecord): Omit<DeliveryRecord, "payload"> {
+  const { payload: _payload, ...rest } = record;
+  return rest;
+}

@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+import { entrySchema, normaliseBody } from "@hookwire/entries";
+import type { FastifyPluginAsync } from "fastify";
+import { ApiError } from "../errors";
+import { entriesAnswerSchema } from "../schemas";
+import { type Services, withRedis } from "../services";
+import { QueueDepth } from "./queue-depth";
+
+const MAX_ENTRIES = 1_000;
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
+export function entryRoutes(services: Services): FastifyPluginAsync {
+  const depth = new QueueDepth(services.queue);
+  return async (app) => {
+    app.post(
+      "/v1/entries",
+      {
+        config: { scope: "ingest" },
+        schema: {
+          tags: ["entries"],
+          summary: "Post audit log entries: one, or an array of up to 1 000",
+          description:
+            "Accepts the framework's template context shape or LaunchDarkly's REST audit-log entry. Answers 202 once every delivery is in Redis. " +
+            "An entry id (`_id`) seen within the idempotency window is reported as a duplicate and not delivered again; " +
+            "an `Idempotency-Key` header does the same for a whole request.",
+          security: [{ bearer: [] }],
+          headers: {
+            type: "object",
+            properties: {
+              "idempotency-key": { type: "string", description: "Repeat-safe key for the whole request." },
+            },
+          },
+          body: {
+            description: "One entry, or an array of entries.",
+            anyOf: [entrySchema, { type: "array", items: entrySchema, maxItems: MAX_ENTRIES }],
+          },
+          response: {
+            202: entriesAnswerSchema,
+            400: { $ref: "Error#" },
+            401: { $ref: "Error#" },
+            403: { $ref: "Error#" },
+            409: { $ref: "Error#" },
+            413: { $ref: "Error#" },
+            415: { $ref: "Error#" },
+            429: { $ref: "Error#" },
+            503: { $ref: "Error#" },
+          },
+        },
+      },
+      async (request, reply) => {
+        const { entries, issues } = normaliseBody(request.body, { maxEntries: MAX_ENTRIES });
+        if (issues.length > 0) {
+          throw new ApiError(
+            "API_ERR_BAD_REQUEST",
+            `${issues.length} problem(s) in the entries; nothing was accepted`,
+            {
+              problems: issues,
+            },
+          );
+        }
+        const answer = await withRedis(services, async () => {
+          if (await depth.isOver(services.config.ingest.maxQueueDepth)) {
+            throw new ApiError("API_ERR_OVERLOADED", "the delivery queue is full; retry shortly", {
+              retryAfterSeconds: 5,
+            });
+          }
+          const header = request.headers["idempotency-key"];
+          if (typeof header !== "string") return { entries: await services.intake.accept(entries) };
+          if (!IDEMPOTENCY_KEY_PATTERN.test(header)) {
+            throw new ApiError(
+              "API_ERR_BAD_REQUEST",
+              "Idempotency-Key must be 1 to 200 printable ASCII characters",
+              {
+                problems: [
+                  { pointer: "/headers/idempotency-key", message: "1 to 200 printable ASCII characters" },
+                ],
+              },
+            );
+          }
+          return idempotent(
+            services,
+            `${request.apiKey?.label}:${header}`,
+            async () => ({
+              entries: await services.intake.accept(entries),
+            }),
+            () => reply.header("idempotent-replayed", "true"),
+          );
+        });
+        return reply.status(202).send(answer);
+      },
+    );
+  };
+}
+
+/**
+ * Runs `work` once per key within the idempotency window: a repeat gets the first answer back;
+ * a repeat while the first is still running gets 409.
+ */
+async function idempotent<T>(
+  services: Services,
+  key: string,
+  work: () => Promise<T>,
+  onReplay: () => void,
+): Promise<T> {
+  const redisKey = services.keys.idempotencyKey(createHash("sha256").update(key).digest("hex"));
+  const windowMs = services.config.ingest.idempotencyWindowMs;
+  const claimed = await services.redis.set(redisKey, "pending", "PX", windowMs, "NX");
+  if (claimed === null) {
+    const stored = await services.redis.get(redisKey);
+    if (stored === null || stored === "pending") {
+      throw new ApiError("API_ERR_CONFLICT", "a request with this Idempotency-Key is still being processed");
+    }
+    onReplay();
+    return JSON.parse(stored) as T;
+  }
+  try {
+    const answer = await work();
+    await services.redis.set(redisKey, JSON.stringify(answer), "PX", windowMs);
+    return answer;
+  } catch (error) {
+    await services.redis.del(redisKey).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,291 @@
+import { type Hook, REDACTED, redactHook, StoreError } from "@hookwire/store";
+import type { FastifyPluginAsync } from "fastify";
+import { ApiError } from "../errors";
+import { checkHook, type HookDraft } from "../hook-input";
+import { hookBodySchema, hookPatchSchema, hookSchema } from "../schemas";
+import { type Services, withRedis } from "../services";
+import { replayFailed } from "./replay";
+import { testHook } from "./test-hook";
+
+const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;
+const errors = {
+  400: { $ref: "Error#" },
+  401: { $ref: "Error#" },
+  403: { $ref: "Error#" },
+  404: { $ref: "Error#" },
+  503: { $ref: "Error#" },
+};
+
+export function hookRoutes(services: Services): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Body: HookDraft }>(
+      "/v1/hooks",
+      {
+        config: { scope: "admin" },
+        schema: {
+          tags: ["hooks"],
+          summary: "Create a hook: an integration with its settings",
+          security: [{ bearer: [] }],
+          body: hookBodySchema,
+          response: { 201: hookSchema, 409: { $ref: "Error#" }, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { hook: checked, problems } = checkHook(request.body, services.catalog);
+        if (checked === undefined)
+          throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", { problems });
+        const hook = await withRedis(services, () =>
+          services.hooks.create(checked.input, checked.secretKeys),
+        ).catch(storeToApi);
+        request.log.info({ hookId: hook.id, integration: hook.integration }, "hook created");
+        return reply.status(201).send({
+          ...redactHook(hook),
+          ...(checked.warnings.length > 0 ? { warnings: checked.warnings } : {}),
+        });
+      },
+    );
+
+    app.get(
+      "/v1/hooks",
+      {
+        config: { scope: "read" },
+        schema: {
+          tags: ["hooks"],
+          summary: "List hooks, secrets redacted, with their health",
+          security: [{ bearer: [] }],
+          response: {
+            200: { type: "object", properties: { hooks: { type: "array", items: hookSchema } } },
+            ...errors,
+          },
+        },
+      },
+      async () => {
+        const hooks = await withRedis(services, () => services.hooks.list());
+        const health = await withRedis(services, () =>
+          readHealth(
+            services,
+            hooks.map((h) => h.id),
+          ),
+        );
+        return { hooks: hooks.map((hook, i) => ({ ...redactHook(hook), health: health[i] })) };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      "/v1/hooks/:id",
+      {
+        config: { scope: "read" },
+        schema: {
+          tags: ["hooks"],
+          summary: "One hook, secrets redacted, with its health",
+          security: [{ bearer: [] }],
+          params: idParams,
+          response: { 200: hookSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const hook = await findHook(services, request.params.id);
+        const [health] = await withRedis(services, () => readHealth(services, [hook.id]));
+        return { ...redactHook(hook), health };
+      },
+    );
+
+    app.patch<{ Params: { id: string }; Body: Partial<HookDraft> }>(
+      "/v1/hooks/:id",
+      {
+        config: { scope: "admin" },
+        schema: {
+          tags: ["hooks"],
+          summary: "Change a hook; form variables are merged, ******** keeps a secret as it is",
+          security: [{ bearer: [] }],
+          params: idParams,
+          body: hookPatchSchema,
+          response: { 200: hookSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const current = await findHook(services, request.params.id);
+        const draft = mergeDraft(current, request.body);
+        const { hook: checked, problems } = checkHook(draft, services.catalog);
+        if (checked === undefined)
+          throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", { problems });
+        const turnedOn = request.body.on === true;
+        const hook = await withRedis(services, () =>
+          services.hooks.update(current.id, (stored) => {
+            const { disabled: _disabled, ...rest } = stored;
+            return {
+              ...(turnedOn ? rest : stored),
+              name: checked.input.name,
+              on: checked.input.on ?? stored.on,
+              formVariables: checked.input.formVariables,
+              secretKeys: [...checked.secretKeys].filter(
+                (key) => checked.input.formVariables[key] !== undefined,
+              ),
+              ...(checked.input.policy ? { policy: checked.input.policy } : { policy: undefined }),
+              delivery: checked.input.delivery ?? {},
+            };
+          }),
+        ).catch(storeToApi);
+        request.log.info({ hookId: hook.id }, "hook changed");
+        return {
+          ...redactHook(hook),
+          ...(checked.warnings.length > 0 ? { warnings: checked.warnings } : {}),
+        };
+      },
+    );
+
+    app.delete<{ Params: { id: string } }>(
+      "/v1/hooks/:id",
+      {
+        config: { scope: "admin" },
+        schema: {
+          tags: ["hooks"],
+          summary: "Delete a hook",
+          security: [{ bearer: [] }],
+          params: idParams,
+          response: { 204: { type: "null" }, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const removed = await withRedis(services, () => services.hooks.delete(request.params.id));
+        if (!removed) throw new ApiError("API_ERR_NOT_FOUND", `no hook with id ${request.params.id}`);
+        request.log.info({ hookId: request.params.id }, "hook deleted");
+        return reply.status(204).send();
+      },
+    );
+
+    app.post<{ Params: { id: string } }>(
+      "/v1/hooks/:id/test",
+      {
+        config: { scope: "admin" },
+        schema: {
+          tags: ["hooks"],
+          summary: "Send the integration's validation template to the hook now",
+          description:
+            "Answers with the receiver's status, the time it took and, where the integration allows it, the body.",
+          security: [{ bearer: [] }],
+          params: idParams,
+          response: {
+            200: {
+              type: "object",
+              properties: {
+                ok: { type: "boolean" },
+                statusCode: { type: "integer" },
+                durationMs: { type: "number" },
+                body: { type: "string" },
+                errorCode: { type: "string" },
+                errorMessage: { type: "string" },
+                template: { type: "string" },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      async (request) => testHook(services, await findHook(services, request.params.id)),
+    );
+
+    app.post<{ Params: { id: string }; Body: { since?: string; dryRun?: boolean } }>(
+      "/v1/hooks/:id/replay",
+      {
+        config: { scope: "admin" },
+        schema: {
+          tags: ["hooks"],
+          summary: "Queue the hook's failed deliveries again",
+          security: [{ bearer: [] }],
+          params: idParams,
+          body: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              since: {
+                type: "string",
+                format: "date-time",
+                description: "Only deliveries accepted at or after this time.",
+              },
+              dryRun: {
+                type: "boolean",
+                default: false,
+                description: "Count what would be replayed; queue nothing.",
+              },
+            },
+          },
+          response: {
+            202: {
+              type: "object",
+              properties: {
+                dryRun: { type: "boolean" },
+                count: { type: "integer" },
+                deliveryIds: { type: "array", items: { type: "string" } },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const hook = await findHook(services, request.params.id);
+        const since = request.body?.since === undefined ? 0 : Date.parse(request.body.since);
+        const result = await withRedis(services, () =>
+          replayFailed(services, hook.id, since, request.body?.dryRun ?? false),
+        );
+        return reply.status(202).send(result);
+      },
+    );
+  };
+}
+
+async function findHook(services: Services, id: string): Promise<Hook> {
+  const hook = await withRedis(services, () => services.hooks.get(id));
+  if (hook === undefined) throw new ApiError("API_ERR_NOT_FOUND", `no hook with id ${id}`);
+  return hook;
+}
+
+/** The hook as it would be after the patch; redacted secrets sent back keep their value. */
+function mergeDraft(current: Hook, patch: Partial<HookDraft>): HookDraft {
+  const formVariables: Record<string, unknown> = { ...current.formVariables };
+  for (const [key, value] of Object.entries(patch.formVariables ?? {})) {
+    if (value === null) delete formVariables[key];
+    else if (!(value === REDACTED && current.secretKeys.includes(key))) formVariables[key] = value;
+  }
+  return {
+    integration: current.integration,
+    name: patch.name ?? current.name,
+    on: patch.on ?? current.on,
+    formVariables,
+    policy: patch.policy === undefined ? (current.policy ?? null) : patch.policy,
+    delivery: patch.delivery ?? current.delivery,
+  };
+}
+
+async function readHealth(services: Services, ids: readonly string[]): Promise<Record<string, unknown>[]> {
+  if (ids.length === 0) return [];
+  const pipeline = services.redis.pipeline();
+  for (const id of ids) pipeline.hgetall(services.keys.hookHealth(id));
+  const answers = (await pipeline.exec()) ?? [];
+  return answers.map(([, value]) => {
+    const raw = (value ?? {}) as Record<string, string>;
+    const health: Record<string, unknown> = {
+      circuit: raw.circuit ?? "closed",
+      consecutiveFailures: Number(raw.consecutiveFailures ?? 0),
+    };
+    if (raw.lastSuccessAt) health.lastSuccessAt = new Date(Number(raw.lastSuccessAt)).toISOString();
+    if (raw.lastFailureAt) health.lastFailureAt = new Date(Number(raw.lastFailureAt)).toISOString();
+    if (raw.lastFailureReason) health.lastFailureReason = raw.lastFailureReason;
+    return health;
+  });
+}
+
+function storeToApi(error: unknown): never {
+  if (error instanceof StoreError) {
+    if (error.code === "STORE_ERR_CONFLICT") throw new ApiError("API_ERR_CONFLICT", error.message);
+    if (error.code === "STORE_ERR_NOT_FOUND") throw new ApiError("API_ERR_NOT_FOUND", error.message);
+    if (error.code === "STORE_ERR_BAD_ID")
+      throw new ApiError("API_ERR_BAD_REQUEST", error.message, {
+        problems: [{ pointer: "/id", message: error.message }],
+      });
+  }
+  throw error;
+}
+
+export { readHealth };

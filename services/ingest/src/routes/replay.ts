@@ -1,0 +1,62 @@
+import { attemptJobId, DELIVERY_JOB_NAME, type DeliveryJobData } from "@hookwire/queue";
+import type { DeliveryRecord } from "@hookwire/store";
+import { ApiError } from "../errors";
+import type { Services } from "../services";
+
+const MAX_REPLAY = 10_000;
+
+/** Queues one failed (or skipped) delivery again, for one more attempt. */
+export async function retryDelivery(services: Services, record: DeliveryRecord): Promise<DeliveryRecord> {
+  if (record.status !== "failed") {
+    throw new ApiError(
+      "API_ERR_CONFLICT",
+      `delivery ${record.id} is ${record.status}; only failed deliveries can be retried`,
+    );
+  }
+  const [queued] = await requeue(services, [record]);
+  if (queued === undefined)
+    throw new ApiError("API_ERR_CONFLICT", `delivery ${record.id} kept nothing to send again`);
+  return queued;
+}
+
+/** Failed deliveries of a hook accepted since `since` (epoch ms), queued again unless dryRun. */
+export async function replayFailed(services: Services, hookId: string, since: number, dryRun: boolean) {
+  const chosen: DeliveryRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await services.log.list({ status: "failed", limit: 500, ...(cursor ? { cursor } : {}) });
+    for (const record of page.deliveries) {
+      if (record.hookId === hookId && record.acceptedAt >= since && record.payload !== undefined)
+        chosen.push(record);
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== undefined && chosen.length < MAX_REPLAY);
+  const deliveryIds = chosen.slice(0, MAX_REPLAY).map((r) => r.id);
+  if (!dryRun) await requeue(services, chosen.slice(0, MAX_REPLAY));
+  return { dryRun, count: deliveryIds.length, deliveryIds };
+}
+
+async function requeue(services: Services, records: readonly DeliveryRecord[]): Promise<DeliveryRecord[]> {
+  const now = Date.now();
+  const queued: DeliveryRecord[] = [];
+  const jobs: { name: string; data: DeliveryJobData; opts: { jobId: string } }[] = [];
+  const pipeline = services.redis.pipeline();
+  for (const record of records) {
+    if (record.payload === undefined) continue;
+    const attemptsMade = record.attempts.length;
+    const { payload: _payload, reason: _reason, ...rest } = record;
+    const pending: DeliveryRecord = { ...rest, status: "pending", updatedAt: now };
+    services.log.recordUpdate(pipeline, pending, record.status);
+    jobs.push({
+      name: DELIVERY_JOB_NAME,
+      data: { hookId: record.hookId, deliveries: [{ ...record.payload, attemptsMade }] },
+      opts: { jobId: `${attemptJobId(record.id, attemptsMade + 1)}-manual-${now}` },
+    });
+    queued.push(pending);
+  }
+  if (jobs.length === 0) return queued;
+  const [written] = await Promise.all([pipeline.exec(), services.queue.addBulk(jobs)]);
+  const failed = written?.find(([error]) => error !== null);
+  if (failed) throw failed[0];
+  return queued;
+}

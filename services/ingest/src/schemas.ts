@@ -1,0 +1,200 @@
+/**
+ * JSON schemas of the API's bodies and answers: Fastify validates requests with them and the
+ * OpenAPI document at /docs is generated from them.
+ */
+export const problemSchema = {
+  type: "object",
+  properties: { pointer: { type: "string" }, message: { type: "string" } },
+  required: ["pointer", "message"],
+} as const;
+
+export const errorSchema = {
+  type: "object",
+  description: "Every error answer has this shape.",
+  properties: {
+    error: {
+      type: "object",
+      properties: {
+        code: { type: "string", description: "Stable code to branch on, e.g. API_ERR_BAD_REQUEST." },
+        message: { type: "string" },
+        problems: {
+          type: "array",
+          items: problemSchema,
+          description: "Each problem with its JSON pointer into the request.",
+        },
+      },
+      required: ["code", "message"],
+    },
+  },
+  required: ["error"],
+} as const;
+
+export const deliverySettingsSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    timeoutMs: {
+      type: "integer",
+      minimum: 100,
+      maximum: 120_000,
+      description: "Whole-attempt timeout (default 15 s).",
+    },
+    retrySchedule: {
+      type: "array",
+      items: { type: "number", minimum: 0, maximum: 7 * 24 * 3600 },
+      maxItems: 50,
+      description:
+        "Seconds before each retry after the first attempt (default 5, 300, 1800, 7200, 18000, 36000, 36000).",
+    },
+    concurrency: {
+      type: "integer",
+      minimum: 1,
+      maximum: 1000,
+      description: "Requests in flight to this hook per worker (default 10).",
+    },
+    ratePerSecond: {
+      type: "number",
+      exclusiveMinimum: 0,
+      description: "Requests a second to this hook per worker.",
+    },
+    standardWebhooks: {
+      type: "boolean",
+      description:
+        "Also send webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks), keyed by the HMAC secret.",
+    },
+  },
+} as const;
+
+const formVariablesSchema = {
+  type: "object",
+  additionalProperties: { type: ["string", "boolean", "null"] },
+  description:
+    "Values of the integration's formVariables. Secret ones are stored encrypted and shown as ********.",
+} as const;
+
+const policySchema = {
+  type: ["array", "null"],
+  items: { type: "object" },
+  description:
+    "Policy statements replacing the integration's defaultPolicy; null or absent uses the default.",
+} as const;
+
+export const hookBodySchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", description: "Optional; generated when absent." },
+    integration: { type: "string", minLength: 1 },
+    name: { type: "string", minLength: 1, maxLength: 200 },
+    on: { type: "boolean", default: true },
+    formVariables: formVariablesSchema,
+    policy: policySchema,
+    delivery: deliverySettingsSchema,
+  },
+  required: ["integration", "name"],
+} as const;
+
+export const hookPatchSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    name: { type: "string", minLength: 1, maxLength: 200 },
+    on: { type: "boolean" },
+    formVariables: {
+      ...formVariablesSchema,
+      description: "Merged into the current values; null removes an optional one; ******** keeps a secret.",
+    },
+    policy: policySchema,
+    delivery: deliverySettingsSchema,
+  },
+} as const;
+
+export const hookSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    integration: { type: "string" },
+    name: { type: "string" },
+    on: { type: "boolean" },
+    formVariables: { type: "object", additionalProperties: true },
+    secretKeys: { type: "array", items: { type: "string" } },
+    policy: { type: "array", items: { type: "object", additionalProperties: true } },
+    delivery: { type: "object", additionalProperties: true },
+    createdAt: { type: "string" },
+    updatedAt: { type: "string" },
+    disabled: { type: "object", properties: { reason: { type: "string" }, at: { type: "string" } } },
+    revision: { type: "integer" },
+    health: {
+      type: "object",
+      additionalProperties: true,
+      description: "Circuit state, consecutive failures, last success and last failure with its reason.",
+    },
+    warnings: { type: "array", items: problemSchema },
+  },
+} as const;
+
+export const attemptSchema = {
+  type: "object",
+  properties: {
+    attempt: { type: "integer" },
+    at: { type: "number" },
+    durationMs: { type: "number" },
+    statusCode: { type: "integer" },
+    errorCode: { type: "string" },
+    errorMessage: { type: "string" },
+    errorBody: {
+      type: "string",
+      description: "First 4 KiB of the error answer, where the integration allows keeping it.",
+    },
+    outcome: { type: "string" },
+  },
+} as const;
+
+export const deliverySchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    hookId: { type: "string" },
+    entryId: { type: "string" },
+    status: { type: "string", enum: ["pending", "succeeded", "failed", "skipped"] },
+    templateKey: { type: "string" },
+    acceptedAt: { type: "number" },
+    updatedAt: { type: "number" },
+    nextAttemptAt: { type: "number" },
+    reason: { type: "string" },
+    attempts: { type: "array", items: attemptSchema },
+  },
+} as const;
+
+export const hookResultSchema = {
+  type: "object",
+  properties: {
+    hookId: { type: "string" },
+    deliveryId: { type: "string" },
+    outcome: { type: "string", enum: ["queued", "filtered", "skipped", "render_failed"] },
+    reason: { type: "string" },
+  },
+  required: ["hookId", "outcome"],
+} as const;
+
+export const entriesAnswerSchema = {
+  type: "object",
+  properties: {
+    entries: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          duplicate: {
+            type: "boolean",
+            description: "Seen within the idempotency window: nothing queued again.",
+          },
+          hooks: { type: "array", items: hookResultSchema },
+        },
+        required: ["id", "duplicate", "hooks"],
+      },
+    },
+  },
+  required: ["entries"],
+} as const;

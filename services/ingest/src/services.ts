@@ -1,0 +1,65 @@
+import type { HookwireConfig } from "@hookwire/config";
+import type { Sender } from "@hookwire/delivery";
+import type { Catalog } from "@hookwire/manifest";
+import type { DeliveryJobData, Keyspace } from "@hookwire/queue";
+import type { DeliveryLog, HookStore } from "@hookwire/store";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { ApiKeys } from "./auth";
+import { ApiError } from "./errors";
+import type { Intake } from "./intake";
+
+/** What the routes share: built once by buildApp. */
+export interface Services {
+  config: Readonly<HookwireConfig>;
+  redis: Redis;
+  keys: Keyspace;
+  queue: Queue<DeliveryJobData>;
+  hooks: HookStore;
+  log: DeliveryLog;
+  catalog: Catalog;
+  sender: Sender;
+  intake: Intake;
+  apiKeys: ApiKeys;
+}
+
+/** Fails at once, instead of waiting on a command that cannot answer, while Redis is away. */
+export function requireRedis(services: Services): void {
+  if (services.redis.status !== "ready") {
+    throw new ApiError(
+      "API_ERR_UNAVAILABLE",
+      `Redis is not available (connection ${services.redis.status}); retry shortly`,
+      {
+        retryAfterSeconds: 2,
+      },
+    );
+  }
+}
+
+/** Runs a Redis-backed step; a Redis failure becomes a 503 with Retry-After. */
+export async function withRedis<T>(services: Services, step: () => Promise<T>): Promise<T> {
+  requireRedis(services);
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    if (isRedisFailure(error)) {
+      throw new ApiError("API_ERR_UNAVAILABLE", "Redis did not answer; retry shortly", {
+        retryAfterSeconds: 2,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function isRedisFailure(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name ?? "";
+  const message = (error as Error | undefined)?.message ?? "";
+  return (
+    name === "MaxRetriesPerRequestError" ||
+    /Connection is closed|Command timed out|Stream isn't writeable|ECONNREFUSED|ECONNRESET|enableOfflineQueue/i.test(
+      message,
+    )
+  );
+}

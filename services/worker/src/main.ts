@@ -1,0 +1,47 @@
+import { ConfigError, createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
+import { catalogDirs, loadCatalog } from "@hookwire/manifest";
+import { connectRedis, describeRedisUrl } from "@hookwire/queue";
+import { startDeliveryWorker } from "./worker";
+
+/** The worker process: `node --import tsx services/worker/src/main.ts` (npm start runs it). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({
+    level: config.logLevel,
+    service: "worker",
+    pretty: process.env.HOOKWIRE_PRETTY_LOGS === "true",
+  });
+  const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, process.env));
+  for (const problem of catalog.problems) logger.error({ problem }, "integration not loaded");
+  const redis = connectRedis(config.redisUrl, "worker", "hookwire-worker");
+  redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
+  const delivery = startDeliveryWorker({ config, redis, catalog, logger });
+  logger.info(
+    {
+      redis: describeRedisUrl(config.redisUrl),
+      concurrency: config.worker.concurrency,
+      integrations: catalog.list().length,
+    },
+    "worker started",
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: config.worker.shutdownGraceMs }, "worker stopping");
+    await delivery.close();
+    redis.disconnect();
+    logger.info("worker stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `hookwire worker: ${error instanceof ConfigError ? error.message : String((error as Error).stack ?? error)}\n`,
+  );
+  process.exit(1);
+});

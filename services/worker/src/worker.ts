@@ -1,0 +1,127 @@
+import type { HookwireConfig } from "@hookwire/config";
+import { createSender, DEFAULT_RETRY_SCHEDULE_SECONDS, type Sender } from "@hookwire/delivery";
+import type { Catalog } from "@hookwire/manifest";
+import { DELIVERY_QUEUE, type DeliveryJobData, keyspace } from "@hookwire/queue";
+import { DeliveryLog, HookStore, SecretBox } from "@hookwire/store";
+import { Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { HookGates } from "./hook-gate";
+import { HookHealth } from "./hook-health";
+import { type DeliveryObserver, processDeliveryJob, type WorkerContext } from "./processor";
+
+export const WORKER_VERSION = "0.1.0";
+
+export interface DeliveryWorkerOptions {
+  config: Readonly<HookwireConfig>;
+  /** A connection made with role "worker" (BullMQ needs it to wait, not fail, when Redis is away). */
+  redis: Redis;
+  catalog: Catalog;
+  logger: Logger;
+  observer?: DeliveryObserver;
+  /** For tests: a sender with its own settings (e.g. a DNS resolver). */
+  sender?: Sender;
+}
+
+export interface DeliveryWorker {
+  readonly worker: Worker<DeliveryJobData>;
+  readonly health: HookHealth;
+  /** Stops taking jobs, lets in-flight attempts finish within the grace period, then closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const QUIET_OBSERVER: DeliveryObserver = { attempt() {}, settled() {}, hookDisabled() {} };
+
+export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
+  const { config, redis, logger } = options;
+  if (config.secretKey === undefined) {
+    throw new Error("HOOKWIRE_SECRET_KEY is not set: the worker cannot read the hooks' secrets without it");
+  }
+  const keys = keyspace(config.queuePrefix);
+  const settings = config.worker;
+  const sender =
+    options.sender ??
+    createSender({
+      userAgent: `hookwire/${WORKER_VERSION}`,
+      allowPrivateNetworks: settings.allowPrivateNetworks,
+      allowedNetworks: settings.allowedNetworks,
+    });
+  const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  const health = new HookHealth(keys, {
+    failureThreshold: settings.circuitFailureThreshold,
+    openMs: settings.circuitOpenMs,
+    disableAfterMs: settings.disableAfterMs,
+  });
+  const context: WorkerContext = {
+    hooks: new HookStore(redis, keys, new SecretBox(config.secretKey)),
+    log: new DeliveryLog(redis, keys, {
+      succeeded: settings.retentionSucceededMs,
+      failed: settings.retentionFailedMs,
+    }),
+    catalog: options.catalog,
+    sender,
+    queue,
+    redis,
+    health,
+    gates: new HookGates(settings.perHookConcurrency),
+    settings: {
+      retryScheduleSeconds: settings.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS,
+      retryAfterCapMs: settings.retryAfterCapMs,
+      allowPrivateNetworks: settings.allowPrivateNetworks,
+    },
+    logger,
+    observer: options.observer ?? QUIET_OBSERVER,
+  };
+  const worker = new Worker<DeliveryJobData>(
+    DELIVERY_QUEUE,
+    (job, token) => processDeliveryJob(job, token, context),
+    {
+      connection: redis,
+      prefix: config.queuePrefix,
+      concurrency: settings.concurrency,
+      lockDuration: settings.lockMs,
+      stalledInterval: settings.lockMs,
+      // At least once: a job whose worker died is run again, however often that happens.
+      maxStalledCount: 1_000,
+      removeOnComplete: { count: 0 },
+      removeOnFail: { count: 10_000 },
+    },
+  );
+  worker.on("failed", (job, error) => {
+    logger.error(
+      { jobId: job?.id, hookId: job?.data.hookId, err: error },
+      "delivery job failed; it will be retried",
+    );
+  });
+  worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+
+  const trimTimer = setInterval(() => {
+    context.log
+      .trimIndexes()
+      .catch((error: unknown) => logger.warn({ err: error }, "could not trim delivery indexes"));
+  }, 60e3);
+  trimTimer.unref();
+
+  return {
+    worker,
+    health,
+    async close(graceMs = settings.shutdownGraceMs) {
+      clearInterval(trimTimer);
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = worker.close();
+      const expired = new Promise<"expired">((resolve) => {
+        timer = setTimeout(() => resolve("expired"), graceMs);
+      });
+      if ((await Promise.race([graceful, expired])) === "expired") {
+        logger.warn(
+          { graceMs },
+          "in-flight deliveries did not finish within the grace period; they will be retried",
+        );
+        await worker.close(true);
+      }
+      clearTimeout(timer);
+      await queue.close();
+      await sender.close();
+    },
+  };
+}
