@@ -198,7 +198,7 @@ const types = fc.constantFrom(
 const action = fc.constantFrom("updateOn", "updateRules", "createFlag", "deleteFlag");
 const actionPattern = fc.constantFrom("updateOn", "update*", "*", "*Flag", "deleteFlag");
 
-function levelsText(typeList: string[], keys: string[], tags: string[][]): string {
+function levelsText(typeList: readonly string[], keys: string[], tags: string[][]): string {
   return typeList
     .map((type, i) => {
       const levelTags = tags[i] ?? [];
