@@ -1,0 +1,14 @@
+# One image for both services; docker-compose.yml picks the entry point per service.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY packages ./packages
+COPY services ./services
+COPY bench/package.json ./bench/package.json
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY integrations ./integrations
+COPY examples ./examples
+USER node
+EXPOSE 8080 9464
+CMD ["node", "--import", "tsx/esm", "services/ingest/src/main.ts"]

@@ -1,0 +1,105 @@
+import { randomBytes } from "node:crypto";
+import { createLogger, type HookwireConfig, loadConfig, PROJECT_ROOT } from "@hookwire/config";
+import { buildApp } from "@hookwire/ingest";
+import { catalogDirs, loadCatalog } from "@hookwire/manifest";
+import { connectRedis, DELIVERY_QUEUE } from "@hookwire/queue";
+import { type DeliveryWorker, startDeliveryWorker } from "@hookwire/worker";
+import { Queue } from "bullmq";
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import { Writable } from "node:stream";
+import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from "./redis";
+
+export interface System {
+  config: Readonly<HookwireConfig>;
+  app: FastifyInstance;
+  /** Where the ingest API listens (a real socket on port 0). */
+  baseUrl: string;
+  apiKey: string;
+  worker: DeliveryWorker | undefined;
+  redis: Redis;
+  /** Every log line both services wrote, for tests that look for secrets. */
+  logLines: string[];
+  /** POST/GET/... against the API with the admin key. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers }>;
+  /** Waiting + active + delayed jobs on the delivery queue. */
+  pendingJobs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface SystemOptions {
+  label: string;
+  env?: Record<string, string>;
+  worker?: boolean;
+}
+
+/** Ingest and a worker, in this process, against the real Redis under a prefix of their own. */
+export async function startSystem(options: SystemOptions): Promise<System> {
+  const prefix = uniquePrefix(options.label);
+  const apiKey = `test-admin-${randomBytes(12).toString("hex")}`;
+  const config = loadConfig({
+    REDIS_URL,
+    HOOKWIRE_QUEUE_PREFIX: prefix,
+    HOOKWIRE_API_KEY: apiKey,
+    HOOKWIRE_SECRET_KEY: randomBytes(32).toString("hex"),
+    HOOKWIRE_ALLOWED_NETWORKS: "127.0.0.0/8",
+    HOOKWIRE_RETRY_SCHEDULE: "0.05,0.1",
+    HOOKWIRE_PORT: "0",
+    LOG_LEVEL: "debug",
+    ...options.env,
+  });
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, service: "test", destination: sink });
+  const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
+  const apiRedis = connectRedis(config.redisUrl, "api", "hookwire-test-ingest");
+  const workerRedis = connectRedis(config.redisUrl, "worker", "hookwire-test-worker");
+  const redis = testRedis();
+  const app = await buildApp({ config, redis: apiRedis, catalog, logger });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  const baseUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  const worker = options.worker === false ? undefined : startDeliveryWorker({ config, redis: workerRedis, catalog, logger });
+  const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix });
+
+  return {
+    config,
+    app,
+    baseUrl,
+    apiKey,
+    worker,
+    redis,
+    logLines,
+    async api(method, path, body, headers = {}) {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await response.text();
+      return { status: response.status, json: text === "" ? undefined : JSON.parse(text), headers: response.headers };
+    },
+    async pendingJobs() {
+      const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");
+      return Object.values(counts).reduce((sum, n) => sum + n, 0);
+    },
+    async close() {
+      await worker?.close(2_000);
+      await app.close();
+      await queue.close();
+      await dropPrefix(redis, prefix);
+      apiRedis.disconnect();
+      workerRedis.disconnect();
+      redis.disconnect();
+    },
+  };
+}
