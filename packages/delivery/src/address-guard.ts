@@ -85,8 +85,10 @@ function blockListOf(rules: readonly Rule[]): BlockList {
   return list;
 }
 
-// One list answers the common case; the per-rule lists are consulted only to word a refusal.
-const denied = blockListOf([...ipv4Rules, ...ipv6Rules]);
+// One list per family answers the common case; the per-rule lists only word a refusal. Families
+// are never mixed in one BlockList: it matches an IPv4 address against IPv6 rules through its
+// IPv4-mapped form, so `::/3` would swallow all of IPv4.
+const denied = { ipv4: blockListOf(ipv4Rules), ipv6: blockListOf(ipv6Rules) };
 const reasons = [...ipv4Rules, ...ipv6Rules].map((r) => ({ rule: r, list: blockListOf([r]) }));
 
 /**
@@ -138,8 +140,8 @@ function ipv4From(groups: readonly number[]): string {
   return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
 }
 
-function parseAllowedNetworks(entries: readonly string[]): BlockList {
-  const list = new BlockList();
+function parseAllowedNetworks(entries: readonly string[]): Record<Family, BlockList> {
+  const lists = { ipv4: new BlockList(), ipv6: new BlockList() };
   entries.forEach((entry, index) => {
     const text = entry.trim();
     const slash = text.indexOf("/");
@@ -158,9 +160,10 @@ function parseAllowedNetworks(entries: readonly string[]): BlockList {
         `${where}: prefix length must be an integer from 0 to ${max}, got "${prefixText}"`,
       );
     }
-    list.addSubnet(address, prefix, family === 4 ? "ipv4" : "ipv6");
+    if (family === 4) lists.ipv4.addSubnet(address, prefix, "ipv4");
+    else lists.ipv6.addSubnet(address, prefix, "ipv6");
   });
-  return list;
+  return lists;
 }
 
 export function createAddressGuard(config: AddressGuardConfig): AddressGuard {
@@ -174,9 +177,9 @@ export function createAddressGuard(config: AddressGuardConfig): AddressGuard {
     if (family === 0) return `"${input}" is not an IP address`;
     if (openAll) return undefined;
     const eff = effectiveAddress(ip, family as 4 | 6);
-    if (allowed.check(eff.address, eff.family)) return undefined;
-    if (eff.via !== undefined && allowed.check(ip, "ipv6")) return undefined;
-    if (!denied.check(eff.address, eff.family)) return undefined;
+    if (allowed[eff.family].check(eff.address, eff.family)) return undefined;
+    if (eff.via !== undefined && allowed.ipv6.check(ip, "ipv6")) return undefined;
+    if (!denied[eff.family].check(eff.address, eff.family)) return undefined;
     const found = reasons.find((r) => r.rule.family === eff.family && r.list.check(eff.address, eff.family));
     const range = found ? `${found.rule.reason} (${found.rule.network}/${found.rule.prefix})` : "not public";
     return eff.via === undefined

@@ -1,0 +1,49 @@
+import { Readable } from "node:stream";
+import { expect, test } from "vitest";
+import { errorBodyAllowed, readErrorBody, utf8Prefix } from "./error-body";
+
+test.each([
+  [true, true, true],
+  [true, false, true],
+  [false, true, true],
+  [false, false, false],
+])(
+  "urlHostIsFixed %s, privateNetworksBlocked %s → kept %s",
+  (urlHostIsFixed, privateNetworksBlocked, kept) => {
+    expect(errorBodyAllowed({ urlHostIsFixed, privateNetworksBlocked })).toBe(kept);
+  },
+);
+
+test.each([
+  ["plain ASCII", Buffer.from("abc"), "abc"],
+  ["a whole 2-byte character", Buffer.from("aé"), "aé"],
+  ["half a 2-byte character", Buffer.from("aé").subarray(0, 2), "a"],
+  ["two thirds of a 3-byte character", Buffer.from("a€").subarray(0, 3), "a"],
+  ["three quarters of a 4-byte character", Buffer.from("a😀").subarray(0, 4), "a"],
+  ["a whole 4-byte character", Buffer.from("a😀"), "a😀"],
+  ["nothing", Buffer.alloc(0), ""],
+])("utf8Prefix: %s", (_name, bytes, text) => {
+  expect(utf8Prefix(bytes)).toBe(text);
+});
+
+test("readErrorBody stops reading a long stream past the drain limit and keeps the prefix", async () => {
+  let pulled = 0;
+  const endless = new Readable({
+    read() {
+      pulled++;
+      this.push(Buffer.alloc(1024, 0x61));
+    },
+  });
+  const text = await readErrorBody(endless, 10, 8 * 1024);
+  expect(text).toBe("a".repeat(10));
+  expect(endless.destroyed).toBe(true);
+  expect(pulled).toBeLessThan(32);
+});
+
+test("readErrorBody keeps what arrived before an error", async () => {
+  const broken = new Readable({ read() {} });
+  const reading = readErrorBody(broken, 100, 1000);
+  broken.push("partial");
+  setImmediate(() => broken.destroy(new Error("reset")));
+  expect(await reading).toBe("partial");
+});
