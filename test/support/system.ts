@@ -12,6 +12,8 @@ import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from "./redis";
 
 export interface System {
   config: Readonly<HookwireConfig>;
+  /** The environment the config was read from, for worker processes a test starts itself. */
+  env: Record<string, string>;
   app: FastifyInstance;
   /** Where the ingest API listens (a real socket on port 0). */
   baseUrl: string;
@@ -37,7 +39,7 @@ export interface SystemOptions {
 export async function startSystem(options: SystemOptions): Promise<System> {
   const prefix = uniquePrefix(options.label);
   const apiKey = `test-admin-${randomBytes(12).toString("hex")}`;
-  const config = loadConfig({
+  const env: Record<string, string> = {
     REDIS_URL,
     HOOKWIRE_QUEUE_PREFIX: prefix,
     HOOKWIRE_API_KEY: apiKey,
@@ -47,7 +49,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     HOOKWIRE_PORT: "0",
     LOG_LEVEL: "debug",
     ...options.env,
-  });
+  };
+  const config = loadConfig(env);
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -69,6 +72,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
 
   return {
     config,
+    env,
     app,
     baseUrl,
     apiKey,

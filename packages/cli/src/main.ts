@@ -11,6 +11,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "run the whole system: Redis (when none answers), ingest and a worker",
     load: async () => (await import("./commands/start")).runStart,
   },
+  policy: {
+    summary: "try a policy: `policy eval` decides accesses read from stdin, `policy explain` an entry",
+    load: async () => (await import("./commands/policy")).runPolicy,
+  },
 };
 
 function usage(): string {

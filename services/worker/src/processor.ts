@@ -33,7 +33,8 @@ export interface DeliveryObserver {
 export interface WorkerSettings {
   retryScheduleSeconds: readonly number[];
   retryAfterCapMs: number;
-  allowPrivateNetworks: boolean;
+  /** No private or loopback address is reachable: the SSRF guard is on with no exceptions. */
+  privateNetworksBlocked: boolean;
 }
 
 export interface WorkerContext {
@@ -109,7 +110,7 @@ export async function processDeliveryJob(
     integration.includeErrorResponseBody &&
     errorBodyAllowed({
       urlHostIsFixed: integration.urlHostIsFixed,
-      privateNetworksBlocked: !ctx.settings.allowPrivateNetworks,
+      privateNetworksBlocked: ctx.settings.privateNetworksBlocked,
     });
   const settled = await Promise.all(
     batch.map((delivery) =>

@@ -67,7 +67,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     settings: {
       retryScheduleSeconds: settings.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS,
       retryAfterCapMs: settings.retryAfterCapMs,
-      allowPrivateNetworks: settings.allowPrivateNetworks,
+      privateNetworksBlocked: !settings.allowPrivateNetworks && settings.allowedNetworks.length === 0,
     },
     logger,
     observer: options.observer ?? QUIET_OBSERVER,
