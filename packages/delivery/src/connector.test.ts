@@ -71,7 +71,7 @@ describe("the default guard refuses", () => {
     [
       "localhost (resolves to loopback)",
       (port: number) => `http://localhost:${port}/`,
-      "localhost resolves to",
+      "localhost resolved to a refused address: ",
     ],
     ["cloud metadata", () => "http://169.254.169.254/latest/meta-data/", "metadata"],
     ["private network", () => "http://10.1.2.3/", "private"],
@@ -93,7 +93,9 @@ describe("the default guard refuses", () => {
     const resolver = fixedResolver("127.0.0.1");
     const result = await sender({ lookup: resolver }).send(request(`http://hooks.example.test:${rx.port}/`));
     expect(result.errorCode).toBe("DELIVERY_ERR_SSRF_BLOCKED");
-    expect(result.errorMessage).toContain("hooks.example.test resolves to 127.0.0.1 is loopback");
+    expect(result.errorMessage).toContain(
+      "hooks.example.test resolved to a refused address: 127.0.0.1 is loopback",
+    );
     expect(resolver.calls).toEqual(["hooks.example.test"]);
     expect(rx.requests).toHaveLength(0);
   });

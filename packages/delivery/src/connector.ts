@@ -39,7 +39,7 @@ export function createGuardedConnector(options: {
       for (const entry of addresses) {
         const refusal = guard.whyRefused(entry.address);
         if (refusal !== undefined) {
-          callback(refused(`${hostname} resolves to ${refusal}`));
+          callback(refused(`${hostname} resolved to a refused address: ${refusal}`));
           return;
         }
       }
