@@ -1,0 +1,190 @@
+import { closeBudget, openBudget } from "./budget";
+import { buildTemplate, handlebars, KNOWN_HELPERS, RUNTIME_OPTIONS } from "./environment";
+import { describeLocation, TemplateError } from "./errors";
+import { TEMPLATE_LIMITS } from "./limits";
+import { analyseTemplate, type TemplateAnalysis } from "./syntax";
+
+export interface RenderOptions {
+  /** Report a missing field (TEMPLATES_ERR_MISSING_FIELD) instead of rendering it as nothing. */
+  strict?: boolean;
+}
+
+export interface CompiledTemplate {
+  readonly file: string;
+  /** The file name ends in `.json` or `.json.hbs`: the entry's strings are JSON-escaped for it. */
+  readonly isJson: boolean;
+  /** What the template reads, for the callers that must know (secrets, URL hosts). */
+  readonly analysis: TemplateAnalysis;
+  render(context: object, options?: RenderOptions): string;
+}
+
+type Delegate = (context: unknown, options: typeof RUNTIME_OPTIONS) => string;
+
+interface HandlebarsException {
+  message: string;
+  lineNumber?: number;
+  column?: number;
+  hash?: { loc?: { first_line?: number; first_column?: number } };
+}
+
+const STRICT_MISSING = /^"([^"]*)" not defined in /;
+
+function isJsonFile(file: string): boolean {
+  const lower = file.toLowerCase();
+  return lower.endsWith(".json") || lower.endsWith(".json.hbs");
+}
+
+function isTooLarge(text: string): boolean {
+  const limit = TEMPLATE_LIMITS.outputMaxBytes;
+  // UTF-8 takes one to three bytes per UTF-16 unit: only texts in between need counting.
+  if (text.length > limit) return true;
+  return text.length * 3 > limit && Buffer.byteLength(text, "utf8") > limit;
+}
+
+class Template implements CompiledTemplate {
+  readonly isJson: boolean;
+  private strictDelegate: Delegate | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly text: string,
+    readonly analysis: TemplateAnalysis,
+    private readonly lenient: Delegate,
+  ) {
+    this.isJson = isJsonFile(file);
+  }
+
+  render(context: object, options?: RenderOptions): string {
+    const strict = options?.strict === true;
+    const delegate = strict ? this.strict() : this.lenient;
+    const previous = openBudget();
+    let output: string;
+    try {
+      output = delegate(context, RUNTIME_OPTIONS);
+    } catch (failure) {
+      throw this.renderFailure(failure, strict);
+    } finally {
+      closeBudget(previous);
+    }
+    if (isTooLarge(output)) throw this.tooLarge();
+    return output;
+  }
+
+  // Strict code is compiled on first use: only `hookwire validate` and previews need it.
+  private strict(): Delegate {
+    this.strictDelegate ??= buildTemplate(parse(this.text, this.file), true);
+    return this.strictDelegate;
+  }
+
+  private tooLarge(): TemplateError {
+    return new TemplateError(
+      "TEMPLATES_ERR_OUTPUT_TOO_LARGE",
+      `${this.file}: the rendered text is larger than ${TEMPLATE_LIMITS.outputMaxBytes} bytes`,
+      { file: this.file },
+    );
+  }
+
+  // Messages are written here rather than passed on: Handlebars' and V8's messages can quote
+  // the value being read, and that value may be a secret.
+  private renderFailure(failure: unknown, strict: boolean): TemplateError {
+    const file = this.file;
+    if (failure instanceof TemplateError) {
+      return new TemplateError(failure.code, `${file}: ${failure.message}`, { file, cause: failure });
+    }
+    if (failure instanceof RangeError && /string length/i.test(failure.message)) return this.tooLarge();
+    const exception = failure as HandlebarsException;
+    const line = typeof exception?.lineNumber === "number" ? exception.lineNumber : undefined;
+    const column = typeof exception?.column === "number" ? exception.column + 1 : undefined;
+    const missing =
+      strict && typeof exception?.message === "string" ? STRICT_MISSING.exec(exception.message) : null;
+    if (missing !== null) {
+      const segment = missing[1] ?? "";
+      const written =
+        this.analysis.paths.find((p) => p.line === line && p.column === column)?.text ?? segment;
+      const which = written === segment ? "" : ` ("${segment}" is not there)`;
+      return new TemplateError(
+        "TEMPLATES_ERR_MISSING_FIELD",
+        `${describeLocation(file, line, column)}: missing field "${written}"${which}`,
+        { file, line, column, field: written },
+      );
+    }
+    if (failure instanceof TypeError) {
+      return new TemplateError(
+        "TEMPLATES_ERR_RENDER",
+        `${describeLocation(file, line, column)}: a path went through a value that is not an object`,
+        { file, line, column },
+      );
+    }
+    const message =
+      typeof exception?.message === "string" ? exception.message.split("\n")[0] : String(failure);
+    // Handlebars' own runtime errors (a missing helper, a block without its argument) hold no data.
+    return new TemplateError("TEMPLATES_ERR_RENDER", `${describeLocation(file, line, column)}: ${message}`, {
+      file,
+      line,
+      column,
+      cause: failure,
+    });
+  }
+}
+
+function parse(text: string, file: string): hbs.AST.Program {
+  try {
+    return handlebars.parse(text);
+  } catch (failure) {
+    const exception = failure as HandlebarsException;
+    const line =
+      exception.lineNumber ?? exception.hash?.loc?.first_line ?? lineFromMessage(exception.message);
+    const detail = String(exception.message ?? failure).trim();
+    throw new TemplateError("TEMPLATES_ERR_COMPILE", `${describeLocation(file, line)}: ${detail}`, {
+      file,
+      line,
+      cause: failure,
+    });
+  }
+}
+
+function lineFromMessage(message: unknown): number | undefined {
+  const match = typeof message === "string" ? /line (\d+)/.exec(message) : null;
+  return match === null ? undefined : Number(match[1]);
+}
+
+// Compiled templates by file and text. Integrations are few; the bound only matters when
+// callers compile text they were sent (previews), so the oldest entry goes first.
+const CACHE_SIZE = 2000;
+const cache = new Map<string, Template>();
+
+/**
+ * Parses and compiles a template once: the same (file, text) gives the same object. Throws
+ * TemplateError TEMPLATES_ERR_TOO_LARGE or TEMPLATES_ERR_COMPILE with the file and line.
+ */
+export function compileTemplate(text: string, file: string): CompiledTemplate {
+  const key = `${file}\u0000${text}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+
+  const size = Buffer.byteLength(text, "utf8");
+  if (size > TEMPLATE_LIMITS.templateMaxBytes) {
+    throw new TemplateError(
+      "TEMPLATES_ERR_TOO_LARGE",
+      `${file}: the template is ${size} bytes, more than the ${TEMPLATE_LIMITS.templateMaxBytes} allowed`,
+      { file },
+    );
+  }
+  const ast = parse(text, file);
+  const analysis = analyseTemplate(ast, file, KNOWN_HELPERS);
+  let lenient: Delegate;
+  try {
+    lenient = buildTemplate(ast, false);
+  } catch (failure) {
+    const exception = failure as HandlebarsException;
+    throw new TemplateError(
+      "TEMPLATES_ERR_COMPILE",
+      `${describeLocation(file, exception.lineNumber)}: ${String(exception.message ?? failure)}`,
+      { file, line: exception.lineNumber, cause: failure },
+    );
+  }
+  const template = new Template(file, text, analysis, lenient);
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, template);
+  return template;
+}

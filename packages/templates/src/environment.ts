@@ -1,0 +1,146 @@
+import Handlebars, { type HelperDelegate, type HelperOptions } from "handlebars";
+import { chargeIteration, chargeWork } from "./budget";
+import { FRAMEWORK_HELPERS } from "./helpers";
+
+/**
+ * The one Handlebars environment every template of hookwire runs in: isolated from the
+ * module's global instance, with exactly the framework's helpers (the built-ins `if`,
+ * `unless`, `each`, `with`, `lookup` and the custom ones), no partials, no decorators.
+ */
+export const handlebars = Handlebars.create();
+
+handlebars.unregisterHelper("log"); // not in the framework's language, and it writes to the console
+handlebars.unregisterDecorator("inline");
+for (const [name, helper] of Object.entries(FRAMEWORK_HELPERS)) {
+  handlebars.registerHelper(name, helper as HelperDelegate);
+}
+
+// Every iteration of a block goes through `each` (a block over an array calls it too), so it
+// is where the render budget counts loops: nested #each over large arrays stops early.
+const builtinEach = handlebars.helpers.each as HelperDelegate;
+handlebars.registerHelper("each", function (this: unknown, context: unknown, options?: HelperOptions) {
+  if (options?.fn === undefined) return builtinEach.call(this, context, options);
+  const body = options.fn;
+  // The options object is made afresh by the compiled code for every call: changing it is safe.
+  options.fn = ((value: unknown, runtime?: Handlebars.RuntimeOptions) => {
+    chargeIteration();
+    const text = body(value, runtime);
+    chargeWork(text.length);
+    return text;
+  }) as Handlebars.TemplateDelegate;
+  return builtinEach.call(this, context, options);
+});
+
+/** Names a template may call as helpers; anything else with arguments is a missing helper. */
+export const KNOWN_HELPERS: ReadonlySet<string> = new Set([
+  "if",
+  "unless",
+  "each",
+  "with",
+  "lookup",
+  ...Object.keys(FRAMEWORK_HELPERS),
+]);
+
+// Known helpers are called directly by compiled code; `log` is named false so that a template
+// calling it gets Handlebars' "missing helper" error rather than a call of nothing.
+const KNOWN_HELPER_FLAGS: Record<string, boolean> = {
+  ...Object.fromEntries([...KNOWN_HELPERS].map((name) => [name, true])),
+  log: false,
+};
+
+interface SourceLocation {
+  start: { line: number; column: number };
+}
+
+/** The slice of Handlebars' code generator that the strict lookup below builds on. */
+interface CodeGenerator {
+  options: { strict?: boolean };
+  source: { currentLocation?: SourceLocation };
+  popStack(): unknown;
+  push(expr: unknown): unknown;
+  aliasable(name: string): unknown;
+  quotedString(text: string): string;
+  nameLookup(parent: unknown, name: string, type: string): unknown;
+  resolvePath(type: string, parts: string[], start: number, falsy: boolean, strict: boolean): void;
+  pushSource(source: unknown): void;
+  appendToBuffer(source: unknown[]): unknown;
+}
+
+/** Handlebars' compiler classes, which its type declarations leave out. */
+interface CompilerClasses {
+  Compiler: new () => { compile(ast: hbs.AST.Program, options: object): unknown };
+  JavaScriptCompiler: new () => CodeGenerator & {
+    compile(environment: unknown, options: object, context: undefined, asObject: boolean): unknown;
+  };
+  template(spec: unknown): Handlebars.TemplateDelegate;
+}
+const compilers = handlebars as unknown as CompilerClasses;
+
+const BaseCompiler = compilers.JavaScriptCompiler;
+
+/**
+ * The name, in the render's data frame, of the function that charges escaped text to the
+ * budget. Data frames are copied into every block, so compiled code reaches it everywhere.
+ */
+const CHARGE = "hookwireCharge";
+
+/** Runtime options of every render: the data frame holding the charging function. */
+export const RUNTIME_OPTIONS = Object.freeze({
+  data: Object.freeze({
+    [CHARGE]: (value: unknown): unknown => {
+      if (typeof value === "string") chargeWork(value.length);
+      else if (Array.isArray(value)) chargeWork(value.length);
+      return value;
+    },
+  }),
+});
+
+/**
+ * Handlebars' code generator with two changes:
+ * - every `{{x}}` passes its value through the budget before escaping, so a template that
+ *   escapes a large value many times stops on the work cap instead of running on;
+ * - Handlebars' strict mode checks only the last segment of a path, and a missing parent
+ *   (`project` in `project.environment.key`) fails later with a bare TypeError that names no
+ *   line. In strict mode every segment is checked with the location of the path, so a missing
+ *   field is always reported with its line. Lenient lookups are unchanged.
+ */
+class LocatingCompiler extends BaseCompiler {
+  appendEscaped(): void {
+    this.pushSource(
+      this.appendToBuffer([
+        this.aliasable("container.escapeExpression"),
+        `(data.${CHARGE}(`,
+        this.popStack(),
+        "))",
+      ]),
+    );
+  }
+
+  override resolvePath(type: string, parts: string[], start: number, falsy: boolean, strict: boolean): void {
+    if (this.options.strict !== true) {
+      super.resolvePath(type, parts, start, falsy, strict);
+      return;
+    }
+    const location = JSON.stringify(this.source.currentLocation ?? null);
+    let stack = this.popStack();
+    for (let i = start; i < parts.length; i++) {
+      const part = parts[i] as string;
+      // A helper's argument may be missing at its end (`{{#if comment}}`), as in Handlebars.
+      const mustExist = strict || i < parts.length - 1;
+      stack = mustExist
+        ? [this.aliasable("container.strict"), "(", stack, ", ", this.quotedString(part), ", ", location, ")"]
+        : this.nameLookup(stack, part, type);
+    }
+    this.push(stack);
+  }
+}
+(LocatingCompiler.prototype as unknown as { compiler: unknown }).compiler = LocatingCompiler;
+compilers.JavaScriptCompiler = LocatingCompiler;
+
+/** Compiles a parsed template now (Handlebars would wait for the first render). */
+export function buildTemplate(ast: hbs.AST.Program, strict: boolean): Handlebars.TemplateDelegate {
+  const options = { data: true, strict, knownHelpers: KNOWN_HELPER_FLAGS };
+  const environment = new compilers.Compiler().compile(ast, options);
+  const spec = new compilers.JavaScriptCompiler().compile(environment, options, undefined, true);
+  return compilers.template(spec);
+}
