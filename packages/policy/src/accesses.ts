@@ -36,6 +36,7 @@ const ALL = "*";
 const ALL_ENVIRONMENTS = "~";
 
 export function accessesOf(entry: EntryLike): Access[] {
+  if (typeof entry !== "object" || entry === null) return [];
   const given = givenAccesses(entry.accesses);
   if (given.length > 0) return given;
   const resource = derivedResource(entry);

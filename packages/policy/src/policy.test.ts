@@ -3,6 +3,9 @@ import { describe, expect, test } from "vitest";
 import { compilePolicy } from "./policy";
 import type { Access, Statement } from "./types";
 
+// Property tests run thousands of cases: give them room on a busy CI machine.
+const PROPERTY = { timeout: 60_000 };
+
 const PROD_FLAG = "proj/default:env/production:flag/demo-flag";
 
 function allows(statements: Statement[], resource: string, action = "updateOn"): boolean {
@@ -238,7 +241,7 @@ const statement: fc.Arbitrary<Statement> = fc
   }));
 
 describe("evaluation properties", () => {
-  test("property: a deny for a resource always beats any allow", () => {
+  test("property: a deny for a resource always beats any allow", PROPERTY, () => {
     fc.assert(
       fc.property(
         fc.array(statement, { maxLength: 6 }),
@@ -260,7 +263,7 @@ describe("evaluation properties", () => {
     );
   });
 
-  test("property: statement order does not change any decision", () => {
+  test("property: statement order does not change any decision", PROPERTY, () => {
     fc.assert(
       fc.property(
         fc.array(statement, { minLength: 1, maxLength: 6 }),
@@ -278,24 +281,28 @@ describe("evaluation properties", () => {
     );
   });
 
-  test("property: allowed exactly when some allow applies and no deny does (reference evaluation)", () => {
-    fc.assert(
-      fc.property(
-        fc.array(statement, { minLength: 1, maxLength: 4 }),
-        resource,
-        action,
-        (statements, res, act) => {
-          const policy = compilePolicy(statements);
-          const applies = (s: Statement): boolean => {
-            const single = compilePolicy([{ ...s, effect: "allow" }]);
-            return single.allows({ resource: res, action: act });
-          };
-          const denied = statements.some((s) => s.effect === "deny" && applies(s));
-          const granted = statements.some((s) => s.effect !== "deny" && applies(s));
-          expect(policy.allows({ resource: res, action: act })).toBe(!denied && granted);
-        },
-      ),
-      { numRuns: 500 },
-    );
-  });
+  test(
+    "property: allowed exactly when some allow applies and no deny does (reference evaluation)",
+    PROPERTY,
+    () => {
+      fc.assert(
+        fc.property(
+          fc.array(statement, { minLength: 1, maxLength: 4 }),
+          resource,
+          action,
+          (statements, res, act) => {
+            const policy = compilePolicy(statements);
+            const applies = (s: Statement): boolean => {
+              const single = compilePolicy([{ ...s, effect: "allow" }]);
+              return single.allows({ resource: res, action: act });
+            };
+            const denied = statements.some((s) => s.effect === "deny" && applies(s));
+            const granted = statements.some((s) => s.effect !== "deny" && applies(s));
+            expect(policy.allows({ resource: res, action: act })).toBe(!denied && granted);
+          },
+        ),
+        { numRuns: 500 },
+      );
+    },
+  );
 });

@@ -1,7 +1,13 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { accessesOf } from "./accesses";
 import { InvalidPolicyError, PolicyError } from "./errors";
 import { compilePolicy } from "./policy";
+import type { EntryLike } from "./types";
 import { validatePolicy } from "./validation";
+
+// Property tests run thousands of cases: give them room on a busy CI machine.
+const PROPERTY = { timeout: 60_000 };
 
 const FLAGS = "proj/*:env/*:flag/*";
 
@@ -150,5 +156,74 @@ describe("compilePolicy errors", () => {
     expect(error.issues.map((i) => i.pointer)).toEqual(["/0/effect", "/0/resources/0", "/1"]);
     expect(error.message).toMatch(/^invalid policy \(3 problems\)/);
     expect(error.message).toContain("/0/resources/0 (position 4)");
+  });
+});
+
+describe("robustness", () => {
+  const statementLike = fc.dictionary(
+    fc.constantFrom("effect", "resources", "notResources", "actions", "notActions", "other"),
+    fc.oneof(
+      fc.array(
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 20 }),
+          fc.constantFrom("proj/*:env/*:flag/*", "*", "acct"),
+        ),
+        {
+          maxLength: 3,
+        },
+      ),
+      fc.constantFrom("allow", "deny"),
+      fc.anything(),
+    ),
+  );
+
+  test("property: validatePolicy never throws, and compilePolicy throws only its own error", PROPERTY, () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.anything(), fc.array(fc.oneof(statementLike, fc.anything()), { maxLength: 4 })),
+        (input) => {
+          const { errors } = validatePolicy(input);
+          try {
+            compilePolicy(input);
+            expect(errors).toEqual([]);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InvalidPolicyError);
+            expect((error as InvalidPolicyError).issues).toEqual(errors);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("holes in sparse arrays are reported, not skipped", () => {
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the case under test
+    const sparse = [, "proj/*"];
+    expect(codes([{ resources: sparse, actions: ["*"] }])).toEqual(["POLICY_ERR_NOT_STRING"]);
+    expect(codes(new Array(1))).toEqual(["POLICY_ERR_NOT_OBJECT"]);
+  });
+
+  test("a value whose String() throws is still described", () => {
+    expect(codes([{ effect: Object.create(null), resources: ["acct"], actions: ["*"] }])).toEqual([
+      "POLICY_ERR_BAD_EFFECT",
+    ]);
+  });
+
+  test("property: evaluating and deriving accesses never throw on arbitrary input", PROPERTY, () => {
+    const policy = compilePolicy([{ notResources: ["acct"], actions: ["*"] }]);
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 40 }),
+        fc.string({ maxLength: 10 }),
+        fc.anything(),
+        (resource, action, entry) => {
+          expect(typeof policy.allows({ resource, action })).toBe("boolean");
+          expect(policy.explain({ resource, action }).allowed).toBe(policy.allows({ resource, action }));
+          for (const access of accessesOf(entry as EntryLike))
+            expect(typeof policy.allows(access)).toBe("boolean");
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -73,10 +73,11 @@ export function checkPolicy(statements: unknown): PolicyCheck {
     );
     return check;
   }
-  statements.forEach((statement, index) => {
-    const checked = checkStatement(statement, index, check);
+  // Indexed loops, not forEach: a sparse array's holes must be reported, not skipped.
+  for (let index = 0; index < statements.length; index++) {
+    const checked = checkStatement(statements[index], index, check);
     if (checked !== null) check.statements.push(checked);
-  });
+  }
   return check;
 }
 
@@ -208,13 +209,14 @@ function checkPair(
     return null;
   }
   const items: string[] = [];
-  value.forEach((item: unknown, j) => {
+  for (let j = 0; j < value.length; j++) {
+    const item: unknown = value[j];
     if (typeof item === "string") items.push(item);
     else
       check.errors.push(
         issue("POLICY_ERR_NOT_STRING", index, `${pointer}/${j}`, `expected a string, not ${kindOf(item)}`),
       );
-  });
+  }
   return items.length === value.length ? { field: name, negated: !has, items } : null;
 }
 
@@ -354,9 +356,13 @@ function kindOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") return "an object";
+  if (typeof value === "function") return "a function";
   return `a ${typeof value} (${describeValue(value)})`;
 }
 
 function describeValue(value: unknown): string {
-  return typeof value === "string" ? quote(value) : quote(String(value));
+  if (typeof value === "string") return quote(value);
+  // String() of an object can throw (null prototype) or run user code: describe objects by kind.
+  if ((typeof value === "object" && value !== null) || typeof value === "function") return kindOf(value);
+  return quote(String(value));
 }
