@@ -1,0 +1,127 @@
+import { type ReadEntry, readContextEntry } from "./context-entry";
+import { InvalidEntryError } from "./errors";
+import { IssueList, pointerTo, show } from "./issue-list";
+import { readRestEntry } from "./rest-entry";
+import { DEFAULT_LIMITS, isPlainObject, sanitise } from "./sanitiser";
+import type {
+  Entry,
+  EntryLimits,
+  EntryShape,
+  NormaliseBodyOptions,
+  NormaliseBodyResult,
+  NormaliseEntryResult,
+} from "./types";
+
+/**
+ * Entries in, shape 1 out. The posted shape is told by one rule:
+ *
+ *   an object with no `timestamp` field and with a `date` field is a REST audit-log entry
+ *   (shape 2); any other object is a template context (shape 1).
+ *
+ * So a context may carry `date` too, and a REST entry with a bad `date` is told so (not that its
+ * `timestamp` is missing). Neither function throws, whatever the input: problems come back as
+ * issues, each with a JSON pointer into the posted body.
+ */
+
+export const DEFAULT_MAX_ENTRIES = 1000;
+
+export function entryShapeOf(input: Record<string, unknown>): EntryShape {
+  return input.timestamp === undefined && input.date !== undefined ? "rest" : "context";
+}
+
+/** One entry; `pointer` prefixes every issue pointer (e.g. "/3" for the fourth of an array body). */
+export function normaliseEntry(
+  input: unknown,
+  pointer = "",
+  options: { limits?: Partial<EntryLimits> } = {},
+): NormaliseEntryResult {
+  const list = new IssueList();
+  const read = readEntry(input, pointer, limitsOf(options.limits), list);
+  if (read === undefined || list.issues.length > 0) return { issues: list.issues, warnings: list.warnings };
+  return {
+    entry: read.entry,
+    issues: [],
+    warnings: list.warnings,
+    shape: read.shape,
+    idGenerated: read.idGenerated,
+  };
+}
+
+/**
+ * A request body: one entry, or an array of 1 to `maxEntries` entries. Every problem of every entry
+ * is listed; a body over `maxEntries` is refused whole, without reading its entries. The body is
+ * acceptable only when `issues` is empty (then `entries` holds all of them, in order).
+ */
+export function normaliseBody(body: unknown, options: NormaliseBodyOptions = {}): NormaliseBodyResult {
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const limits = limitsOf(options.limits);
+  const list = new IssueList();
+  const entries: Entry[] = [];
+  const generatedIds = new Set<string>();
+  const take = (read: (ReadEntry & { shape: EntryShape }) | undefined): void => {
+    if (read === undefined) return;
+    entries.push(read.entry);
+    if (read.idGenerated) generatedIds.add(read.entry._id);
+  };
+  try {
+    if (Array.isArray(body)) {
+      if (body.length === 0) {
+        list.issue("", "ENTRIES_ISSUE_EMPTY", "must hold at least one entry");
+      } else if (body.length > maxEntries) {
+        list.issue(
+          "",
+          "ENTRIES_ISSUE_TOO_MANY",
+          `holds ${body.length} entries, more than the limit of ${maxEntries}`,
+        );
+      } else {
+        for (let i = 0; i < body.length; i++) take(readEntry(body[i], pointerTo("", i), limits, list));
+      }
+    } else {
+      take(readEntry(body, "", limits, list));
+    }
+  } catch (error) {
+    list.issue("", "ENTRIES_ISSUE_NOT_JSON", `could not be read: ${reasonOf(error)}`);
+  }
+  return { entries, issues: list.issues, warnings: list.warnings, generatedIds };
+}
+
+/** One entry or an exception: InvalidEntryError (code ENTRIES_ERR_INVALID) listing every issue. */
+export function parseEntry(input: unknown, options: { limits?: Partial<EntryLimits> } = {}): Entry {
+  const result = normaliseEntry(input, "", options);
+  if (result.entry === undefined) throw new InvalidEntryError(result.issues);
+  return result.entry;
+}
+
+function readEntry(
+  input: unknown,
+  pointer: string,
+  limits: EntryLimits,
+  list: IssueList,
+): (ReadEntry & { shape: EntryShape }) | undefined {
+  try {
+    if (!isPlainObject(input)) {
+      list.issue(pointer, "ENTRIES_ISSUE_TYPE", `an entry must be a JSON object; got ${show(input)}`);
+      return undefined;
+    }
+    const before = list.issues.length;
+    const clean = sanitise(input, pointer, limits, list);
+    if (!isPlainObject(clean)) return undefined; // the entry itself was too deep or too big
+    const shape = entryShapeOf(clean);
+    const read =
+      shape === "rest" ? readRestEntry(clean, pointer, list) : readContextEntry(clean, pointer, list);
+    if (read === undefined || list.issues.length > before) return undefined;
+    return { ...read, shape };
+  } catch (error) {
+    // Only in-process callers can get here (a getter that throws, a revoked proxy): JSON cannot.
+    list.issue(pointer, "ENTRIES_ISSUE_NOT_JSON", `could not be read: ${reasonOf(error)}`);
+    return undefined;
+  }
+}
+
+function limitsOf(overrides: Partial<EntryLimits> | undefined): EntryLimits {
+  return overrides === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...overrides };
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : "a non-error value was thrown";
+}
