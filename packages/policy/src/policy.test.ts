@@ -150,6 +150,10 @@ describe("evaluation", () => {
     const statements: Statement[] = [{ resources: ["proj/*:env/production:flag/*"], actions: ["*"] }];
     expect(allows(statements, "proj/default:env/*:flag/demo-flag")).toBe(false);
     expect(
+      compilePolicy(statements).explain({ resource: "proj/default:env/*:flag/demo-flag", action: "x" })
+        .reason,
+    ).toContain('env key "*" (all of them, which only a * pattern covers) does not match "production"');
+    expect(
       allows([{ resources: ["proj/*:env/*:flag/*"], actions: ["*"] }], "proj/default:env/*:flag/demo-flag"),
     ).toBe(true);
   });

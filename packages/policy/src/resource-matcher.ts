@@ -63,7 +63,9 @@ export class ResourceMatcher {
     for (let i = 0; i < this.keys.length; i++) {
       const key = resource.keys[i]!;
       if (!this.keys[i]!.match(key)) {
-        return `${this.types[i]} key ${JSON.stringify(key)} does not match ${JSON.stringify(this.keys[i]!.source)}`;
+        // A literal "*" is how an entry says "all of them" (an all-environments flag change).
+        const all = key === "*" ? " (all of them, which only a * pattern covers)" : "";
+        return `${this.types[i]} key ${JSON.stringify(key)}${all} does not match ${JSON.stringify(this.keys[i]!.source)}`;
       }
       for (const pattern of this.tags[i] ?? []) {
         if (!someTagMatches(pattern, resource.tags[i]!)) {
