@@ -288,11 +288,12 @@ function linkTarget(inside: string): string | undefined {
   while (end < trimmed.length && trimmed.charCodeAt(end) > SPACE) end++;
   const url = trimmed.slice(0, end);
   if (url === "") return undefined;
-  // Browsers ignore control characters and spaces inside a scheme (`java\tscript:`): so do we.
+  // The URL ends at the first space or control character, so `java\tscript:x` links to "java";
+  // DEL is the one control character left, and browsers skip it inside a scheme: so do we.
   let scheme = "";
   for (let i = 0; i < url.length; i++) {
     const c = url.charCodeAt(i);
-    if (c <= SPACE || c === 0x7f) continue;
+    if (c === DELETE) continue;
     if (c === COLON) return SAFE_SCHEMES.has(scheme.toLowerCase()) ? url : undefined;
     if (c === SLASH || c === QUESTION || c === HASH) return url; // relative: no scheme
     scheme += String.fromCharCode(c);
@@ -337,3 +338,4 @@ const OPEN_BRACKET = 0x5b;
 const BACKSLASH = 0x5c;
 const BACKTICK = 0x60;
 const TILDE = 0x7e;
+const DELETE = 0x7f;

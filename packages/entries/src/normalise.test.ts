@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { InvalidEntryError } from "./errors";
-import { restFixture, sampleContexts, sharedDir } from "./fixtures/corpus";
+import { noticeWhenCorpusMissing, restFixture, sampleContexts, sharedDir } from "./fixtures/corpus";
 import { entryShapeOf, normaliseBody, normaliseEntry, parseEntry } from "./normalise";
 import type { Entry, EntryIssue } from "./types";
 
@@ -46,10 +46,8 @@ function withEmptyTagLists(sample: Record<string, unknown>): Record<string, unkn
 }
 
 test("corpus available", () => {
-  if (sharedDir === undefined) {
-    console.warn("HOOKWIRE_SHARED_DIR is unset: the sample-context tests of @hookwire/entries did NOT run");
-  }
-  expect(true).toBe(true);
+  noticeWhenCorpusMissing("sample-context");
+  expect(sharedDir === undefined || sampleContexts().size > 0).toBe(true);
 });
 
 describe.runIf(sharedDir)("the framework's sample contexts", () => {

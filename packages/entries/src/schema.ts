@@ -59,8 +59,9 @@ export const entrySchema = {
   additionalProperties: true,
   required: ["kind"],
   anyOf: [
-    { title: "Template context (shape 1)", required: ["timestamp"] },
-    { title: "REST audit-log entry (shape 2)", required: ["date"] },
+    // The empty property schemas satisfy Ajv's strictRequired; the real ones are below.
+    { title: "Template context (shape 1)", required: ["timestamp"], properties: { timestamp: {} } },
+    { title: "REST audit-log entry (shape 2)", required: ["date"], properties: { date: {} } },
   ],
   properties: {
     _id: {
