@@ -7,4 +7,13 @@ export {
 } from "./connection";
 export { QueueError, type QueueErrorCode } from "./errors";
 export { attemptJobId, DELIVERY_JOB_NAME, type DeliveryJobData, deliveryIdOf, type JobDelivery } from "./job";
-export { DEFAULT_QUEUE_PREFIX, DELIVERY_QUEUE, isValidPrefix, type Keyspace, keyspace } from "./names";
+export {
+  ATTEMPT_BUCKETS_SECONDS,
+  DEFAULT_QUEUE_PREFIX,
+  DELIVERY_QUEUE,
+  isValidPrefix,
+  type Keyspace,
+  keyspace,
+  LATENCY_BUCKETS_SECONDS,
+  STATS_TTL_MS,
+} from "./names";

@@ -7,6 +7,21 @@ export const DEFAULT_QUEUE_PREFIX = "hookwire";
 /** The BullMQ queue that carries deliveries. */
 export const DELIVERY_QUEUE = "deliveries";
 
+/**
+ * Upper bounds (seconds) of the latency histograms, shared by the worker's Prometheus histograms
+ * and the per-minute stats in Redis (`statsMinute`), so both give the same percentiles.
+ * End to end (entry accepted → 2xx): milliseconds when all is well, hours after retries.
+ */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600,
+];
+/** One HTTP attempt of a delivery. */
+export const ATTEMPT_BUCKETS_SECONDS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+/** Minute buckets outlive the hour `GET /v1/stats` shows, with room for clock skew. */
+export const STATS_TTL_MS = 2 * 3600e3;
+
 const PREFIX_PATTERN = /^[A-Za-z0-9_.{}-]{1,64}$/;
 
 export function isValidPrefix(prefix: string): boolean {
@@ -27,6 +42,16 @@ export function keyspace(prefix: string) {
     entrySeen: (entryId: string) => `${prefix}:entry:${entryId}`,
     idempotencyKey: (key: string) => `${prefix}:idempotency:${key}`,
     stats: (name: string) => `${prefix}:stats:${name}`,
+    /**
+     * One hash per minute (epoch minute = floor(ms / 60 000)), kept ~2 h, written by the worker
+     * (and by ingest for deliveries that fail before queueing), summed by `GET /v1/stats`.
+     * Fields, all HINCRBY counts unless said: `deliveries:<succeeded|failed|skipped>`,
+     * `attempts:<succeeded|retry|failed>`, `latency:le:<seconds|+Inf>` and `latency:sum_ms`
+     * (entry accepted → 2xx), `attempt:le:<seconds|+Inf>` and `attempt:sum_ms` (one request),
+     * `hook:<hookId>:<succeeded|failed>`, and `queue:<state>` (HSET, the latest sample).
+     * Histogram buckets are not cumulative; a field names its upper bound.
+     */
+    statsMinute: (epochMinute: number) => `${prefix}:stats:minute:${epochMinute}`,
   };
 }
 

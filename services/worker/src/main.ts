@@ -1,6 +1,7 @@
 import { ConfigError, createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
 import { connectRedis, describeRedisUrl } from "@hookwire/queue";
+import { startMetricsServer } from "./metrics";
 import { startDeliveryWorker } from "./worker";
 
 /** The worker process: `node --import tsx services/worker/src/main.ts` (npm start runs it). */
@@ -16,11 +17,17 @@ async function main(): Promise<void> {
   const redis = connectRedis(config.redisUrl, "worker", "hookwire-worker");
   redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
   const delivery = startDeliveryWorker({ config, redis, catalog, logger });
+  // HOOKWIRE_HOST is where the process's HTTP listens: ingest's API here, the worker's metrics.
+  const metricsServer = await startMetricsServer(delivery.metrics.registry, {
+    host: config.ingest.host,
+    port: config.worker.metricsPort,
+  });
   logger.info(
     {
       redis: describeRedisUrl(config.redisUrl),
       concurrency: config.worker.concurrency,
       integrations: catalog.list().length,
+      metricsPort: metricsServer.port,
     },
     "worker started",
   );
@@ -31,6 +38,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal, graceMs: config.worker.shutdownGraceMs }, "worker stopping");
     await delivery.close();
+    await metricsServer.close();
     redis.disconnect();
     logger.info("worker stopped");
     process.exit(0);

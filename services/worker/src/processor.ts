@@ -22,6 +22,7 @@ import type { Logger } from "pino";
 import type { HookGates } from "./hook-gate";
 import type { HookHealth } from "./hook-health";
 import { prepareRequest } from "./request";
+import type { DeliveryStat, StatsRecorder } from "./stats-recorder";
 
 /** What the worker tells its metrics about; every call is cheap and synchronous. */
 export interface DeliveryObserver {
@@ -49,6 +50,8 @@ export interface WorkerContext {
   settings: WorkerSettings;
   logger: Logger;
   observer: DeliveryObserver;
+  /** Per-minute counts in Redis for `GET /v1/stats`, written with each job's outcomes. */
+  stats?: StatsRecorder;
 }
 
 /** One delivery's attempt, decided. */
@@ -59,6 +62,8 @@ interface Settled {
   templateKey: string;
   reason?: string;
   attemptRecord?: AttemptRecord;
+  /** The attempt's duration unrounded, as the observer saw it, so stats and metrics agree. */
+  durationMs?: number;
   retryDelayMs?: number;
   /** Whether this attempt says something about the receiver's health (a render error does not). */
   receiverAnswered?: boolean;
@@ -151,7 +156,7 @@ async function attemptDelivery(
     retryAfterCapMs: ctx.settings.retryAfterCapMs,
   });
   ctx.observer.attempt({
-    outcome: outcome.verb === "done" ? "succeeded" : outcome.verb === "retry" ? "retry" : "failed",
+    outcome: attemptOutcome(outcome.verb),
     durationMs: result.durationMs,
   });
   return settle(delivery, attempt, prepared.templateKey, result, outcome);
@@ -174,7 +179,14 @@ function settle(
     ...(result.errorMessage !== undefined ? { errorMessage: result.errorMessage } : {}),
     ...(result.errorBody !== undefined ? { errorBody: result.errorBody } : {}),
   };
-  const common = { delivery, attempt, templateKey, attemptRecord, receiverAnswered: true };
+  const common = {
+    delivery,
+    attempt,
+    templateKey,
+    attemptRecord,
+    durationMs: result.durationMs,
+    receiverAnswered: true,
+  };
   switch (outcome.verb) {
     case "done":
       return { ...common, status: "succeeded" };
@@ -196,6 +208,7 @@ async function writeOutcomes(ctx: WorkerContext, hookId: string, settled: readon
   const pipeline = ctx.redis.pipeline();
   const retries: { name: string; data: DeliveryJobData; opts: { delay: number; jobId: string } }[] = [];
   let disableReason: string | undefined;
+  const stats: DeliveryStat[] = [];
 
   for (const s of settled) {
     const before = previous.get(s.delivery.id);
@@ -213,6 +226,14 @@ async function writeOutcomes(ctx: WorkerContext, hookId: string, settled: readon
       ...(s.status === "failed" ? { payload: { ...s.delivery, attemptsMade: s.attempt } } : {}),
     };
     ctx.log.recordUpdate(pipeline, record, before?.status);
+    stats.push({
+      hookId,
+      status: s.retryDelayMs !== undefined ? "pending" : s.status,
+      acceptedAt: s.delivery.acceptedAt,
+      ...(s.attemptRecord !== undefined && s.durationMs !== undefined
+        ? { attempt: { outcome: attemptOutcome(s.attemptRecord.outcome), durationMs: s.durationMs } }
+        : {}),
+    });
     if (s.retryDelayMs !== undefined) {
       retries.push({
         name: DELIVERY_JOB_NAME,
@@ -248,6 +269,7 @@ async function writeOutcomes(ctx: WorkerContext, hookId: string, settled: readon
     }
   }
   ctx.health.persist(pipeline, hookId);
+  ctx.stats?.record(pipeline, stats, now);
 
   const [written] = await Promise.all([
     pipeline.exec(),
@@ -257,6 +279,11 @@ async function writeOutcomes(ctx: WorkerContext, hookId: string, settled: readon
   if (failedWrite) throw failedWrite[0];
 
   if (disableReason !== undefined && hook !== undefined) await disableHook(ctx, hookId, disableReason);
+}
+
+/** An attempt's queue verb (done, retry, give_up) as the outcome label metrics and stats use. */
+function attemptOutcome(verb: string): "succeeded" | "retry" | "failed" {
+  return verb === "done" ? "succeeded" : verb === "retry" ? "retry" : "failed";
 }
 
 async function disableHook(ctx: WorkerContext, hookId: string, reason: string): Promise<void> {

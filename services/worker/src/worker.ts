@@ -8,7 +8,9 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { HookGates } from "./hook-gate";
 import { HookHealth } from "./hook-health";
+import { WorkerMetrics } from "./metrics";
 import { type DeliveryObserver, processDeliveryJob, type WorkerContext } from "./processor";
+import { StatsRecorder } from "./stats-recorder";
 
 export const WORKER_VERSION = "0.1.0";
 
@@ -18,7 +20,10 @@ export interface DeliveryWorkerOptions {
   redis: Redis;
   catalog: Catalog;
   logger: Logger;
+  /** Told of every attempt and settled delivery, besides the worker's own metrics. */
   observer?: DeliveryObserver;
+  /** Node's process metrics in `metrics.registry` (default true). */
+  defaultMetrics?: boolean;
   /** For tests: a sender with its own settings (e.g. a DNS resolver). */
   sender?: Sender;
 }
@@ -26,11 +31,14 @@ export interface DeliveryWorkerOptions {
 export interface DeliveryWorker {
   readonly worker: Worker<DeliveryJobData>;
   readonly health: HookHealth;
+  /** The worker's Prometheus metrics; main.ts serves them on HOOKWIRE_WORKER_METRICS_PORT. */
+  readonly metrics: WorkerMetrics;
   /** Stops taking jobs, lets in-flight attempts finish within the grace period, then closes. */
   close(graceMs?: number): Promise<void>;
 }
 
-const QUIET_OBSERVER: DeliveryObserver = { attempt() {}, settled() {}, hookDisabled() {} };
+/** How often the queue's depth is written to the minute's stats, for the dashboard's chart. */
+const QUEUE_SAMPLE_MS = 10e3;
 
 export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { config, redis, logger } = options;
@@ -52,6 +60,26 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     openMs: settings.circuitOpenMs,
     disableAfterMs: settings.disableAfterMs,
   });
+  const metrics = new WorkerMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const extra = options.observer;
+  const observer: DeliveryObserver =
+    extra === undefined
+      ? metrics
+      : {
+          attempt(info) {
+            metrics.attempt(info);
+            extra.attempt(info);
+          },
+          settled(info) {
+            metrics.settled(info);
+            extra.settled(info);
+          },
+          hookDisabled() {
+            metrics.hookDisabled();
+            extra.hookDisabled();
+          },
+        };
+  const stats = new StatsRecorder(keys);
   const context: WorkerContext = {
     hooks: new HookStore(redis, keys, new SecretBox(config.secretKey)),
     log: new DeliveryLog(redis, keys, {
@@ -70,7 +98,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       privateNetworksBlocked: !settings.allowPrivateNetworks && settings.allowedNetworks.length === 0,
     },
     logger,
-    observer: options.observer ?? QUIET_OBSERVER,
+    observer,
+    stats,
   };
   const worker = new Worker<DeliveryJobData>(
     DELIVERY_QUEUE,
@@ -102,11 +131,27 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   }, 60e3);
   trimTimer.unref();
 
+  let sampling: Promise<void> | undefined;
+  const sampleQueue = () => {
+    sampling ??= queue
+      .getJobCounts("waiting", "prioritized", "active", "delayed", "failed")
+      .then((counts) => stats.sampleQueue(redis, counts))
+      .catch((error: unknown) => logger.debug({ err: error }, "could not sample the queue's depth"))
+      .finally(() => {
+        sampling = undefined;
+      });
+  };
+  const sampleTimer = setInterval(sampleQueue, QUEUE_SAMPLE_MS);
+  sampleTimer.unref();
+
   return {
     worker,
     health,
+    metrics,
     async close(graceMs = settings.shutdownGraceMs) {
       clearInterval(trimTimer);
+      clearInterval(sampleTimer);
+      await sampling;
       let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close();
       const expired = new Promise<"expired">((resolve) => {
