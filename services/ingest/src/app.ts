@@ -13,13 +13,19 @@ import type { Logger } from "pino";
 import { ApiKeys } from "./auth";
 import { ApiError } from "./errors";
 import { Intake } from "./intake";
+import { IngestMetrics } from "./metrics";
+import { dashboardRoutes } from "./routes/dashboard";
 import { deliveryRoutes } from "./routes/deliveries";
 import { entryRoutes } from "./routes/entries";
 import { hookRoutes } from "./routes/hooks";
 import { integrationRoutes } from "./routes/integrations";
+import { metricsRoutes } from "./routes/metrics";
+import { queueViewRoutes, queueViewWritable } from "./routes/queues";
+import { statsRoutes, statsSources } from "./routes/stats";
 import { systemRoutes } from "./routes/system";
 import { errorSchema } from "./schemas";
 import type { Services } from "./services";
+import { countHookStates, readQueue, recordIntake } from "./stats";
 
 export const INGEST_VERSION = "0.1.0";
 
@@ -32,6 +38,8 @@ export interface AppOptions {
   logger?: Logger | false;
   /** For tests: the sender of `POST /v1/hooks/:id/test`. */
   sender?: Sender;
+  /** Lets /admin/queues retry and remove jobs; default HOOKWIRE_QUEUE_VIEW_WRITABLE (false). */
+  queueViewWritable?: boolean;
 }
 
 /** Builds the ingest API; `listen` is the caller's (tests use `inject`). */
@@ -60,6 +68,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       allowPrivateNetworks: config.worker.allowPrivateNetworks,
       allowedNetworks: config.worker.allowedNetworks,
     });
+  const metrics = new IngestMetrics({
+    readState: async () => {
+      const sources = statsSources(services);
+      const [queue, hooks] = await Promise.all([readQueue(sources.queue), countHookStates(sources)]);
+      return { queue, hooks };
+    },
+  });
   const services: Services = {
     config,
     redis,
@@ -77,6 +92,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       log,
       catalog,
       idempotencyWindowMs: config.ingest.idempotencyWindowMs,
+      observer: {
+        accepted(results) {
+          metrics.accepted(results);
+          recordIntake(redis, keys, results).catch((error: unknown) => {
+            if (options.logger)
+              options.logger.warn({ err: error }, "could not count intake failures in the stats");
+          });
+        },
+      },
     }),
     apiKeys: new ApiKeys(config.ingest.apiKeys),
   };
@@ -124,6 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const scope = request.routeOptions.config.scope;
     if (scope !== undefined) request.apiKey = services.apiKeys.authenticate(request, scope);
   });
+  metrics.observeRequests(app);
 
   await app.register(rateLimit, {
     global: true,
@@ -166,6 +191,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(hookRoutes(services));
   await app.register(deliveryRoutes(services));
   await app.register(integrationRoutes(services));
+  await app.register(statsRoutes(services));
+  await app.register(metricsRoutes(metrics));
+  await app.register(dashboardRoutes());
+  await app.register(
+    queueViewRoutes(services, { writable: options.queueViewWritable ?? queueViewWritable(process.env) }),
+  );
 
   app.addHook("onClose", async () => {
     await queue.close().catch(() => undefined);

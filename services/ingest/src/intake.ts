@@ -29,6 +29,11 @@ export interface EntryResult {
   hooks: HookResult[];
 }
 
+/** Told of each accepted request once its deliveries are in Redis (metrics, stats); must not throw. */
+export interface IntakeObserver {
+  accepted(results: readonly EntryResult[]): void;
+}
+
 export interface IntakeOptions {
   redis: Redis;
   keys: Keyspace;
@@ -37,6 +42,7 @@ export interface IntakeOptions {
   log: DeliveryLog;
   catalog: Catalog;
   idempotencyWindowMs: number;
+  observer?: IntakeObserver;
 }
 
 /** Deliveries per job: enough to make queue round trips cheap, few enough to spread over workers. */
@@ -109,6 +115,7 @@ export class Intake {
       if (claimed.length > 0) await redis.del(...claimed).catch(() => undefined);
       throw error;
     }
+    this.#options.observer?.accepted(results);
     return results;
   }
 

@@ -1,0 +1,291 @@
+// The dashboard: asks once for an API key (kept in this browser's localStorage), then reads
+// /v1/stats, /v1/hooks' health (inside the stats) and the failed deliveries every few seconds.
+
+import { LineChart } from "./chart.js";
+import { ago, failureRows, formatAge, formatCount, formatMs, formatRate, h, hookRows } from "./render.js";
+
+const KEY_STORAGE = "hookwire.apiKey";
+const REFRESH_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const FAILED_SHOWN = 20;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  key: localStorage.getItem(KEY_STORAGE) ?? "",
+  timer: undefined,
+  loading: false,
+  lastOk: 0,
+};
+
+const palette = () => {
+  const css = getComputedStyle(document.documentElement);
+  const get = (name) => css.getPropertyValue(name).trim();
+  return {
+    ok: get("--ok"),
+    bad: get("--bad"),
+    p50: get("--c1"),
+    p95: get("--c2"),
+    p99: get("--c3"),
+    wait: get("--c1"),
+    delayed: get("--c2"),
+    active: get("--c4"),
+  };
+};
+
+const colors = palette();
+const charts = {
+  throughput: new LineChart($("chart-throughput"), {
+    series: [
+      { key: "succeeded", label: "succeeded", color: colors.ok, fill: true },
+      { key: "failed", label: "failed", color: colors.bad, fill: true },
+    ],
+    format: (v) => `${formatRate(v)}/s`,
+    emptyText: "no deliveries in the last hour",
+  }),
+  latency: new LineChart($("chart-latency"), {
+    series: [
+      { key: "p50", label: "p50", color: colors.p50 },
+      { key: "p95", label: "p95", color: colors.p95 },
+      { key: "p99", label: "p99", color: colors.p99 },
+    ],
+    format: formatMs,
+    emptyText: "no successful deliveries in the last hour",
+  }),
+  queue: new LineChart($("chart-queue"), {
+    series: [
+      { key: "waiting", label: "waiting", color: colors.wait, fill: true },
+      { key: "delayed", label: "delayed", color: colors.delayed },
+      { key: "active", label: "active", color: colors.active },
+    ],
+    format: (v) => formatCount(v),
+    emptyText: "no queue samples yet",
+  }),
+};
+
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, init = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  try {
+    const response = await fetch(path, {
+      ...init,
+      signal: controller.signal,
+      headers: { accept: "application/json", authorization: `Bearer ${state.key}`, ...(init.headers ?? {}) },
+    });
+    const body = response.status === 204 ? undefined : await response.json().catch(() => undefined);
+    if (!response.ok) throw new HttpError(response.status, body?.error?.message ?? `HTTP ${response.status}`);
+    return body;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ── the key ──────────────────────────────────────────────────────────────────
+
+function askForKey(message) {
+  stopRefreshing();
+  $("key-message").textContent = message ?? "";
+  $("key-message").hidden = !message;
+  $("key-dialog").hidden = false;
+  $("key-input").value = "";
+  $("key-input").focus();
+}
+
+$("key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = $("key-input").value.trim();
+  if (key === "") return;
+  state.key = key;
+  localStorage.setItem(KEY_STORAGE, key);
+  $("key-dialog").hidden = true;
+  void refresh();
+});
+
+$("forget-key").addEventListener("click", () => {
+  localStorage.removeItem(KEY_STORAGE);
+  state.key = "";
+  askForKey();
+});
+
+// ── refreshing ───────────────────────────────────────────────────────────────
+
+function stopRefreshing() {
+  clearTimeout(state.timer);
+  state.timer = undefined;
+}
+
+function schedule() {
+  stopRefreshing();
+  if (!document.hidden && state.key !== "") state.timer = setTimeout(refresh, REFRESH_MS);
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) stopRefreshing();
+  else void refresh();
+});
+
+function setStatus(text, tone) {
+  const status = $("status");
+  status.textContent = text;
+  status.className = `status ${tone}`;
+}
+
+async function refresh() {
+  if (state.key === "") {
+    askForKey();
+    return;
+  }
+  if (state.loading) return;
+  state.loading = true;
+  try {
+    const [stats, failed] = await Promise.all([
+      api("/v1/stats"),
+      api(`/v1/deliveries?status=failed&limit=${FAILED_SHOWN}`),
+    ]);
+    state.lastOk = Date.now();
+    render(stats, failed.deliveries);
+    setStatus("live", "ok");
+    document.body.dataset.loaded = "true";
+  } catch (error) {
+    if (error instanceof HttpError && (error.status === 401 || error.status === 403)) {
+      askForKey(
+        error.status === 401
+          ? "That key was not accepted. Paste a key with the read scope."
+          : "That key lacks the read scope this page needs.",
+      );
+      return;
+    }
+    const since = state.lastOk === 0 ? "" : ` · data from ${ago(state.lastOk)}`;
+    setStatus(`cannot reach hookwire${since}`, "bad");
+  } finally {
+    state.loading = false;
+    if (!$("key-dialog").hidden) stopRefreshing();
+    else schedule();
+  }
+}
+
+// ── rendering ────────────────────────────────────────────────────────────────
+
+function render(stats, failed) {
+  const now = Date.parse(stats.generatedAt);
+  const { totals, latencyMs, queue, hooks } = stats;
+  const settled = totals.deliveries.succeeded + totals.deliveries.failed;
+  const successRate = settled === 0 ? null : (totals.deliveries.succeeded / settled) * 100;
+  const lastFull = stats.minutes.at(-2) ?? stats.minutes.at(-1);
+  const perSecond = lastFull
+    ? (lastFull.deliveries.succeeded + lastFull.deliveries.failed) / lastFull.seconds
+    : 0;
+  const counts = { enabled: 0, circuit_open: 0, disabled: 0 };
+  for (const hook of hooks) counts[hook.state] = (counts[hook.state] ?? 0) + 1;
+
+  setFigure(
+    "kpi-delivered",
+    formatCount(totals.deliveries.succeeded),
+    `${formatRate(perSecond)}/s last minute`,
+  );
+  setFigure(
+    "kpi-failed",
+    formatCount(totals.deliveries.failed),
+    successRate === null
+      ? "nothing settled yet"
+      : `${successRate.toFixed(successRate >= 99.95 || successRate === 0 ? 0 : 1)}% succeeded`,
+    totals.deliveries.failed > 0 ? "bad" : "",
+  );
+  setFigure(
+    "kpi-latency",
+    formatMs(latencyMs.endToEnd?.p95),
+    latencyMs.endToEnd
+      ? `p50 ${formatMs(latencyMs.endToEnd.p50)} · p99 ${formatMs(latencyMs.endToEnd.p99)}`
+      : "no successes yet",
+  );
+  setFigure(
+    "kpi-queue",
+    formatCount(queue.jobs.waiting + queue.jobs.prioritized),
+    `${formatCount(queue.jobs.delayed)} delayed · oldest ${formatAge(queue.oldestWaitingAgeSeconds)}`,
+    queue.oldestWaitingAgeSeconds > 60 ? "warn" : "",
+  );
+  setFigure(
+    "kpi-hooks",
+    `${counts.enabled}/${hooks.length}`,
+    `${counts.circuit_open} circuit open · ${counts.disabled} off`,
+    counts.circuit_open > 0 ? "bad" : "",
+  );
+
+  const at = (m) => Date.parse(m.at);
+  charts.throughput.update(
+    stats.minutes.map((m) => ({
+      t: at(m),
+      values: { succeeded: m.deliveries.succeeded / m.seconds, failed: m.deliveries.failed / m.seconds },
+    })),
+  );
+  charts.latency.update(
+    stats.minutes.map((m) => ({
+      t: at(m),
+      values: { p50: m.latencyMs?.p50 ?? null, p95: m.latencyMs?.p95 ?? null, p99: m.latencyMs?.p99 ?? null },
+    })),
+  );
+  // Past minutes show what a worker sampled; the current one shows the queue right now.
+  charts.queue.update(
+    stats.minutes.map((m, i) => {
+      const sample = i === stats.minutes.length - 1 ? queue.jobs : m.queue;
+      return {
+        t: at(m),
+        values: sample
+          ? {
+              waiting: (sample.waiting ?? 0) + (sample.prioritized ?? 0),
+              delayed: sample.delayed ?? 0,
+              active: sample.active ?? 0,
+            }
+          : { waiting: null, delayed: null, active: null },
+      };
+    }),
+  );
+
+  $("hooks-body").replaceChildren(...hookRows(hooks, now));
+  $("hooks-count").textContent = String(hooks.length);
+  const names = new Map(hooks.map((hook) => [hook.id, hook.name]));
+  $("failed-body").replaceChildren(...failureRows(failed, names, now, retry));
+  $("failed-count").textContent = failed.length === FAILED_SHOWN ? `${FAILED_SHOWN}+` : String(failed.length);
+  $("updated").textContent = `updated ${new Date(now).toLocaleTimeString()}`;
+}
+
+function setFigure(id, value, note, tone = "") {
+  const card = $(id);
+  card.querySelector(".value").textContent = value;
+  card.querySelector(".note").textContent = note;
+  card.dataset.tone = tone;
+}
+
+async function retry(delivery, button) {
+  button.disabled = true;
+  button.textContent = "Retrying…";
+  try {
+    await api(`/v1/deliveries/${encodeURIComponent(delivery.id)}/retry`, { method: "POST" });
+    toast(`Delivery ${delivery.id} queued again.`, "ok");
+    void refresh();
+  } catch (error) {
+    const message =
+      error instanceof HttpError && error.status === 403
+        ? "Retrying needs a key with the admin scope."
+        : `Could not retry: ${error.message}`;
+    toast(message, "bad");
+    button.disabled = false;
+    button.textContent = "Retry";
+  }
+}
+
+function toast(message, tone) {
+  const element = h("div", { class: `toast ${tone}`, role: "status" }, message);
+  $("toasts").append(element);
+  setTimeout(() => element.remove(), 5_000);
+}
+
+if (state.key === "") askForKey();
+else void refresh();

@@ -1,0 +1,199 @@
+// DOM building for the dashboard's tables and figures. Every value from the API goes in as text
+// (textContent), never as markup: hook names, reasons and error bodies are untrusted.
+
+/** Creates an element: h("td", { class: "num", "data-label": "Sent" }, "12", child, …). */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+export function formatCount(n) {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(n >= 1e5 ? 0 : 1)}k`;
+  return n.toLocaleString("en");
+}
+
+export function formatRate(perSecond) {
+  if (perSecond === 0) return "0";
+  if (perSecond >= 100) return perSecond.toFixed(0);
+  if (perSecond >= 10) return perSecond.toFixed(1);
+  if (perSecond >= 0.01) return perSecond.toFixed(2);
+  return perSecond.toFixed(3);
+}
+
+export function formatMs(ms) {
+  if (ms === null || ms === undefined) return "–";
+  if (ms >= 3600e3) return `${(ms / 3600e3).toFixed(1)} h`;
+  if (ms >= 60e3) return `${(ms / 60e3).toFixed(1)} min`;
+  if (ms >= 1e3) return `${(ms / 1e3).toFixed(ms >= 1e4 ? 0 : 1)} s`;
+  return `${ms >= 10 ? Math.round(ms) : Number(ms.toFixed(1))} ms`;
+}
+
+export function formatAge(seconds) {
+  return seconds <= 0 ? "none" : formatMs(seconds * 1e3);
+}
+
+/** "12 s ago", "5 min ago", "3 h ago", or the date for older times. */
+export function ago(iso, now = Date.now()) {
+  if (!iso) return "never";
+  const at = typeof iso === "number" ? iso : Date.parse(iso);
+  const seconds = Math.max(0, Math.round((now - at) / 1e3));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
+  return new Date(at).toLocaleDateString();
+}
+
+const STATE_LABELS = {
+  enabled: ["healthy", "ok"],
+  circuit_open: ["circuit open", "bad"],
+  disabled: ["off", "off"],
+};
+
+function stateBadge(hook) {
+  if (hook.disabled) return h("span", { class: "badge bad", title: hook.disabled.reason }, "disabled");
+  const [label, tone] = STATE_LABELS[hook.state] ?? [hook.state, "off"];
+  if (hook.state === "enabled" && hook.health.consecutiveFailures > 0) {
+    return h("span", { class: "badge warn" }, "failing");
+  }
+  return h("span", { class: `badge ${tone}` }, label);
+}
+
+/** The hooks table body: one row per hook, with its health. */
+export function hookRows(hooks, now) {
+  if (hooks.length === 0) {
+    return [
+      h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No hooks yet: create one with POST /v1/hooks.")),
+    ];
+  }
+  const rank = (hook) => (hook.state === "circuit_open" ? 0 : hook.health.consecutiveFailures > 0 ? 1 : 2);
+  return [...hooks]
+    .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name))
+    .map((hook) => {
+      const { health, lastHour } = hook;
+      return h(
+        "tr",
+        { "data-hook": hook.id },
+        h(
+          "td",
+          { "data-label": "Hook" },
+          h("div", { class: "name" }, hook.name),
+          h("div", { class: "sub mono" }, `${hook.integration} · ${hook.id}`),
+        ),
+        h("td", { "data-label": "State" }, stateBadge(hook)),
+        h(
+          "td",
+          { "data-label": "Last hour", class: "num" },
+          h("span", { class: "ok-text" }, formatCount(lastHour.succeeded)),
+          " / ",
+          h("span", { class: lastHour.failed > 0 ? "bad-text" : "" }, formatCount(lastHour.failed)),
+        ),
+        h(
+          "td",
+          { "data-label": "Failures in a row", class: "num" },
+          h(
+            "span",
+            { class: health.consecutiveFailures > 0 ? "bad-text" : "" },
+            String(health.consecutiveFailures),
+          ),
+        ),
+        h("td", { "data-label": "Last success" }, ago(health.lastSuccessAt, now)),
+        h(
+          "td",
+          { "data-label": "Last failure" },
+          health.lastFailureAt
+            ? [
+                h("div", {}, ago(health.lastFailureAt, now)),
+                h(
+                  "div",
+                  { class: "sub reason", title: health.lastFailureReason ?? "" },
+                  health.lastFailureReason ?? "",
+                ),
+              ]
+            : h("span", { class: "sub" }, "none"),
+        ),
+      );
+    });
+}
+
+function lastAttemptSummary(delivery) {
+  const last = delivery.attempts.at(-1);
+  if (last === undefined) return { status: "not sent", tone: "off", body: undefined, message: undefined };
+  if (last.statusCode !== undefined) {
+    return {
+      status: `HTTP ${last.statusCode}`,
+      tone: "bad",
+      body: last.errorBody,
+      message: last.errorMessage,
+    };
+  }
+  return {
+    status: last.errorCode ?? "error",
+    tone: "warn",
+    body: last.errorBody,
+    message: last.errorMessage,
+  };
+}
+
+/** The failed deliveries, newest first, each with its last answer and a retry button. */
+export function failureRows(deliveries, hookNames, now, onRetry) {
+  if (deliveries.length === 0) {
+    return [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No failed deliveries. Nothing to do."))];
+  }
+  return deliveries.map((delivery) => {
+    const summary = lastAttemptSummary(delivery);
+    const detail = summary.body ?? summary.message;
+    return h(
+      "tr",
+      { "data-delivery": delivery.id },
+      h(
+        "td",
+        { "data-label": "When" },
+        h("div", {}, ago(delivery.updatedAt, now)),
+        h(
+          "div",
+          { class: "sub" },
+          `${delivery.attempts.length} attempt${delivery.attempts.length === 1 ? "" : "s"}`,
+        ),
+      ),
+      h(
+        "td",
+        { "data-label": "Hook / entry" },
+        h("div", { class: "name" }, hookNames.get(delivery.hookId) ?? delivery.hookId),
+        h("div", { class: "sub mono" }, delivery.entryId),
+      ),
+      h("td", { "data-label": "Answer" }, h("span", { class: `badge ${summary.tone}` }, summary.status)),
+      h(
+        "td",
+        { "data-label": "Reason", class: "wide" },
+        h("div", { class: "reason" }, delivery.reason ?? ""),
+        detail
+          ? h(
+              "details",
+              {},
+              h("summary", {}, summary.body !== undefined ? "response body" : "error"),
+              h("pre", { class: "mono" }, detail),
+            )
+          : null,
+      ),
+      h(
+        "td",
+        { "data-label": "", class: "actions" },
+        h(
+          "button",
+          { type: "button", class: "secondary", onclick: (event) => onRetry(delivery, event.currentTarget) },
+          "Retry",
+        ),
+      ),
+    );
+  });
+}
