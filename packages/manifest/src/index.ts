@@ -1,1 +1,34 @@
-export {};
+export {
+  type BodyTemplateKey,
+  bodyReadsSecrets,
+  chooseTemplate,
+  type RenderBodyOptions,
+  renderBody,
+} from "./body";
+export {
+  describeProblemLocation,
+  ManifestError,
+  type ManifestNoticeCode,
+  type ManifestProblem,
+  type ManifestProblemCode,
+} from "./errors";
+export {
+  checkFormValues,
+  coerceFormValue,
+  type FormValueError,
+  placeholderFormValues,
+} from "./form-values";
+export {
+  type Endpoint,
+  type EndpointHeader,
+  FORM_VARIABLE_TYPES,
+  type FormValues,
+  type FormVariable,
+  type FormVariableType,
+  type Integration,
+  TEMPLATE_KEYS,
+  type TemplateKey,
+} from "./integration";
+export { type Catalog, catalogDirs, type LoadResult, loadCatalog, loadIntegration } from "./loader";
+export { type OAuthCredentials, renderRequest, requestReadsSecrets, signatureHeader } from "./request";
+export { MANIFEST_SCHEMA } from "./schema";

@@ -131,6 +131,29 @@ describe("render, strict (hookwire validate)", () => {
     expect(error.field).toBe("../missing");
   });
 
+  test("lists every missing field of the render, each place once", () => {
+    const several = compileTemplate(
+      "{{a}}\n{{#each list}}{{../b.c}}{{/each}}\n{{a}} {{#if d.e}}{{/if}}",
+      "templates/several.hbs",
+    );
+    const error = failure(() => several.render({ list: [1, 2, 3], b: {} }, { strict: true }));
+    expect(error.missing).toEqual([
+      { field: "a", segment: "a", line: 1, column: 3 },
+      { field: "../b.c", segment: "c", line: 2, column: 17 },
+      { field: "a", segment: "a", line: 3, column: 3 },
+      { field: "d.e", segment: "d", line: 3, column: 13 },
+    ]);
+    expect(error.message.split("\n")).toHaveLength(4);
+  });
+
+  test("a value that is not an object is a missing field, not a crash", () => {
+    const error = failure(() =>
+      compileTemplate("{{kind.name}}", "scalar.hbs").render({ kind: "flag" }, { strict: true }),
+    );
+    expect(error.code).toBe("TEMPLATES_ERR_MISSING_FIELD");
+    expect(error.field).toBe("kind.name");
+  });
+
   test("never quotes the value it was reading", () => {
     const leaky = compileTemplate("{{formVariables.token.part}}", "leak.hbs");
     const error = failure(() => leaky.render({ formVariables: { token: "hunter2" } }, { strict: true }));

@@ -1,7 +1,8 @@
 import { closeBudget, openBudget } from "./budget";
 import { buildTemplate, handlebars, KNOWN_HELPERS, RUNTIME_OPTIONS } from "./environment";
-import { describeLocation, TemplateError } from "./errors";
+import { describeLocation, type MissingField, TemplateError } from "./errors";
 import { TEMPLATE_LIMITS } from "./limits";
+import { collectMissing, type MissingSegment } from "./strict-lookup";
 import { analyseTemplate, type TemplateAnalysis } from "./syntax";
 
 export interface RenderOptions {
@@ -26,8 +27,6 @@ interface HandlebarsException {
   column?: number;
   hash?: { loc?: { first_line?: number; first_column?: number } };
 }
-
-const STRICT_MISSING = /^"([^"]*)" not defined in /;
 
 function isJsonFile(file: string): boolean {
   const lower = file.toLowerCase();
@@ -56,18 +55,47 @@ class Template implements CompiledTemplate {
 
   render(context: object, options?: RenderOptions): string {
     const strict = options?.strict === true;
-    const delegate = strict ? this.strict() : this.lenient;
     const previous = openBudget();
     let output: string;
     try {
-      output = delegate(context, RUNTIME_OPTIONS);
+      if (strict) {
+        const delegate = this.strict();
+        const { output: text, missing } = collectMissing(() => delegate(context, RUNTIME_OPTIONS));
+        if (missing.length > 0) throw this.missingFields(missing);
+        output = text;
+      } else {
+        output = this.lenient(context, RUNTIME_OPTIONS);
+      }
     } catch (failure) {
-      throw this.renderFailure(failure, strict);
+      throw this.renderFailure(failure);
     } finally {
       closeBudget(previous);
     }
     if (isTooLarge(output)) throw this.tooLarge();
     return output;
+  }
+
+  private missingFields(segments: readonly MissingSegment[]): TemplateError {
+    const file = this.file;
+    const missing: MissingField[] = segments.map(({ segment, line, column }) => ({
+      field: this.analysis.paths.find((p) => p.line === line && p.column === column)?.text ?? segment,
+      segment,
+      line,
+      column,
+    }));
+    const describe = (m: MissingField) =>
+      `${describeLocation(file, m.line, m.column)}: missing field "${m.field}"${
+        m.field === m.segment ? "" : ` ("${m.segment}" is not there)`
+      }`;
+    const first = missing[0] as MissingField;
+    const more = missing.length > 1 ? `\n${missing.slice(1).map(describe).join("\n")}` : "";
+    return new TemplateError("TEMPLATES_ERR_MISSING_FIELD", `${describe(first)}${more}`, {
+      file,
+      line: first.line,
+      column: first.column,
+      field: first.field,
+      missing,
+    });
   }
 
   // Strict code is compiled on first use: only `hookwire validate` and previews need it.
@@ -86,35 +114,25 @@ class Template implements CompiledTemplate {
 
   // Messages are written here rather than passed on: Handlebars' and V8's messages can quote
   // the value being read, and that value may be a secret.
-  private renderFailure(failure: unknown, strict: boolean): TemplateError {
+  private renderFailure(failure: unknown): TemplateError {
     const file = this.file;
     if (failure instanceof TemplateError) {
+      if (failure.file !== undefined) return failure;
       return new TemplateError(failure.code, `${file}: ${failure.message}`, { file, cause: failure });
     }
     if (failure instanceof RangeError && /string length/i.test(failure.message)) return this.tooLarge();
-    const exception = failure as HandlebarsException;
-    const line = typeof exception?.lineNumber === "number" ? exception.lineNumber : undefined;
-    const column = typeof exception?.column === "number" ? exception.column + 1 : undefined;
-    const missing =
-      strict && typeof exception?.message === "string" ? STRICT_MISSING.exec(exception.message) : null;
-    if (missing !== null) {
-      const segment = missing[1] ?? "";
-      const written =
-        this.analysis.paths.find((p) => p.line === line && p.column === column)?.text ?? segment;
-      const which = written === segment ? "" : ` ("${segment}" is not there)`;
-      return new TemplateError(
-        "TEMPLATES_ERR_MISSING_FIELD",
-        `${describeLocation(file, line, column)}: missing field "${written}"${which}`,
-        { file, line, column, field: written },
-      );
-    }
     if (failure instanceof TypeError) {
       return new TemplateError(
         "TEMPLATES_ERR_RENDER",
-        `${describeLocation(file, line, column)}: a path went through a value that is not an object`,
-        { file, line, column },
+        `${file}: rendering failed on a value of an unexpected type`,
+        {
+          file,
+        },
       );
     }
+    const exception = failure as HandlebarsException;
+    const line = typeof exception?.lineNumber === "number" ? exception.lineNumber : undefined;
+    const column = typeof exception?.column === "number" ? exception.column + 1 : undefined;
     const message =
       typeof exception?.message === "string" ? exception.message.split("\n")[0] : String(failure);
     // Handlebars' own runtime errors (a missing helper, a block without its argument) hold no data.

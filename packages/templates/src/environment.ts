@@ -1,6 +1,7 @@
 import Handlebars, { type HelperDelegate, type HelperOptions } from "handlebars";
 import { chargeIteration, chargeWork } from "./budget";
 import { FRAMEWORK_HELPERS } from "./helpers";
+import { strictLookup } from "./strict-lookup";
 
 /**
  * The one Handlebars environment every template of hookwire runs in: isolated from the
@@ -83,8 +84,10 @@ const BaseCompiler = compilers.JavaScriptCompiler;
  * budget. Data frames are copied into every block, so compiled code reaches it everywhere.
  */
 const CHARGE = "hookwireCharge";
+/** The name, in the data frame, of strict code's path lookup. */
+const LOOKUP = "hookwireLookup";
 
-/** Runtime options of every render: the data frame holding the charging function. */
+/** Runtime options of every render: the data frame holding the functions compiled code calls. */
 export const RUNTIME_OPTIONS = Object.freeze({
   data: Object.freeze({
     [CHARGE]: (value: unknown): unknown => {
@@ -92,6 +95,7 @@ export const RUNTIME_OPTIONS = Object.freeze({
       else if (Array.isArray(value)) chargeWork(value.length);
       return value;
     },
+    [LOOKUP]: strictLookup,
   }),
 });
 
@@ -99,10 +103,11 @@ export const RUNTIME_OPTIONS = Object.freeze({
  * Handlebars' code generator with two changes:
  * - every `{{x}}` passes its value through the budget before escaping, so a template that
  *   escapes a large value many times stops on the work cap instead of running on;
- * - Handlebars' strict mode checks only the last segment of a path, and a missing parent
- *   (`project` in `project.environment.key`) fails later with a bare TypeError that names no
- *   line. In strict mode every segment is checked with the location of the path, so a missing
- *   field is always reported with its line. Lenient lookups are unchanged.
+ * - Handlebars' strict mode checks only the last segment of a path (a missing parent, as
+ *   `project` in `project.environment.key`, fails later with a bare TypeError that names no
+ *   line) and stops at the first. In strict mode every segment goes through strictLookup with
+ *   the location of the path, which notes what is missing and carries on. Lenient lookups are
+ *   unchanged.
  */
 class LocatingCompiler extends BaseCompiler {
   appendEscaped(): void {
@@ -121,15 +126,15 @@ class LocatingCompiler extends BaseCompiler {
       super.resolvePath(type, parts, start, falsy, strict);
       return;
     }
-    const location = JSON.stringify(this.source.currentLocation ?? null);
+    const start0 = this.source.currentLocation?.start;
+    const location =
+      start0 === undefined ? "null" : `{line: ${Number(start0.line)}, column: ${Number(start0.column)}}`;
     let stack = this.popStack();
     for (let i = start; i < parts.length; i++) {
-      const part = parts[i] as string;
       // A helper's argument may be missing at its end (`{{#if comment}}`), as in Handlebars.
-      const mustExist = strict || i < parts.length - 1;
-      stack = mustExist
-        ? [this.aliasable("container.strict"), "(", stack, ", ", this.quotedString(part), ", ", location, ")"]
-        : this.nameLookup(stack, part, type);
+      const required = strict || i < parts.length - 1;
+      const name = this.quotedString(parts[i] as string);
+      stack = [`data.${LOOKUP}(container.lookupProperty, `, stack, `, ${name}, ${location}, ${required})`];
     }
     this.push(stack);
   }

@@ -23,6 +23,16 @@ const DEFAULT_MESSAGES: Record<TemplateErrorCode, string> = {
   TEMPLATES_ERR_INVALID_JSON: "a JSON template rendered text that is not valid JSON",
 };
 
+/** A field a strict render read and did not find. */
+export interface MissingField {
+  /** The path as written, e.g. `project.environment.key`. */
+  field: string;
+  /** The segment that was not there, e.g. `environment`. */
+  segment: string;
+  line: number;
+  column: number;
+}
+
 export interface TemplateErrorDetails {
   /** The template's file, as given to compileTemplate. */
   file?: string;
@@ -32,6 +42,8 @@ export interface TemplateErrorDetails {
   column?: number;
   /** TEMPLATES_ERR_MISSING_FIELD: the path as written in the template, e.g. `project.environment.key`. */
   field?: string;
+  /** TEMPLATES_ERR_MISSING_FIELD: every missing field of the render, the first one above. */
+  missing?: readonly MissingField[];
   /** TEMPLATES_ERR_INVALID_JSON: 0-based offset of the first bad character in the rendered text. */
   position?: number;
   /** TEMPLATES_ERR_INVALID_JSON: the rendered text around `position`. */
@@ -46,6 +58,7 @@ export class TemplateError extends Error {
   readonly line: number | undefined;
   readonly column: number | undefined;
   readonly field: string | undefined;
+  readonly missing: readonly MissingField[];
   readonly position: number | undefined;
   readonly snippet: string | undefined;
 
@@ -59,6 +72,7 @@ export class TemplateError extends Error {
     this.line = details.line;
     this.column = details.column;
     this.field = details.field;
+    this.missing = details.missing ?? [];
     this.position = details.position;
     this.snippet = details.snippet;
   }

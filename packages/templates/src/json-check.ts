@@ -214,12 +214,17 @@ export function jsonSnippet(
 
 /**
  * Throws TEMPLATES_ERR_INVALID_JSON when a JSON template's output is not JSON. Values in
- * `secrets` (form variables the template may print) are masked in the snippet.
+ * `secrets` (form variables the template may print) are masked in the snippet; a function is
+ * called only when there is a fault, so that valid output costs nothing more.
  */
-export function assertRenderedJson(text: string, file: string, secrets: readonly string[] = []): void {
+export function assertRenderedJson(
+  text: string,
+  file: string,
+  secrets: readonly string[] | (() => readonly string[]) = [],
+): void {
   const fault = findJsonFault(text);
   if (fault === undefined) return;
-  const snippet = jsonSnippet(text, fault.position, secrets);
+  const snippet = jsonSnippet(text, fault.position, typeof secrets === "function" ? secrets() : secrets);
   throw new TemplateError(
     "TEMPLATES_ERR_INVALID_JSON",
     `${file} rendered invalid JSON at line ${fault.line}, column ${fault.column} (position ${fault.position}): expected ${fault.expected}: ${snippet}`,
