@@ -48,8 +48,14 @@ const markdown = fc.string({
   unit: fc.constantFrom(..."ab <>&`*~[]()\\#-\n".split(""), "](", "**"),
   maxLength: 40,
 });
+/** Fields normalisation checks, and the keys it drops: extra fields are anything else. */
+const checked = new Set(
+  "_id kind timestamp date verbKind key name titleVerb comment description shortDescription title details project member tags accesses target __proto__ constructor prototype".split(
+    " ",
+  ),
+);
 const extraFields = fc.dictionary(
-  fc.string({ maxLength: 8 }).filter((k) => !["__proto__", "constructor", "prototype"].includes(k)),
+  fc.string({ maxLength: 8 }).filter((k) => !checked.has(k)),
   fc.jsonValue({ maxDepth: 3 }),
   { maxKeys: 4 },
 );

@@ -13,14 +13,35 @@ import type {
 } from "./types";
 
 /**
- * Entries in, shape 1 out. The posted shape is told by one rule:
+ * Entries in, shape 1 (the framework's template context) out. Neither function throws, whatever
+ * the input: problems come back as issues, each with a JSON pointer into the posted body.
  *
- *   an object with no `timestamp` field and with a `date` field is a REST audit-log entry
- *   (shape 2); any other object is a template context (shape 1).
+ * Which shape: an object with no `timestamp` field and with a `date` field is a REST audit-log
+ * entry (shape 2, converted: see rest-entry.ts); any other object is a template context (shape 1).
+ * So a context may carry a `date` of its own, and a REST entry with a bad `date` is told so.
  *
- * So a context may carry `date` too, and a REST entry with a bad `date` is told so (not that its
- * `timestamp` is missing). Neither function throws, whatever the input: problems come back as
- * issues, each with a JSON pointer into the posted body.
+ * Required, in both shapes:
+ *   kind        a non-empty string of at most 200 characters
+ *   timestamp   shape 1: `{milliseconds, seconds?, rfc3339?, simple?}` or bare epoch milliseconds;
+ *               milliseconds a whole number from 0 to 253402300799999 (the end of year 9999);
+ *               missing forms are filled, forms given are kept as given
+ *   date        shape 2, instead of timestamp: epoch milliseconds, the same range
+ * Checked when present (null counts as absent, except where a field must be an object):
+ *   _id         1–200 characters of [A-Za-z0-9._~-] (it goes into Redis keys and job ids);
+ *               generated (a UUID) when absent: such an entry cannot be deduplicated
+ *   verbKind, key, name, titleVerb, comment, description, shortDescription: strings
+ *   title, details: `{plainText, markdown, html}` (missing forms rendered from markdown) or Markdown
+ *   project     `{key, name?, tags?, environment?: {key, name?, tags?}}`; key a string, "" allowed
+ *   tags        array of strings; null or absent becomes [] (here and in project and environment)
+ *   member      an object; gains `displayName` and `emailLocalPart` when they are absent
+ *   accesses    a non-empty array of `{action, resource}`, both non-empty strings
+ *   target      an object; `target.resources` an array of strings
+ * Every other field is kept as posted: templates may use it.
+ *
+ * Everywhere in the entry: keys `__proto__`, `constructor` and `prototype` are dropped (reported
+ * as warnings, not issues); objects and arrays nest at most 64 levels; strings and keys hold at
+ * most 256 Ki characters; an entry holds at most 200 000 values (see sanitiser.ts; `limits`
+ * changes these). A body holds one entry or an array of 1 to 1000 (`maxEntries`).
  */
 
 export const DEFAULT_MAX_ENTRIES = 1000;

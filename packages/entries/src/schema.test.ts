@@ -1,7 +1,13 @@
 import { Ajv } from "ajv";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { restFixture, restFixtureNames, sampleContexts, sharedDir } from "./fixtures/corpus";
+import {
+  noticeWhenCorpusMissing,
+  restFixture,
+  restFixtureNames,
+  sampleContexts,
+  sharedDir,
+} from "./fixtures/corpus";
 import { normaliseEntry } from "./normalise";
 import { entrySchema } from "./schema";
 
@@ -15,6 +21,11 @@ function expectSchemaAccepts(input: unknown): void {
   expect(valid, JSON.stringify(validate.errors)).toBe(true);
   expect(input).toStrictEqual(copy); // validation must not change the entry
 }
+
+test("corpus available", () => {
+  noticeWhenCorpusMissing("schema corpus");
+  expect(sharedDir === undefined || sampleContexts().size > 0).toBe(true);
+});
 
 describe("entrySchema", () => {
   test("compiles under Ajv's strict mode", () => {
