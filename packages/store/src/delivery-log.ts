@@ -1,4 +1,4 @@
-import type { Keyspace } from "@hookwire/queue";
+import type { JobDelivery, Keyspace } from "@hookwire/queue";
 import type { ChainableCommander, Redis } from "ioredis";
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed" | "skipped";
@@ -30,6 +30,11 @@ export interface DeliveryRecord {
   /** Why it failed or was skipped, in a few words. */
   reason?: string;
   attempts: AttemptRecord[];
+  /**
+   * What the job carried, kept with dead letters (failed deliveries) so they can be retried or
+   * replayed. It never holds a secret: bodies that read secrets are rendered at send time.
+   */
+  payload?: JobDelivery;
 }
 
 export interface RetentionMs {
