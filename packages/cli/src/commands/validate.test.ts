@@ -1,0 +1,196 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { runValidate } from "./validate";
+
+const repo = join(import.meta.dirname, "..", "..", "..", "..");
+const shared = process.env.HOOKWIRE_SHARED_DIR;
+
+async function validate(...argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (chunk) => (out += chunk));
+  stderr.on("data", (chunk) => (err += chunk));
+  const code = await runValidate(argv, { stdin: new PassThrough(), stdout, stderr });
+  return { code, out, err };
+}
+
+let work: string;
+async function write(path: string, content: string | object) {
+  const full = join(work, path);
+  await mkdir(dirname(full), { recursive: true });
+  await writeFile(full, typeof content === "string" ? content : JSON.stringify(content, null, 2));
+}
+
+const manifest = (overrides: { formVariables?: object[]; templates?: object; url?: string } = {}) => ({
+  name: "Test",
+  formVariables: overrides.formVariables ?? [{ key: "url", name: "URL", type: "uri", description: "Where." }],
+  capabilities: {
+    auditLogEventsHook: {
+      endpoint: { url: overrides.url ?? "{{url}}", method: "POST", headers: [] },
+      templates: overrides.templates ?? { default: "templates/default.json.hbs" },
+      defaultPolicy: [{ effect: "allow", resources: ["proj/*:env/*:flag/*"], actions: ["*"] }],
+    },
+  },
+});
+
+const entry = {
+  _id: "65a0c0ffee0000000000b001",
+  timestamp: { milliseconds: 1706000000000, seconds: 1706000000, rfc3339: "2024-01-23T08:53:20Z" },
+  kind: "flag",
+  key: "checkout",
+  name: "Checkout",
+  verbKind: "updateOn",
+  title: { plainText: "Ann turned on the flag Checkout" },
+};
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "hookwire-validate-"));
+  await write("good/manifest.json", manifest());
+  await write("good/templates/default.json.hbs", '{"title": "{{{title.plainText}}}", "key": "{{key}}"}\n');
+  await write(
+    "broken/manifest.json",
+    manifest({ formVariables: [{ key: "url", name: "URL", type: "uri", description: "x", isSecret: true }] }),
+  );
+  await write("broken/templates/default.json.hbs", '{\n  "a": "{{a}",\n}\n');
+  await write("missing/manifest.json", manifest());
+  await write(
+    "missing/templates/default.json.hbs",
+    '{\n  "env": "{{project.environment.key}}",\n  "k": "{{key}}"\n}\n',
+  );
+  await write("not-json/manifest.json", manifest());
+  await write("not-json/templates/default.json.hbs", '{\n  "k": "{{key}}",\n}\n');
+  await write(
+    "blank-validation/manifest.json",
+    manifest({ templates: { default: "templates/default.json.hbs", validation: "templates/test.txt.hbs" } }),
+  );
+  await write("blank-validation/templates/default.json.hbs", '{"k": "{{key}}"}');
+  await write("blank-validation/templates/test.txt.hbs", "{{#if comment}}{{comment}}{{/if}}\n");
+  await write("contexts/flag.json", entry);
+  await write("contexts/nested/member.json", {
+    ...entry,
+    kind: "member",
+    key: undefined,
+    _id: "65a0c0ffee0000000000b002",
+  });
+  await write("bad-contexts/broken.json", "{ not json");
+  await mkdir(join(work, "empty"));
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+test("corpus available", () => {
+  if (shared === undefined) {
+    console.warn("NOTICE: HOOKWIRE_SHARED_DIR is not set: hookwire validate was NOT run on the framework's corpus");
+  }
+  expect(repo.length).toBeGreaterThan(0);
+});
+
+describe("hookwire validate", () => {
+  test("the project's own catalog is valid", async () => {
+    const { code, out } = await validate(join(repo, "integrations"));
+    expect(out).toMatch(/ok +\S*integrations\/slack/);
+    expect(out).toMatch(/ok +\S*integrations\/discord/);
+    expect(out).toMatch(/\d+ integrations: (\d+) valid, 0 invalid; 0 problems/);
+    expect(code).toBe(0);
+  });
+
+  test("lists every problem with its file and pointer or line, and exits 1", async () => {
+    const { code, out } = await validate(join(work, "good"), join(work, "broken"));
+    expect(code).toBe(1);
+    expect(out).toMatch(/ok +\S*good/);
+    expect(out).toMatch(/invalid +\S*broken: 2 problems/);
+    expect(out).toContain(
+      "broken/manifest.json#/formVariables/0/isSecret: only a string variable can be a secret",
+    );
+    expect(out).toMatch(/broken\/templates\/default\.json\.hbs:2: Parse error on line 2/);
+    expect(out).toContain("[MANIFEST_ERR_SECRET_NOT_STRING]");
+    expect(out).toContain("2 integrations: 1 valid, 1 invalid; 2 problems");
+  });
+
+  test("a catalog folder validates each integration in it", async () => {
+    const { code, out } = await validate(work);
+    expect(code).toBe(1);
+    expect(out).toContain("5 integrations: 4 valid, 1 invalid");
+  });
+
+  test("with contexts, renders strictly and names the missing fields with file, line and context", async () => {
+    const { code, out } = await validate(join(work, "missing"), "--contexts", join(work, "contexts"));
+    expect(code).toBe(1);
+    expect(out).toMatch(
+      /missing\/templates\/default\.json\.hbs:2:13: missing field "project\.environment\.key" \("project" is not there\) \(contexts \S*contexts\/flag\.json, \S*contexts\/nested\/member\.json\) \[TEMPLATES_ERR_MISSING_FIELD\]/,
+    );
+    expect(out).toMatch(
+      /missing\/templates\/default\.json\.hbs:3:11: missing field "key" \(context \S*member\.json\)/,
+    );
+  });
+
+  test("a template that is fine with the contexts is valid", async () => {
+    const { code, out } = await validate(
+      join(work, "good"),
+      "--contexts",
+      join(work, "contexts", "flag.json"),
+    );
+    expect(out).toContain("rendered against 1 contexts");
+    expect(code).toBe(0);
+  });
+
+  test("a JSON template that renders invalid JSON is a problem, with the position", async () => {
+    const { code, out } = await validate(
+      join(work, "not-json"),
+      "--contexts",
+      join(work, "contexts", "flag.json"),
+    );
+    expect(code).toBe(1);
+    expect(out).toMatch(/rendered invalid JSON at line 3, column 1 \(position \d+\)/);
+    expect(out).toContain("[TEMPLATES_ERR_INVALID_JSON]");
+  });
+
+  test("a validation template that renders nothing is a problem", async () => {
+    const { code, out } = await validate(
+      join(work, "blank-validation"),
+      "--contexts",
+      join(work, "contexts"),
+    );
+    expect(code).toBe(1);
+    expect(out).toContain("the validation template renders nothing");
+  });
+
+  test("contexts that are not entries are problems", async () => {
+    const { code, out } = await validate(join(work, "good"), "--contexts", join(work, "bad-contexts"));
+    expect(code).toBe(1);
+    expect(out).toMatch(/broken\.json: is not JSON/);
+  });
+
+  test("a folder without integrations is a problem", async () => {
+    const { code, out } = await validate(join(work, "empty"));
+    expect(code).toBe(1);
+    expect(out).toContain("holds no manifest.json");
+  });
+
+  test("usage", async () => {
+    expect((await validate()).code).toBe(2);
+    expect((await validate("--nope", "x")).code).toBe(2);
+    const help = await validate("--help");
+    expect(help.code).toBe(0);
+    expect(help.out).toContain("Usage: hookwire validate");
+  });
+
+  test.runIf(shared !== undefined)(
+    "every integration of the framework's corpus is valid as it is",
+    async () => {
+      const { code, out, err } = await validate(
+        join(shared ?? "", "compat", "ld-integration-framework", "integrations"),
+      );
+      expect(out).toMatch(/\d+ integrations: \d+ valid, 0 invalid; 0 problems/);
+      expect(err).toContain("notice: ");
+      expect(code).toBe(0);
+    },
+  );
+});
