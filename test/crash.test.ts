@@ -53,10 +53,16 @@ describe("a worker killed mid-delivery", () => {
       formVariables: { url: receiver.url },
       delivery: { timeoutMs: 60_000 },
     });
-    const entries = Array.from({ length: ENTRIES }, (_, i) => entryFixture("flag-toggle", { _id: `crash-${i}` }));
+    const entries = Array.from({ length: ENTRIES }, (_, i) =>
+      entryFixture("flag-toggle", { _id: `crash-${i}` }),
+    );
     const posted = await system.api("POST", "/v1/entries", entries);
     expect(posted.status).toBe(202);
-    expect(posted.json.entries.every((e: any) => e.hooks[0].outcome === "queued" && e.hooks[0].hookId === created.json.id)).toBe(true);
+    expect(
+      posted.json.entries.every(
+        (e: any) => e.hooks[0].outcome === "queued" && e.hooks[0].hookId === created.json.id,
+      ),
+    ).toBe(true);
 
     first = spawnWorker(system.env);
     await receiver.waitFor((requests) => requests.length >= 1, 20_000);
@@ -68,7 +74,8 @@ describe("a worker killed mid-delivery", () => {
     const seenBeforeRestart = new Set(receiver.requests.map((r) => JSON.parse(r.body)._id));
     second = spawnWorker(system.env);
     // Delivered: answered 200, which only requests after the release were.
-    const delivered = () => new Set(receiver.requests.filter((r) => r.at >= releasedAt).map((r) => JSON.parse(r.body)._id));
+    const delivered = () =>
+      new Set(receiver.requests.filter((r) => r.at >= releasedAt).map((r) => JSON.parse(r.body)._id));
     await receiver.waitFor(() => entries.every((e) => delivered().has(e._id)), 30_000);
     expect(delivered().size).toBe(ENTRIES);
     // The entries the dead worker had started were sent again (at least once, never zero times).

@@ -41,10 +41,14 @@ describe("delivery behaviours", () => {
 
   async function settled(deliveryId: string, status: string) {
     let record: any;
-    await eventually(async () => {
-      record = (await system.api("GET", `/v1/deliveries/${deliveryId}`)).json;
-      return record?.status === status;
-    }, 10_000, `delivery ${deliveryId} ${status}`);
+    await eventually(
+      async () => {
+        record = (await system.api("GET", `/v1/deliveries/${deliveryId}`)).json;
+        return record?.status === status;
+      },
+      10_000,
+      `delivery ${deliveryId} ${status}`,
+    );
     return record;
   }
 
@@ -72,7 +76,9 @@ describe("delivery behaviours", () => {
   });
 
   test("gives up on 400 after one attempt, keeping the error body where the rule allows", async () => {
-    const refusing = await receiver((_req, res) => res.writeHead(400, { "content-type": "text/plain" }).end("bad payload"));
+    const refusing = await receiver((_req, res) =>
+      res.writeHead(400, { "content-type": "text/plain" }).end("bad payload"),
+    );
     const hookId = await hookTo(refusing);
     const record = await settled(await post(hookId), "failed");
     expect(record.attempts).toHaveLength(1);
@@ -110,8 +116,12 @@ describe("delivery behaviours", () => {
     hookId = await hookTo(rotating, { delivery: { retrySchedule: [1] } });
     await settled(await post(hookId), "succeeded");
     const [first, second] = rotating.requests;
-    expect(first?.headers["x-ld-signature"]).toBe(createHmac("sha256", "first-secret").update(first!.body).digest("hex"));
-    expect(second?.headers["x-ld-signature"]).toBe(createHmac("sha256", "second-secret").update(second!.body).digest("hex"));
+    expect(first?.headers["x-ld-signature"]).toBe(
+      createHmac("sha256", "first-secret").update(first!.body).digest("hex"),
+    );
+    expect(second?.headers["x-ld-signature"]).toBe(
+      createHmac("sha256", "second-secret").update(second!.body).digest("hex"),
+    );
   });
 
   test("a 410 Gone gives up and turns the hook off, saying why", async () => {

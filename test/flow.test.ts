@@ -34,20 +34,29 @@ describe("one entry, end to end", () => {
   test("an entry arrives as the generic webhook's body, signed", async () => {
     const entry = entryFixture("flag-toggle");
     const posted = await system.api("POST", "/v1/entries", entry);
-    expect(posted.status).toBe(202);
+    expect(posted.status, JSON.stringify(posted.json)).toBe(202);
     expect(posted.json.entries).toEqual([
-      { id: entry._id, duplicate: false, hooks: [{ hookId, deliveryId: `${hookId}.${entry._id}`, outcome: "queued" }] },
+      {
+        id: entry._id,
+        duplicate: false,
+        hooks: [{ hookId, deliveryId: `${hookId}.${entry._id}`, outcome: "queued" }],
+      },
     ]);
 
     await receiver.waitFor(() => arrived(entry._id as string).length === 1);
     const [request] = arrived(entry._id as string);
     expect(request?.url).toBe("/hook");
     expect(JSON.parse(request!.body)).toEqual(entry);
-    expect(request?.headers["x-ld-signature"]).toBe(createHmac("sha256", secret).update(request!.body).digest("hex"));
+    expect(request?.headers["x-ld-signature"]).toBe(
+      createHmac("sha256", secret).update(request!.body).digest("hex"),
+    );
     expect(request?.headers["x-hookwire-delivery"]).toBe(`${hookId}.${entry._id}`);
     expect(request?.headers["x-hookwire-attempt"]).toBe("1");
 
-    await eventually(async () => (await system.api("GET", `/v1/deliveries/${hookId}.${entry._id}`)).json?.status === "succeeded");
+    await eventually(
+      async () =>
+        (await system.api("GET", `/v1/deliveries/${hookId}.${entry._id}`)).json?.status === "succeeded",
+    );
   });
 
   test("the same entry posted twice arrives once", async () => {

@@ -28,18 +28,27 @@ describe("isolation", () => {
   });
 
   async function run(label: string): Promise<number> {
-    const entries = Array.from({ length: ENTRIES }, (_, i) => entryFixture("flag-toggle", { _id: `${label}-${i}` }));
+    const entries = Array.from({ length: ENTRIES }, (_, i) =>
+      entryFixture("flag-toggle", { _id: `${label}-${i}` }),
+    );
     const started = Date.now();
     for (let i = 0; i < entries.length; i += 100) {
       expect((await system.api("POST", "/v1/entries", entries.slice(i, i + 100))).status).toBe(202);
     }
     const ids = new Set(entries.map((e) => e._id));
-    await healthy.waitFor((requests) => requests.filter((r) => ids.has(JSON.parse(r.body)._id)).length === ENTRIES, 30_000);
+    await healthy.waitFor(
+      (requests) => requests.filter((r) => ids.has(JSON.parse(r.body)._id)).length === ENTRIES,
+      30_000,
+    );
     return ENTRIES / ((Date.now() - started) / 1000);
   }
 
   test("a dead hook does not hold back a healthy one", async () => {
-    await system.api("POST", "/v1/hooks", { integration: "generic-webhook", name: "healthy", formVariables: { url: healthy.url } });
+    await system.api("POST", "/v1/hooks", {
+      integration: "generic-webhook",
+      name: "healthy",
+      formVariables: { url: healthy.url },
+    });
     await run("warm-up");
     const alone = await run("alone");
 

@@ -51,7 +51,11 @@ export async function startReceiver(respond?: Responder): Promise<Receiver> {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`receiver: condition not met within ${timeoutMs} ms (${requests.length} requests so far)`));
+          reject(
+            new Error(
+              `receiver: condition not met within ${timeoutMs} ms (${requests.length} requests so far)`,
+            ),
+          );
         }, timeoutMs);
         const check = () => {
           if (!predicate(requests)) return;
@@ -70,7 +74,11 @@ export async function startReceiver(respond?: Responder): Promise<Receiver> {
 }
 
 /** Polls `condition` until it holds, for state that has no event to wait on (queue counts). */
-export async function eventually(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+export async function eventually(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
 import { createLogger, type HookwireConfig, loadConfig, PROJECT_ROOT } from "@hookwire/config";
 import { buildApp } from "@hookwire/ingest";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
@@ -7,7 +8,6 @@ import { type DeliveryWorker, startDeliveryWorker } from "@hookwire/worker";
 import { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
-import { Writable } from "node:stream";
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from "./redis";
 
 export interface System {
@@ -23,7 +23,12 @@ export interface System {
   /** Every log line both services wrote, for tests that look for secrets. */
   logLines: string[];
   /** POST/GET/... against the API with the admin key. */
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; json: any; headers: Headers }>;
   /** Waiting + active + delayed jobs on the delivery queue. */
   pendingJobs(): Promise<number>;
   close(): Promise<void>;
@@ -67,7 +72,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
   const baseUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-  const worker = options.worker === false ? undefined : startDeliveryWorker({ config, redis: workerRedis, catalog, logger });
+  const worker =
+    options.worker === false
+      ? undefined
+      : startDeliveryWorker({ config, redis: workerRedis, catalog, logger });
   const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix });
 
   return {
@@ -90,7 +98,11 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await response.text();
-      return { status: response.status, json: text === "" ? undefined : JSON.parse(text), headers: response.headers };
+      return {
+        status: response.status,
+        json: text === "" ? undefined : JSON.parse(text),
+        headers: response.headers,
+      };
     },
     async pendingJobs() {
       const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");

@@ -6,7 +6,10 @@ export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 /**
  * How a process uses Redis decides how its connection behaves when Redis goes away:
  * - `worker`: BullMQ's blocking connections must wait and retry for ever (`maxRetriesPerRequest: null`).
- * - `api`: a request must fail fast (within a second) so that ingest can answer 503, never hang.
+ * - `api`: a request must fail fast so that ingest can answer 503, never hang. Routes check the
+ *   connection's status before touching Redis (503 at once while it is down); a command caught
+ *   in a drop is retried once and times out after 2 s. The offline queue stays on so that
+ *   BullMQ's start-up commands wait for the first connection instead of failing for good.
  */
 export type ConnectionRole = "worker" | "api";
 
@@ -36,7 +39,6 @@ export function connectRedis(url: string, role: ConnectionRole, name = "hookwire
       : {
           ...common,
           maxRetriesPerRequest: 1,
-          enableOfflineQueue: false,
           connectTimeout: 1_000,
           commandTimeout: 2_000,
         };

@@ -93,10 +93,15 @@ export class HookStore {
     return removed > 0;
   }
 
-  /** One hook from the cache (reloaded when hooks changed); undefined when there is none. */
+  /**
+   * One hook from the cache (reloaded when hooks changed); undefined when there is none. A miss
+   * asks Redis once more, so a hook created a moment ago elsewhere is found at once.
+   */
   async get(id: string): Promise<Hook | undefined> {
-    const hooks = await this.#snapshot();
-    return hooks.get(id);
+    const hook = (await this.#snapshot()).get(id);
+    if (hook !== undefined) return hook;
+    this.#checkedAt = 0;
+    return (await this.#snapshot()).get(id);
   }
 
   async list(): Promise<Hook[]> {

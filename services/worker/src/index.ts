@@ -1,5 +1,6 @@
 export { type MetricsServer, startMetricsServer, WorkerMetrics } from "./metrics";
 export type { DeliveryObserver } from "./processor";
+export { type PreparedRequest, prepareRequest } from "./request";
 export { type DeliveryStat, StatsRecorder } from "./stats-recorder";
 export {
   type DeliveryWorker,

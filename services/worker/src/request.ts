@@ -1,5 +1,11 @@
-import { hmacSha256Hex, type OutboundRequest, standardWebhookHeaders } from "@hookwire/delivery";
-import { type Integration, renderBody, renderRequest } from "@hookwire/manifest";
+import { type OutboundRequest, standardWebhookHeaders } from "@hookwire/delivery";
+import {
+  type Integration,
+  renderBody,
+  renderRequest,
+  signatureHeader,
+  type TemplateKey,
+} from "@hookwire/manifest";
 import type { JobDelivery } from "@hookwire/queue";
 import type { Hook } from "@hookwire/store";
 
@@ -18,33 +24,31 @@ export function prepareRequest(
   delivery: JobDelivery,
   attempt: number,
   captureErrorBody: boolean,
+  forceTemplate?: TemplateKey,
 ): PreparedRequest {
   const entry = delivery.entry ?? {};
   let body = delivery.body;
   let templateKey = delivery.templateKey;
   if (body === undefined) {
-    const rendered = renderBody(integration, entry, hook.formVariables);
+    const rendered = renderBody(
+      integration,
+      entry,
+      hook.formVariables,
+      forceTemplate ? { templateKey: forceTemplate } : {},
+    );
     templateKey = rendered.templateKey;
     if (rendered.body === null)
       return { kind: "skip", reason: "the template rendered an empty body", templateKey };
     body = rendered.body;
   }
   const { method, url, headers } = renderRequest(integration, hook.formVariables, entry, null);
+  const signature = signatureHeader(integration, hook.formVariables, body);
+  if (signature !== undefined) headers.push(signature);
   const signing = integration.endpoint.hmacSignature;
   const secret = signing === undefined ? undefined : hook.formVariables[signing.hmacSecretFormVariableKey];
-  if (signing !== undefined && typeof secret === "string") {
-    const signature = hmacSha256Hex(secret, body);
-    if (signature !== undefined) headers.push({ name: signing.headerName, value: signature });
-    if (hook.delivery.standardWebhooks && secret !== "") {
-      headers.push(
-        ...standardWebhookHeaders({
-          secret,
-          id: delivery.id,
-          timestampSeconds: Math.floor(Date.now() / 1000),
-          body,
-        }),
-      );
-    }
+  if (hook.delivery.standardWebhooks && typeof secret === "string" && secret !== "") {
+    const timestampSeconds = Math.floor(Date.now() / 1000);
+    headers.push(...standardWebhookHeaders({ secret, id: delivery.id, timestampSeconds, body }));
   }
   return {
     kind: "send",

@@ -162,11 +162,14 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
           { graceMs },
           "in-flight deliveries did not finish within the grace period; they will be retried",
         );
+        // Attempts still in flight end as DELIVERY_ERR_CLOSED: retried by whoever comes next.
+        await sender.destroy();
         await worker.close(true);
+      } else {
+        await sender.close();
       }
       clearTimeout(timer);
       await queue.close();
-      await sender.close();
     },
   };
 }
