@@ -52,7 +52,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
     connection: redis,
     prefix: config.queuePrefix,
-    skipWaitingForReady: true,
   });
   // The queue keeps its own error listener so a Redis outage is a 503, not a crash.
   queue.on("error", () => undefined);
@@ -110,9 +109,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.ingest.bodyLimitBytes,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, allowUnionTypes: true },
+    },
     disableRequestLogging: true,
   });
+
+  // JSON only: a body of any other type is answered 415, not read as a string.
+  app.removeContentTypeParser("text/plain");
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
@@ -169,7 +173,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(swagger, {
     openapi: {
-      openapi: "3.0.3",
+      openapi: "3.1.0",
       info: {
         title: "hookwire",
         version: INGEST_VERSION,

@@ -1,0 +1,374 @@
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "@hookwire/config";
+import { applyHooksFile, buildApp, HooksFileError } from "@hookwire/ingest";
+import { catalogDirs, loadCatalog } from "@hookwire/manifest";
+import { connectRedis, keyspace } from "@hookwire/queue";
+import { HookStore, SecretBox } from "@hookwire/store";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { entryFixture } from "./support/fixtures";
+import { eventually, type Receiver, startReceiver } from "./support/receiver";
+import { ownRedis } from "./support/redis-server";
+import { type System, startSystem } from "./support/system";
+
+const INGEST_KEY = "ingest-only-key-0001";
+const READ_KEY = "read-only-key-000001";
+const SECRET = "s3cr3t-value-that-must-never-show";
+
+// The ingest API through app.inject() and over a real socket (system.api uses fetch).
+describe("ingest API", () => {
+  let system: System;
+  let receiver: Receiver;
+  let hookId: string;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    system = await startSystem({
+      label: "api",
+      env: { HOOKWIRE_API_KEYS: `${INGEST_KEY}=ingest,${READ_KEY}=read`, HOOKWIRE_BODY_LIMIT_BYTES: "65536" },
+    });
+    const created = await system.api("POST", "/v1/hooks", {
+      integration: "generic-webhook",
+      name: "api test",
+      formVariables: { url: receiver.url, secret: SECRET },
+    });
+    expect(created.status).toBe(201);
+    hookId = created.json.id;
+  });
+  afterAll(async () => {
+    await system?.close();
+    await receiver?.close();
+  });
+
+  const inject = (
+    method: "GET" | "POST" | "PATCH" | "DELETE",
+    url: string,
+    payload?: unknown,
+    key = system.apiKey,
+    headers = {},
+  ) =>
+    system.app.inject({
+      method,
+      url,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
+
+  describe("entries", () => {
+    test("accepts the template context shape and LaunchDarkly's REST entry, converted", async () => {
+      const answer = await inject("POST", "/v1/entries", [
+        entryFixture("flag-toggle", { _id: "shape-context" }),
+        entryFixture("rest-flag-toggle"),
+      ]);
+      expect(answer.statusCode).toBe(202);
+      const entries = answer.json().entries;
+      expect(entries.map((e: any) => [e.id, e.hooks[0].outcome])).toEqual([
+        ["shape-context", "queued"],
+        ["rest-flag-toggle-0001", "queued"],
+      ]);
+      await receiver.waitFor((requests) =>
+        requests.some((r) => JSON.parse(r.body)._id === "rest-flag-toggle-0001"),
+      );
+      const rest = JSON.parse(
+        receiver.requests.find((r) => JSON.parse(r.body)._id === "rest-flag-toggle-0001")!.body,
+      );
+      expect(rest.timestamp.rfc3339).toBe("2025-11-26T00:00:00Z");
+      expect(rest.project.key).toBe("shop");
+      expect(rest.project.environment.key).toBe("production");
+      expect(rest.title.plainText).toBe("Ada Lovelace turned on the flag Checkout redesign in 'Production'");
+    });
+
+    test("takes a batch and reports every entry", async () => {
+      const batch = Array.from({ length: 50 }, (_, i) => entryFixture("flag-toggle", { _id: `batch-${i}` }));
+      const answer = await inject("POST", "/v1/entries", batch);
+      expect(answer.statusCode).toBe(202);
+      expect(answer.json().entries).toHaveLength(50);
+      expect(answer.json().entries.every((e: any) => e.hooks[0].outcome === "queued")).toBe(true);
+    });
+
+    test("reports a repeated entry id as a duplicate and queues nothing for it", async () => {
+      const entry = entryFixture("flag-toggle", { _id: "dup-api" });
+      await inject("POST", "/v1/entries", entry);
+      const again = await inject("POST", "/v1/entries", [
+        entry,
+        entryFixture("flag-toggle", { _id: "dup-api-new" }),
+      ]);
+      expect(again.json().entries.map((e: any) => [e.id, e.duplicate])).toEqual([
+        ["dup-api", true],
+        ["dup-api-new", false],
+      ]);
+    });
+
+    test("an Idempotency-Key replays the first answer for the whole request", async () => {
+      const headers = { "idempotency-key": "request-0001" };
+      const first = await inject(
+        "POST",
+        "/v1/entries",
+        entryFixture("flag-toggle", { _id: "idem-1" }),
+        undefined,
+        headers,
+      );
+      const second = await inject(
+        "POST",
+        "/v1/entries",
+        entryFixture("flag-toggle", { _id: "idem-2" }),
+        undefined,
+        headers,
+      );
+      expect(second.statusCode).toBe(202);
+      expect(second.headers["idempotent-replayed"]).toBe("true");
+      expect(second.json()).toEqual(first.json());
+      const idem2 = await inject("GET", "/v1/deliveries?entryId=idem-2");
+      expect(idem2.json().deliveries).toEqual([]);
+    });
+
+    test("lists every problem of a bad body with its JSON pointer, and accepts nothing", async () => {
+      const answer = await inject("POST", "/v1/entries", [
+        entryFixture("flag-toggle", { _id: "fine-but-refused" }),
+        { timestamp: { milliseconds: 1 } },
+        entryFixture("flag-toggle", { kind: 42, _id: "bad id with spaces" }),
+      ]);
+      expect(answer.statusCode).toBe(400);
+      const { error } = answer.json();
+      expect(error.code).toBe("API_ERR_BAD_REQUEST");
+      const pointers = error.problems.map((p: any) => p.pointer);
+      expect(pointers).toEqual(expect.arrayContaining(["/1/kind", "/2/kind", "/2/_id"]));
+      expect((await inject("GET", "/v1/deliveries?entryId=fine-but-refused")).json().deliveries).toEqual([]);
+    });
+
+    test("answers 413 for a body over the limit and 415 for another content type", async () => {
+      const huge = entryFixture("flag-toggle", { comment: "x".repeat(70_000) });
+      expect((await inject("POST", "/v1/entries", huge)).statusCode).toBe(413);
+      const text = await system.app.inject({
+        method: "POST",
+        url: "/v1/entries",
+        headers: { authorization: `Bearer ${system.apiKey}`, "content-type": "text/plain" },
+        payload: "hello",
+      });
+      expect(text.statusCode).toBe(415);
+    });
+
+    test("refuses __proto__ keys without polluting anything", async () => {
+      const answer = await system.app.inject({
+        method: "POST",
+        url: "/v1/entries",
+        headers: { authorization: `Bearer ${system.apiKey}`, "content-type": "application/json" },
+        payload: '{"kind":"flag","timestamp":{"milliseconds":1},"__proto__":{"polluted":true}}',
+      });
+      expect(answer.statusCode).toBe(400);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+  });
+
+  describe("access", () => {
+    test("401 without a key or with a wrong one; 403 for a missing scope", async () => {
+      expect((await inject("GET", "/v1/hooks", undefined, "")).statusCode).toBe(401);
+      expect((await inject("GET", "/v1/hooks", undefined, "not-a-key-at-all")).statusCode).toBe(401);
+      expect((await inject("GET", "/v1/hooks", undefined, INGEST_KEY)).statusCode).toBe(403);
+      expect(
+        (await inject("POST", "/v1/entries", entryFixture("flag-toggle", { _id: "scoped" }), INGEST_KEY))
+          .statusCode,
+      ).toBe(202);
+      expect((await inject("GET", "/v1/hooks", undefined, READ_KEY)).statusCode).toBe(200);
+      const write = await inject(
+        "POST",
+        "/v1/hooks",
+        { integration: "generic-webhook", name: "x", formVariables: { url: receiver.url } },
+        READ_KEY,
+      );
+      expect(write.statusCode).toBe(403);
+      expect(write.json().error.message).toMatch(/admin/);
+    });
+  });
+
+  describe("hooks", () => {
+    test("rejects form variables and policies that do not fit, with pointers", async () => {
+      const answer = await inject("POST", "/v1/hooks", {
+        integration: "generic-webhook",
+        name: "bad",
+        formVariables: { secret: "x", colour: "blue" },
+        policy: [{ effect: "allow", resources: ["proj/*:env/"], actions: ["*"] }],
+      });
+      expect(answer.statusCode).toBe(400);
+      const pointers = answer.json().error.problems.map((p: any) => p.pointer);
+      expect(pointers).toEqual(expect.arrayContaining(["/formVariables/url", "/formVariables/colour"]));
+      expect(pointers.some((p: string) => p.startsWith("/policy/0/resources/0"))).toBe(true);
+      const unknown = await inject("POST", "/v1/hooks", { integration: "no-such-thing", name: "x" });
+      expect(unknown.json().error.problems[0].pointer).toBe("/integration");
+    });
+
+    test("never shows a secret: not in any answer, not in any log line", async () => {
+      const answers = [
+        await inject("GET", "/v1/hooks"),
+        await inject("GET", `/v1/hooks/${hookId}`),
+        await inject("PATCH", `/v1/hooks/${hookId}`, {
+          name: "renamed",
+          formVariables: { secret: "********" },
+        }),
+        await inject("POST", `/v1/hooks/${hookId}/test`),
+        await inject("GET", `/v1/deliveries?hookId=${hookId}`),
+        await inject("GET", "/docs/json", undefined, ""),
+      ];
+      for (const answer of answers) {
+        expect(answer.statusCode).toBeLessThan(300);
+        expect(answer.body).not.toContain(SECRET);
+      }
+      expect(answers[1]?.json().formVariables.secret).toBe("********");
+      // "********" sent back kept the secret: the test call was signed with it.
+      const tested = receiver.requests.at(-1)!;
+      expect(tested.headers["x-ld-signature"]).toBeDefined();
+      expect(answers[3]?.json()).toMatchObject({ ok: true, statusCode: 200 });
+      expect(system.logLines.length).toBeGreaterThan(0);
+      expect(system.logLines.join("\n")).not.toContain(SECRET);
+      const raw = await system.redis.hget(keyspace(system.config.queuePrefix).hooks, hookId);
+      expect(raw).not.toContain(SECRET);
+    });
+
+    test("PATCH on:false stops deliveries; DELETE removes the hook", async () => {
+      const created = await inject("POST", "/v1/hooks", {
+        integration: "generic-webhook",
+        name: "temp",
+        formVariables: { url: receiver.url },
+      });
+      const id = created.json().id;
+      expect((await inject("PATCH", `/v1/hooks/${id}`, { on: false })).json().on).toBe(false);
+      const posted = await inject("POST", "/v1/entries", entryFixture("flag-toggle", { _id: "while-off" }));
+      expect(posted.json().entries[0].hooks.map((h: any) => h.hookId)).not.toContain(id);
+      expect((await inject("DELETE", `/v1/hooks/${id}`)).statusCode).toBe(204);
+      expect((await inject("GET", `/v1/hooks/${id}`)).statusCode).toBe(404);
+    });
+  });
+
+  test("integrations are listed with their form variables and default policy", async () => {
+    const list = (await inject("GET", "/v1/integrations")).json().integrations.map((i: any) => i.key);
+    expect(list).toEqual(expect.arrayContaining(["generic-webhook", "slack"]));
+    const one = (await inject("GET", "/v1/integrations/generic-webhook")).json();
+    expect(one.formVariables.map((v: any) => v.key)).toEqual(["url", "secret"]);
+    expect(one.defaultPolicy[0].resources).toEqual(["proj/*:env/*:flag/*"]);
+  });
+
+  test("the OpenAPI document is valid and documents every route", async () => {
+    const document = (await inject("GET", "/docs/json", undefined, "")).json();
+    const validator = new Validator();
+    const result = await validator.validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const documented = new Set(
+      Object.entries(document.paths).flatMap(([path, ops]) =>
+        Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`),
+      ),
+    );
+    for (const route of [
+      "POST /v1/entries",
+      "POST /v1/hooks",
+      "GET /v1/hooks",
+      "GET /v1/hooks/{id}",
+      "PATCH /v1/hooks/{id}",
+      "DELETE /v1/hooks/{id}",
+      "POST /v1/hooks/{id}/test",
+      "POST /v1/hooks/{id}/replay",
+      "GET /v1/deliveries",
+      "GET /v1/deliveries/{id}",
+      "POST /v1/deliveries/{id}/retry",
+      "GET /v1/integrations",
+      "GET /v1/integrations/{key}",
+      "GET /healthz",
+      "GET /readyz",
+    ]) {
+      expect(documented, route).toContain(route);
+    }
+  });
+});
+
+describe("hooks file", () => {
+  test("creates and updates hooks by id, with secrets from the environment", async () => {
+    const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
+    const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", "worker");
+    const keys = keyspace(`hwtest-hooksfile-${process.pid}`);
+    const store = new HookStore(redis, keys, new SecretBox("a".repeat(64)), { cacheMs: 0 });
+    const file = join(tmpdir(), `hooks-${process.pid}.yaml`);
+    writeFileSync(
+      file,
+      [
+        "hooks:",
+        "  - id: from-git",
+        "    integration: generic-webhook",
+        "    name: kept in git",
+        "    formVariables:",
+        "      url: https://example.com/hook",
+        "      secret: ${HOOK_SECRET}",
+      ].join("\n"),
+    );
+    try {
+      expect(await applyHooksFile(file, catalog, store, { HOOK_SECRET: "from-env" })).toEqual({
+        created: ["from-git"],
+        updated: [],
+      });
+      expect((await store.get("from-git"))?.formVariables.secret).toBe("from-env");
+      expect(await applyHooksFile(file, catalog, store, { HOOK_SECRET: "rotated" })).toEqual({
+        created: [],
+        updated: ["from-git"],
+      });
+      expect((await store.get("from-git"))?.formVariables.secret).toBe("rotated");
+
+      const error = await applyHooksFile(file, catalog, store, {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HooksFileError);
+      expect((error as HooksFileError).problems).toEqual([
+        "/hooks/0/formVariables/secret: environment variable HOOK_SECRET is not set",
+      ]);
+    } finally {
+      await redis.del(keys.hooks, keys.hooksVersion);
+      redis.disconnect();
+    }
+  });
+});
+
+describe("when Redis goes away", () => {
+  test("POST /v1/entries fails fast with 503 and Retry-After, /readyz says why, and it recovers", async () => {
+    const redisServer = await ownRedis();
+    await redisServer.start();
+    const redis = connectRedis(redisServer.url, "api");
+    const config = (await import("@hookwire/config")).loadConfig({
+      REDIS_URL: redisServer.url,
+      HOOKWIRE_API_KEY: "outage-test-admin-key",
+      HOOKWIRE_SECRET_KEY: "b".repeat(64),
+    });
+    const app = await buildApp({ config, redis, catalog: await loadCatalog(catalogDirs(PROJECT_ROOT, {})) });
+    const post = () =>
+      app.inject({
+        method: "POST",
+        url: "/v1/entries",
+        headers: { authorization: "Bearer outage-test-admin-key" },
+        payload: entryFixture("flag-toggle", { _id: `outage-${Date.now()}` }),
+      });
+    try {
+      await eventually(() => redis.status === "ready");
+      expect((await post()).statusCode).toBe(202);
+
+      await redisServer.stop();
+      await eventually(() => redis.status !== "ready", 5_000, "the connection notices");
+      const started = Date.now();
+      const refused = await post();
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers["retry-after"]).toBeDefined();
+      const ready = await app.inject({ method: "GET", url: "/readyz" });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().reason).toMatch(/Redis/);
+
+      await redisServer.start();
+      await eventually(
+        async () => (await app.inject({ method: "GET", url: "/readyz" })).statusCode === 200,
+        10_000,
+        "recovery",
+      );
+      expect((await post()).statusCode).toBe(202);
+    } finally {
+      await app.close();
+      redis.disconnect();
+      await redisServer.stop();
+    }
+  });
+});

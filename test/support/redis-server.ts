@@ -1,0 +1,56 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A redis-server of a test's own, on a free port, that the test may stop and start again. */
+export interface OwnRedis {
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+export async function ownRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "hookwire-redis-"));
+  let child: ChildProcess | undefined;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      child = spawn(
+        "redis-server",
+        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+        {
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
+      const started = child;
+      await new Promise<void>((resolve, reject) => {
+        let seen = "";
+        started.stdout?.on("data", (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes("Ready to accept connections")) resolve();
+        });
+        started.once("exit", (code) => reject(new Error(`redis-server exited with ${code}`)));
+      });
+    },
+    async stop() {
+      const running = child;
+      if (running === undefined || running.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        running.once("exit", () => resolve());
+        running.kill("SIGKILL");
+      });
+    },
+  };
+}
