@@ -80,6 +80,19 @@ describe("renderBody", () => {
     expect(JSON.stringify(entry)).toBe(before);
   });
 
+  test("one entry rendered for several hooks: each gets its own form values", () => {
+    const entry = flagEntry();
+    const first = JSON.parse(renderBody(valid, entry, { region: "eu", quiet: false }).body ?? "");
+    const second = JSON.parse(renderBody(valid, entry, { region: "us", quiet: true }).body ?? "");
+    expect([first.region, first.who]).toEqual(["eu", "ann@example.com"]);
+    expect([second.region, second.who]).toEqual(["us", ""]);
+    expect(() => renderBody(valid, entry, {}, { strict: true })).toThrow(TemplateError);
+    expect(JSON.parse(renderBody(valid, entry, {}).body ?? "")).toMatchObject({
+      region: "",
+      who: "ann@example.com",
+    });
+  });
+
   test("a blank body is null: nothing is sent", () => {
     const blank = withTemplates({ default: "  {{#if missing}}x{{/if}}\n\t\n" });
     expect(renderBody(blank, { kind: "flag" }, {})).toEqual({ templateKey: "default", body: null });

@@ -15,7 +15,7 @@ import { bodyTemplateReadsSecrets } from "./secret-reads";
  * template every string of the entry JSON-escaped first, the form variables not).
  *
  * This runs for every hook of every entry, so everything that can be is computed once: the
- * escaped copy and the standard payload per entry object (an entry is not changed once
+ * render context and the standard payload per entry object (an entry is not changed once
  * rendered), and what a template reads per integration.
  */
 
@@ -61,17 +61,29 @@ function pick(
   return chooseTemplate(integration, typeof kind === "string" ? kind : undefined);
 }
 
-const escapedEntries = new WeakMap<object, object>();
-const standardPayloads = new WeakMap<object, string>();
-
-function escapedEntry(entry: object): object {
-  let escaped = escapedEntries.get(entry);
-  if (escaped === undefined) {
-    escaped = escapeJsonStrings(entry);
-    escapedEntries.set(entry, escaped);
-  }
-  return escaped;
+/**
+ * The render context of an entry: its fields (JSON-escaped for a JSON template) plus a
+ * `formVariables` slot. Built once per entry and kind of template, then reused by every hook:
+ * renderBody fills the slot for one render and empties it after, so no hook's values stay
+ * behind. Rendering is synchronous and keeps no reference to the context, so one object serves.
+ */
+interface RenderContext extends Record<string, unknown> {
+  formVariables: FormValues | undefined;
 }
+const escapedContexts = new WeakMap<object, RenderContext>();
+const plainContexts = new WeakMap<object, RenderContext>();
+
+function contextOf(entry: object, json: boolean): RenderContext {
+  const cache = json ? escapedContexts : plainContexts;
+  let context = cache.get(entry);
+  if (context === undefined) {
+    context = { ...(json ? escapeJsonStrings(entry) : entry), formVariables: undefined };
+    cache.set(entry, context);
+  }
+  return context;
+}
+
+const standardPayloads = new WeakMap<object, string>();
 
 function standardPayload(entry: object): string {
   let payload = standardPayloads.get(entry);
@@ -107,9 +119,14 @@ export function renderBody(
   const { key, template } = pick(integration, entry, options?.templateKey);
   if (template === undefined) return { templateKey: key, body: standardPayload(entry) };
 
-  const context: Record<string, unknown> = { ...(template.isJson ? escapedEntry(entry) : entry) };
+  const context = contextOf(entry, template.isJson);
   context.formVariables = formValues;
-  const text = template.render(context, { strict: options?.strict === true });
+  let text: string;
+  try {
+    text = template.render(context, { strict: options?.strict === true });
+  } finally {
+    context.formVariables = undefined;
+  }
   if (!NOT_BLANK.test(text)) return { templateKey: key, body: null };
   if (template.isJson && options?.checkJson !== false) {
     assertRenderedJson(text, template.file, () => secretValues(integration, formValues));

@@ -1,5 +1,5 @@
 import { closeBudget, openBudget } from "./budget";
-import { buildTemplate, handlebars, KNOWN_HELPERS, RUNTIME_OPTIONS } from "./environment";
+import { buildTemplate, handlebars, KNOWN_HELPERS, type RenderDelegate, runtimeOptions } from "./environment";
 import { describeLocation, type MissingField, TemplateError } from "./errors";
 import { TEMPLATE_LIMITS } from "./limits";
 import { collectMissing, type MissingSegment } from "./strict-lookup";
@@ -19,7 +19,7 @@ export interface CompiledTemplate {
   render(context: object, options?: RenderOptions): string;
 }
 
-type Delegate = (context: unknown, options: typeof RUNTIME_OPTIONS) => string;
+type Delegate = RenderDelegate;
 
 interface HandlebarsException {
   message: string;
@@ -60,11 +60,11 @@ class Template implements CompiledTemplate {
     try {
       if (strict) {
         const delegate = this.strict();
-        const { output: text, missing } = collectMissing(() => delegate(context, RUNTIME_OPTIONS));
+        const { output: text, missing } = collectMissing(() => delegate(context, runtimeOptions(context)));
         if (missing.length > 0) throw this.missingFields(missing);
         output = text;
       } else {
-        output = this.lenient(context, RUNTIME_OPTIONS);
+        output = this.lenient(context, runtimeOptions(context));
       }
     } catch (failure) {
       throw this.renderFailure(failure);
