@@ -1,6 +1,11 @@
 export { BUILTIN_DEFAULT_TEMPLATE, BUILTIN_DEFAULT_TEMPLATE_FILE } from "./builtin-template";
 export { type CompiledTemplate, compileTemplate, type RenderOptions } from "./compiled-template";
-export { TemplateError, type TemplateErrorCode, type TemplateErrorDetails } from "./errors";
+export {
+  type MissingField,
+  TemplateError,
+  type TemplateErrorCode,
+  type TemplateErrorDetails,
+} from "./errors";
 export {
   basicAuthHeaderValue,
   equal,

@@ -87,7 +87,9 @@ afterAll(async () => {
 
 test("corpus available", () => {
   if (shared === undefined) {
-    console.warn("NOTICE: HOOKWIRE_SHARED_DIR is not set: hookwire validate was NOT run on the framework's corpus");
+    console.warn(
+      "NOTICE: HOOKWIRE_SHARED_DIR is not set: hookwire validate was NOT run on the framework's corpus",
+    );
   }
   expect(repo.length).toBeGreaterThan(0);
 });
