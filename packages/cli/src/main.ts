@@ -15,6 +15,22 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "try a policy: `policy eval` decides accesses read from stdin, `policy explain` an entry",
     load: async () => (await import("./commands/policy")).runPolicy,
   },
+  validate: {
+    summary: "check integration folders: manifests, templates, strict renders against sample contexts",
+    load: async () => (await import("./commands/validate")).runValidate,
+  },
+  preview: {
+    summary: "render exactly what a hook of an integration would send for an entry",
+    load: async () => (await import("./commands/preview")).runPreview,
+  },
+  hooks: {
+    summary: "list, show, create, delete, test and replay hooks through the API",
+    load: async () => (await import("./commands/hooks")).runHooks,
+  },
+  deliveries: {
+    summary: "list and show deliveries with their attempts, retry a failed one",
+    load: async () => (await import("./commands/deliveries")).runDeliveries,
+  },
 };
 
 function usage(): string {

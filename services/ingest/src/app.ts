@@ -7,7 +7,12 @@ import type { Catalog } from "@hookwire/manifest";
 import { DELIVERY_QUEUE, type DeliveryJobData, keyspace } from "@hookwire/queue";
 import { DeliveryLog, HookStore, SecretBox } from "@hookwire/store";
 import { Queue } from "bullmq";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { ApiKeys } from "./auth";
@@ -26,6 +31,7 @@ import { systemRoutes } from "./routes/system";
 import { errorSchema } from "./schemas";
 import type { Services } from "./services";
 import { countHookStates, readQueue, recordIntake } from "./stats";
+import { validatorCompiler } from "./validation";
 
 export const INGEST_VERSION = "0.1.0";
 
@@ -109,13 +115,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.ingest.bodyLimitBytes,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
-    ajv: {
-      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, allowUnionTypes: true },
-    },
     // One line per request would be most of the log at ingest rates; errors are logged instead.
     logController: new LogController({ disableRequestLogging: true }),
   });
 
+  app.setValidatorCompiler(validatorCompiler());
   // JSON only: a body of any other type is answered 415, not read as a string.
   app.removeContentTypeParser("text/plain");
 

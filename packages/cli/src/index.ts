@@ -1,0 +1,2 @@
+export { type Command, type CommandIO, processIO } from "./io";
+export { main } from "./main";
