@@ -9,10 +9,23 @@ const WORKER_MAIN = fileURLToPath(new URL("../services/worker/src/main.ts", impo
 const ENTRIES = 30;
 
 /** A worker in a process of its own, so that it can be killed for real. */
-function spawnWorker(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), WORKER_MAIN], {
-    env: { ...process.env, ...env, LOG_LEVEL: "warn", HOOKWIRE_WORKER_METRICS_PORT: "0" },
-    stdio: ["ignore", "ignore", "inherit"],
+function spawnWorker(env: Record<string, string>, logLevel = "warn"): ChildProcess {
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), WORKER_MAIN], {
+    env: { ...process.env, ...env, LOG_LEVEL: logLevel, HOOKWIRE_WORKER_METRICS_PORT: "0" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  child.stdout?.resume(); // never let an unread pipe stall the worker
+  return child;
+}
+
+/** Resolves when the process has written a log line containing `text`. */
+function logged(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(text)) resolve();
+    });
   });
 }
 
@@ -80,5 +93,54 @@ describe("a worker killed mid-delivery", () => {
     expect(delivered().size).toBe(ENTRIES);
     // The entries the dead worker had started were sent again (at least once, never zero times).
     expect(seenBeforeRestart.size).toBeGreaterThan(0);
+  });
+});
+
+// SIGTERM: stop taking work, let the attempts in flight finish, then exit.
+describe("a worker sent SIGTERM", () => {
+  let system: System;
+  let receiver: Receiver;
+  let worker: ChildProcess | undefined;
+  let release: (() => void) | undefined;
+
+  beforeAll(async () => {
+    // The receiver answers only when the test releases it, after the SIGTERM.
+    receiver = await startReceiver((_request, response) => {
+      release = () => response.writeHead(200).end();
+    });
+    system = await startSystem({ label: "sigterm", worker: false });
+  });
+  afterAll(async () => {
+    worker?.kill("SIGKILL");
+    if (worker) await exited(worker);
+    await system?.close();
+    await receiver?.close();
+  });
+
+  test("finishes the attempt in flight, takes nothing new, and exits 0", async () => {
+    const created = await system.api("POST", "/v1/hooks", {
+      integration: "generic-webhook",
+      name: "slow",
+      formVariables: { url: receiver.url },
+    });
+    const hookId = created.json.id;
+    await system.api("POST", "/v1/entries", entryFixture("flag-toggle", { _id: "in-flight" }));
+    worker = spawnWorker(system.env, "info");
+    await receiver.waitFor((requests) => requests.length === 1, 20_000);
+
+    const code = new Promise<number | null>((resolve) => worker!.once("exit", (c) => resolve(c)));
+    const stopping = logged(worker, "worker stopping");
+    worker.kill("SIGTERM");
+    await stopping;
+    // Posted after the SIGTERM: the stopping worker must leave it for the next one.
+    await system.api("POST", "/v1/entries", entryFixture("flag-toggle", { _id: "after-sigterm" }));
+    release?.();
+    expect(await code).toBe(0);
+
+    const inFlight = (await system.api("GET", `/v1/deliveries/${hookId}.in-flight`)).json;
+    expect(inFlight.status).toBe("succeeded");
+    const after = (await system.api("GET", `/v1/deliveries/${hookId}.after-sigterm`)).json;
+    expect(after.status).toBe("pending");
+    expect(receiver.requests).toHaveLength(1);
   });
 });
