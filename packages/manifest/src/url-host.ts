@@ -1,8 +1,5 @@
-import type { CompiledTemplate } from "@hookwire/templates";
+import type { CompiledTemplate, TemplateSegment } from "@hookwire/templates";
 import type { FormVariable } from "./integration";
-
-// Stands for an enum variable's value inside the URL read so far.
-const ENUM_VALUE = "\u0001";
 
 /**
  * The framework keeps error response bodies only when the URL's host is fixed: written in the
@@ -10,36 +7,46 @@ const ENUM_VALUE = "\u0001";
  * that a hook's settings or the entry could choose is not fixed, since its answers might come
  * from a service nobody meant to expose.
  *
- * Reads the URL template's top level up to the end of the authority (the first `/`, `?` or `#`
- * after the scheme): until then only literal text and plain `{{enumVariable}}` may appear.
+ * Reads the URL template's top level, trying every enum value and both sides of each
+ * `{{#if}}`, up to the end of the authority (the first `/`, `?` or `#` after `scheme://`):
+ * until then only literal text, enum variables and such choices may appear. A variable before
+ * that point, even in the user-info part (`https://{{user}}@host/`), could move the host.
  */
 export function urlHostIsFixed(url: CompiledTemplate, variables: readonly FormVariable[]): boolean {
   const enums = new Map(
     variables.filter((v) => v.type === "enum").map((v) => [v.key, v.allowedValues ?? []]),
   );
-  let read = "";
-  for (const segment of url.analysis.segments) {
-    if (segment.kind === "text") {
-      read += segment.text;
-      if (authorityEnds(read)) return true;
-      continue;
+  return fixedFrom(url.analysis.segments, "", enums, { steps: 1000 });
+}
+
+function fixedFrom(
+  queue: readonly TemplateSegment[],
+  read: string,
+  enums: ReadonlyMap<string, readonly string[]>,
+  budget: { steps: number },
+): boolean {
+  if (authorityEnds(read)) return true;
+  // Many nested choices over many values: too many URLs to try, so not shown to be fixed.
+  if (--budget.steps < 0) return false;
+  const [head, ...rest] = queue;
+  if (head === undefined) return read.includes("://");
+  switch (head.kind) {
+    case "text":
+      return fixedFrom(rest, read + head.text, enums, budget);
+    case "value": {
+      const { path } = head;
+      const values =
+        path.fromRoot && path.parts.length === 1 ? enums.get(path.parts[0] as string) : undefined;
+      return values !== undefined && values.every((value) => fixedFrom(rest, read + value, enums, budget));
     }
-    if (segment.kind === "logic") return false;
-    const { path } = segment;
-    const values = path.fromRoot && path.parts.length === 1 ? enums.get(path.parts[0] as string) : undefined;
-    if (values === undefined) return false;
-    // An enum at the very start must carry the scheme, or the host is not where it seems.
-    if (read === "" && !values.every((value) => value.includes("://"))) return false;
-    read += ENUM_VALUE;
+    case "choice":
+      return head.branches.every((branch) => fixedFrom([...branch, ...rest], read, enums, budget));
+    default:
+      return false;
   }
-  return read !== "";
 }
 
 function authorityEnds(read: string): boolean {
   const scheme = read.indexOf("://");
-  let start: number;
-  if (scheme !== -1) start = scheme + 3;
-  else if (read.startsWith(ENUM_VALUE)) start = 1;
-  else return false;
-  return /[/?#]/.test(read.slice(start));
+  return scheme !== -1 && /[/?#]/.test(read.slice(scheme + 3));
 }

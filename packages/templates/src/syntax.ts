@@ -20,10 +20,14 @@ export interface TemplatePath {
   readonly column: number;
 }
 
-/** The template's top level in order, as far as it is plain text and plain values. */
+/**
+ * The template's top level in order: plain text, plain values (`{{x}}`), choices between
+ * branches (`{{#if}}`, `{{#unless}}`, `{{#equal}}`: the block and its else), anything else.
+ */
 export type TemplateSegment =
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "value"; readonly path: TemplatePath }
+  | { readonly kind: "choice"; readonly branches: readonly (readonly TemplateSegment[])[] }
   | { readonly kind: "logic" };
 
 export interface TemplateAnalysis {
@@ -162,12 +166,30 @@ export function analyseTemplate(
   return { paths, strings, segments: topLevelSegments(ast, paths), unknownHelpers };
 }
 
-function topLevelSegments(ast: hbs.AST.Program, paths: readonly TemplatePath[]): TemplateSegment[] {
+const CHOICE_BLOCKS = new Set(["if", "unless", "equal", "equalWithElse"]);
+
+function topLevelSegments(
+  ast: hbs.AST.Program | undefined,
+  paths: readonly TemplatePath[],
+): TemplateSegment[] {
   const segments: TemplateSegment[] = [];
-  for (const statement of ast.body) {
+  for (const statement of ast?.body ?? []) {
     if (statement.type === "CommentStatement") continue;
     if (statement.type === "ContentStatement") {
       segments.push({ kind: "text", text: (statement as hbs.AST.ContentStatement).value });
+      continue;
+    }
+    if (statement.type === "BlockStatement") {
+      const block = statement as hbs.AST.BlockStatement;
+      const name = block.path.parts.length === 1 && !block.path.data ? block.path.parts[0] : undefined;
+      segments.push(
+        name !== undefined && CHOICE_BLOCKS.has(name)
+          ? {
+              kind: "choice",
+              branches: [topLevelSegments(block.program, paths), topLevelSegments(block.inverse, paths)],
+            }
+          : { kind: "logic" },
+      );
       continue;
     }
     const mustache = statement as hbs.AST.MustacheStatement;
