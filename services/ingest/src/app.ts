@@ -168,7 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     allowList: (request) => request.routeOptions.config.scope === undefined,
     errorResponseBuilder: (_request, context) =>
       new ApiError(
-        "API_ERR_OVERLOADED",
+        "API_ERR_RATE_LIMITED",
         `rate limit of ${context.max} requests a minute reached; retry in ${context.after}`,
         {
           retryAfterSeconds: Math.ceil(context.ttl / 1000),

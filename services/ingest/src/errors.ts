@@ -11,7 +11,8 @@ export type ApiErrorCode =
   | "API_ERR_NOT_FOUND"
   | "API_ERR_CONFLICT"
   | "API_ERR_UNAVAILABLE"
-  | "API_ERR_OVERLOADED";
+  | "API_ERR_OVERLOADED"
+  | "API_ERR_RATE_LIMITED";
 
 const STATUS: Record<ApiErrorCode, number> = {
   API_ERR_UNAUTHORIZED: 401,
@@ -21,6 +22,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   API_ERR_CONFLICT: 409,
   API_ERR_UNAVAILABLE: 503,
   API_ERR_OVERLOADED: 503,
+  API_ERR_RATE_LIMITED: 429,
 };
 
 /** An error that becomes an HTTP answer `{ error: { code, message, problems? } }`. */
