@@ -37,7 +37,7 @@ function fixedFrom(
       const { path } = head;
       const values =
         path.fromRoot && path.parts.length === 1 ? enums.get(path.parts[0] as string) : undefined;
-      return values !== undefined && values.every((value) => fixedFrom(rest, read + value, enums, budget));
+      return values?.every((value) => fixedFrom(rest, read + value, enums, budget)) ?? false;
     }
     case "choice":
       return head.branches.every((branch) => fixedFrom([...branch, ...rest], read, enums, budget));
