@@ -18,12 +18,16 @@ createServer((request, response) => {
     const signature = request.headers["x-ld-signature"];
     if (secret !== "" && typeof signature === "string") {
       const expected = createHmac("sha256", secret).update(body).digest("hex");
-      const ok = signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+      const ok =
+        signature.length === expected.length &&
+        timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
       verdict = ok ? "signature ok" : "SIGNATURE MISMATCH";
     }
     const delivery = request.headers["x-hookwire-delivery"] ?? "-";
     const attempt = request.headers["x-hookwire-attempt"] ?? "-";
-    console.log(`${new Date().toISOString()} ${request.method} ${request.url} delivery=${delivery} attempt=${attempt} (${verdict})`);
+    console.log(
+      `${new Date().toISOString()} ${request.method} ${request.url} delivery=${delivery} attempt=${attempt} (${verdict})`,
+    );
     console.log(body.toString("utf8"));
     response.writeHead(status, { "content-type": "application/json" }).end('{"received":true}');
   });

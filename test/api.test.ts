@@ -298,6 +298,7 @@ describe("hooks file", () => {
         "    name: kept in git",
         "    formVariables:",
         "      url: https://example.com/hook",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the hooks file's own ${ENV} syntax
         "      secret: ${HOOK_SECRET}",
       ].join("\n"),
     );
