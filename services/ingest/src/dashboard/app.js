@@ -59,6 +59,7 @@ const charts = {
       { key: "active", label: "active", color: colors.active },
     ],
     format: (v) => formatCount(v),
+    integer: true,
     emptyText: "no queue samples yet",
   }),
 };
@@ -147,10 +148,11 @@ async function refresh() {
   try {
     const [stats, failed] = await Promise.all([
       api("/v1/stats"),
-      api(`/v1/deliveries?status=failed&limit=${FAILED_SHOWN}`),
+      // The API's default page (50): integer query parameters are not coerced from strings.
+      api("/v1/deliveries?status=failed"),
     ]);
     state.lastOk = Date.now();
-    render(stats, failed.deliveries);
+    render(stats, failed.deliveries.slice(0, FAILED_SHOWN), failed.deliveries.length > FAILED_SHOWN);
     setStatus("live", "ok");
     document.body.dataset.loaded = "true";
   } catch (error) {
@@ -173,23 +175,24 @@ async function refresh() {
 
 // ── rendering ────────────────────────────────────────────────────────────────
 
-function render(stats, failed) {
+function render(stats, failed, more) {
   const now = Date.parse(stats.generatedAt);
   const { totals, latencyMs, queue, hooks } = stats;
   const settled = totals.deliveries.succeeded + totals.deliveries.failed;
   const successRate = settled === 0 ? null : (totals.deliveries.succeeded / settled) * 100;
-  const lastFull = stats.minutes.at(-2) ?? stats.minutes.at(-1);
-  const perSecond = lastFull
-    ? (lastFull.deliveries.succeeded + lastFull.deliveries.failed) / lastFull.seconds
-    : 0;
-  const counts = { enabled: 0, circuit_open: 0, disabled: 0 };
-  for (const hook of hooks) counts[hook.state] = (counts[hook.state] ?? 0) + 1;
+  // The current minute has only begun: the rate "now" spans it and the whole minute before.
+  const recent = stats.minutes.slice(-2);
+  const recentSeconds = recent.reduce((sum, m) => sum + m.seconds, 0);
+  const recentCount = recent.reduce((sum, m) => sum + m.deliveries.succeeded + m.deliveries.failed, 0);
+  const perSecond = recentSeconds === 0 ? 0 : recentCount / recentSeconds;
+  const counts = { healthy: 0, failing: 0, circuit_open: 0, disabled: 0 };
+  for (const hook of hooks) {
+    if (hook.state !== "enabled") counts[hook.state] = (counts[hook.state] ?? 0) + 1;
+    else if (hook.health.consecutiveFailures > 0) counts.failing++;
+    else counts.healthy++;
+  }
 
-  setFigure(
-    "kpi-delivered",
-    formatCount(totals.deliveries.succeeded),
-    `${formatRate(perSecond)}/s last minute`,
-  );
+  setFigure("kpi-delivered", formatCount(totals.deliveries.succeeded), `${formatRate(perSecond)}/s now`);
   setFigure(
     "kpi-failed",
     formatCount(totals.deliveries.failed),
@@ -213,9 +216,9 @@ function render(stats, failed) {
   );
   setFigure(
     "kpi-hooks",
-    `${counts.enabled}/${hooks.length}`,
-    `${counts.circuit_open} circuit open · ${counts.disabled} off`,
-    counts.circuit_open > 0 ? "bad" : "",
+    `${counts.healthy}/${hooks.length}`,
+    `${counts.failing} failing · ${counts.circuit_open} circuit open · ${counts.disabled} off`,
+    counts.circuit_open > 0 ? "bad" : counts.failing > 0 ? "warn" : "",
   );
 
   const at = (m) => Date.parse(m.at);
@@ -252,7 +255,7 @@ function render(stats, failed) {
   $("hooks-count").textContent = String(hooks.length);
   const names = new Map(hooks.map((hook) => [hook.id, hook.name]));
   $("failed-body").replaceChildren(...failureRows(failed, names, now, retry));
-  $("failed-count").textContent = failed.length === FAILED_SHOWN ? `${FAILED_SHOWN}+` : String(failed.length);
+  $("failed-count").textContent = more ? `${FAILED_SHOWN}+` : String(failed.length);
   $("updated").textContent = `updated ${new Date(now).toLocaleTimeString()}`;
 }
 

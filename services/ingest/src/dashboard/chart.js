@@ -26,7 +26,7 @@ export class LineChart {
   /**
    * @param {HTMLCanvasElement} canvas
    * @param {{ series: { key: string, label: string, color: string, fill?: boolean }[],
-   *           format: (value: number) => string, emptyText?: string }} options
+   *           format: (value: number) => string, integer?: boolean, emptyText?: string }} options
    */
   constructor(canvas, options) {
     this.canvas = canvas;
@@ -81,7 +81,9 @@ export class LineChart {
     const { series, format } = this.options;
     const values = this.points.flatMap((p) => series.map((s) => p.values[s.key]).filter((v) => v != null));
     const max = Math.max(0, ...values);
-    const step = niceStep(max > 0 ? max : 1, Math.max(2, Math.floor(plot.height / 38)));
+    const ticks = Math.max(2, Math.floor(plot.height / 38));
+    // Counts (jobs) step by whole numbers: a 0.5 job gridline means nothing.
+    const step = Math.max(this.options.integer ? 1 : 0, niceStep(max > 0 ? max : 1, ticks));
     const top = Math.max(step, Math.ceil(max / step) * step);
     const t0 = this.points[0]?.t ?? 0;
     const t1 = this.points.at(-1)?.t ?? 1;

@@ -1,7 +1,7 @@
 // DOM building for the dashboard's tables and figures. Every value from the API goes in as text
 // (textContent), never as markup: hook names, reasons and error bodies are untrusted.
 
-/** Creates an element: h("td", { class: "num", "data-label": "Sent" }, "12", child, …). */
+/** Creates an element: h("div", { class: "num" }, "12", child, …). */
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -14,6 +14,14 @@ export function h(tag, attributes = {}, ...children) {
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return element;
+}
+
+/**
+ * A table cell. Its content sits in one wrapper, so that on a phone, where each cell becomes a
+ * "label: value" line, the value stays in one piece.
+ */
+function cell(label, attributes, ...children) {
+  return h("td", { "data-label": label, ...attributes }, h("div", { class: "cell" }, ...children));
 }
 
 export function formatCount(n) {
@@ -83,33 +91,33 @@ export function hookRows(hooks, now) {
       return h(
         "tr",
         { "data-hook": hook.id },
-        h(
-          "td",
-          { "data-label": "Hook" },
+        cell(
+          "Hook",
+          {},
           h("div", { class: "name" }, hook.name),
           h("div", { class: "sub mono" }, `${hook.integration} · ${hook.id}`),
         ),
-        h("td", { "data-label": "State" }, stateBadge(hook)),
-        h(
-          "td",
-          { "data-label": "Last hour", class: "num" },
+        cell("State", {}, stateBadge(hook)),
+        cell(
+          "Last hour",
+          { class: "num" },
           h("span", { class: "ok-text" }, formatCount(lastHour.succeeded)),
           " / ",
           h("span", { class: lastHour.failed > 0 ? "bad-text" : "" }, formatCount(lastHour.failed)),
         ),
-        h(
-          "td",
-          { "data-label": "Failures in a row", class: "num" },
+        cell(
+          "Failures in a row",
+          { class: "num" },
           h(
             "span",
             { class: health.consecutiveFailures > 0 ? "bad-text" : "" },
             String(health.consecutiveFailures),
           ),
         ),
-        h("td", { "data-label": "Last success" }, ago(health.lastSuccessAt, now)),
-        h(
-          "td",
-          { "data-label": "Last failure" },
+        cell("Last success", {}, ago(health.lastSuccessAt, now)),
+        cell(
+          "Last failure",
+          {},
           health.lastFailureAt
             ? [
                 h("div", {}, ago(health.lastFailureAt, now)),
@@ -155,9 +163,9 @@ export function failureRows(deliveries, hookNames, now, onRetry) {
     return h(
       "tr",
       { "data-delivery": delivery.id },
-      h(
-        "td",
-        { "data-label": "When" },
+      cell(
+        "When",
+        {},
         h("div", {}, ago(delivery.updatedAt, now)),
         h(
           "div",
@@ -165,16 +173,16 @@ export function failureRows(deliveries, hookNames, now, onRetry) {
           `${delivery.attempts.length} attempt${delivery.attempts.length === 1 ? "" : "s"}`,
         ),
       ),
-      h(
-        "td",
-        { "data-label": "Hook / entry" },
+      cell(
+        "Hook / entry",
+        {},
         h("div", { class: "name" }, hookNames.get(delivery.hookId) ?? delivery.hookId),
         h("div", { class: "sub mono" }, delivery.entryId),
       ),
-      h("td", { "data-label": "Answer" }, h("span", { class: `badge ${summary.tone}` }, summary.status)),
-      h(
-        "td",
-        { "data-label": "Reason", class: "wide" },
+      cell("Answer", {}, h("span", { class: `badge ${summary.tone}` }, summary.status)),
+      cell(
+        "Reason",
+        { class: "wide" },
         h("div", { class: "reason" }, delivery.reason ?? ""),
         detail
           ? h(
@@ -185,9 +193,9 @@ export function failureRows(deliveries, hookNames, now, onRetry) {
             )
           : null,
       ),
-      h(
-        "td",
-        { "data-label": "", class: "actions" },
+      cell(
+        "",
+        { class: "actions" },
         h(
           "button",
           { type: "button", class: "secondary", onclick: (event) => onRetry(delivery, event.currentTarget) },

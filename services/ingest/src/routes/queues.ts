@@ -49,6 +49,13 @@ export function queueViewRoutes(services: Services, options: { writable: boolean
         return reply.status(error.statusCode).send({ error: { code: error.code, message: error.message } });
       }
     });
+    // bull-board's page asks Google Fonts for its typeface: dropped, so an operator's browser
+    // talks to this server only (and the page works offline); the system font stands in.
+    app.addHook("onSend", async (_request, reply, payload) => {
+      const type = String(reply.getHeader("content-type") ?? "");
+      if (typeof payload !== "string" || !type.startsWith("text/html")) return payload;
+      return payload.replace(/<link [^>]*href="https:\/\/fonts\.googleapis\.com[^>]*>\s*/g, "");
+    });
     await app.register(board.registerPlugin(), { prefix: QUEUE_VIEW_PATH });
   };
 }

@@ -1,0 +1,266 @@
+import { mkdir } from "node:fs/promises";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CHROMIUM_PATH, chromiumAvailable, launchBrowser, watchPage } from "./support/browser";
+import { entryFixture } from "./support/fixtures";
+import { eventually, type Receiver, startReceiver } from "./support/receiver";
+import { type System, startSystem } from "./support/system";
+
+// The built-in dashboard at / and the queue view at /admin/queues, in headless Chromium, after
+// real deliveries: some succeed, one receiver refuses with 400 and an error body the page shows.
+
+const ARTIFACTS = new URL("./artifacts/", import.meta.url);
+
+// Functions passed to page.evaluate run in the browser; the tests' TypeScript has no DOM types,
+// so these say what they use.
+interface InBrowser {
+  localStorage: { setItem(key: string, value: string): void };
+  document: { documentElement: { scrollWidth: number } };
+  innerWidth: number;
+}
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: "2d"): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  };
+}
+const READ_KEY = "dashboard-read-key-0123456789";
+
+test("chromium available for the dashboard tests", () => {
+  if (!chromiumAvailable) {
+    console.warn(
+      `NOTICE: the dashboard browser tests did not run: no Chromium at ${CHROMIUM_PATH} ` +
+        "(apt-get install chromium, or set CHROMIUM_PATH)",
+    );
+  }
+  expect(typeof chromiumAvailable).toBe("boolean");
+});
+
+describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
+  let system: System;
+  let good: Receiver;
+  let refusing: Receiver;
+  let browser: Browser;
+  const failedEntry = "dash-refused-0001";
+  const hookIds: Record<string, string> = {};
+  const failedRow = (page: Page, hook: string) =>
+    page.locator(`#failed-body tr[data-delivery="${hookIds[hook]}.${failedEntry}"]`);
+
+  beforeAll(async () => {
+    good = await startReceiver();
+    refusing = await startReceiver((_request, response) => {
+      response
+        .writeHead(400, { "content-type": "application/json" })
+        .end('{"error":"project shop is archived"}');
+    });
+    // A port nothing listens on: every attempt there is refused, retried, then given up.
+    const down = await startReceiver();
+    await down.close();
+    system = await startSystem({ label: "dashboard", env: { HOOKWIRE_API_KEYS: `${READ_KEY}=read` } });
+    for (const [name, url] of [
+      ["Orders audit sink", `${good.url}/audit`],
+      ["Archive (refuses)", `${refusing.url}/in`],
+      ["Billing bridge (down)", `${down.url}/events`],
+    ]) {
+      const created = await system.api("POST", "/v1/hooks", {
+        integration: "generic-webhook",
+        name,
+        formVariables: { url },
+      });
+      expect(created.status).toBe(201);
+      hookIds[name!] = created.json.id;
+    }
+    const failing = [hookIds["Archive (refuses)"], hookIds["Billing bridge (down)"]];
+    const first = await system.api("POST", "/v1/entries", entryFixture("flag-toggle", { _id: failedEntry }));
+    expect(first.status).toBe(202);
+    await eventually(
+      async () => {
+        const records = await Promise.all(
+          failing.map(async (id) => (await system.api("GET", `/v1/deliveries/${id}.${failedEntry}`)).json),
+        );
+        return records.every((record) => record?.status === "failed");
+      },
+      10_000,
+      "both failing hooks' deliveries failed",
+    );
+    // The failing hooks sit the batch out, so their circuits stay closed and nothing waits on a probe.
+    for (const id of failing) await system.api("PATCH", `/v1/hooks/${id}`, { on: false });
+    const batch = Array.from({ length: 6 }, (_, i) => entryFixture("flag-toggle", { _id: `dash-ok-${i}` }));
+    expect((await system.api("POST", "/v1/entries", batch)).status).toBe(202);
+    await good.waitFor((requests) => requests.length >= 7);
+    await eventually(async () => (await system.pendingJobs()) === 0, 10_000, "queue drained");
+    await eventually(
+      async () => (await system.api("GET", "/v1/stats")).json?.totals.deliveries.succeeded === 7,
+      10_000,
+      "7 deliveries counted",
+    );
+    for (const id of failing) await system.api("PATCH", `/v1/hooks/${id}`, { on: true });
+    browser = await launchBrowser();
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await system?.close();
+    await good?.close();
+    await refusing?.close();
+  });
+
+  test("asks for a key once, then shows charts, hooks and failures, with no console errors", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto(`${system.baseUrl}/`);
+    await page.locator("#key-input").fill(system.apiKey);
+    await page.locator("#key-form button[type=submit]").click();
+    await page.locator("body[data-loaded=true]").waitFor();
+
+    // Charts: every one has points with values, and the canvas holds drawn pixels.
+    for (const id of ["chart-throughput", "chart-latency", "chart-queue"]) {
+      const points = Number(await page.locator(`#${id}`).getAttribute("data-points"));
+      expect(points, id).toBeGreaterThan(0);
+      const inked = await page.locator(`#${id}`).evaluate((element) => {
+        const canvas = element as unknown as CanvasLike;
+        const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+        let count = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) count++;
+        return count;
+      });
+      expect(inked, id).toBeGreaterThan(500);
+    }
+    expect(await page.locator("#kpi-delivered .value").textContent()).toBe("7");
+    expect(await page.locator("#kpi-failed .value").textContent()).toBe("2");
+
+    // Hooks: all three, the failing ones first, each with its last failure's reason.
+    const rows = page.locator("#hooks-body tr");
+    expect(await rows.count()).toBe(3);
+    const names = await rows.locator(".name").allTextContents();
+    expect(names.slice(0, 2).sort()).toEqual(["Archive (refuses)", "Billing bridge (down)"]);
+    expect(names[2]).toBe("Orders audit sink");
+    expect(await rows.nth(2).locator(".ok-text").textContent()).toBe("7");
+    const archiveRow = page.locator(`#hooks-body tr[data-hook="${hookIds["Archive (refuses)"]}"]`);
+    expect(await archiveRow.textContent()).toContain("HTTP 400");
+
+    // The failed deliveries: what the receiver answered, or the error when none answered.
+    expect(await page.locator("#failed-body tr").count()).toBe(2);
+    const refused = failedRow(page, "Archive (refuses)");
+    expect(await refused.locator("td[data-label=Answer]").textContent()).toBe("HTTP 400");
+    expect(await refused.locator("td[data-label=Reason]").textContent()).toContain("HTTP 400");
+    const unreachable = failedRow(page, "Billing bridge (down)");
+    expect(await unreachable.locator("td[data-label=Answer]").textContent()).toBe("DELIVERY_ERR_CONNECT");
+    expect(await unreachable.textContent()).toContain("3 attempts");
+    await unreachable.locator("summary").click();
+    expect(await unreachable.locator("pre").textContent()).not.toBe("");
+
+    await page.screenshot({ path: new URL("dashboard.png", ARTIFACTS).pathname, fullPage: true });
+
+    // The key stays: a reload goes straight to the data.
+    await page.reload();
+    await page.locator("body[data-loaded=true]").waitFor();
+    expect(await page.locator("#key-dialog").isHidden()).toBe(true);
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("the retry button queues the failed delivery again (admin key)", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(
+      (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
+      system.apiKey,
+    );
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto(`${system.baseUrl}/`);
+    await page.locator("body[data-loaded=true]").waitFor();
+    const before = refusing.requests.length;
+    await failedRow(page, "Archive (refuses)").locator("button").click();
+    await page.locator(".toast.ok").waitFor();
+    await refusing.waitFor((requests) => requests.length > before);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("a read-only key sees the page but cannot retry; a wrong key is asked again", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    // The refused calls are the point of this test; anything else is still a problem.
+    const problems = watchPage(page, (p) => /\b(401|403)\b/.test(p));
+    await page.goto(`${system.baseUrl}/`);
+    await page.locator("#key-input").fill("not-a-key-at-all-000000");
+    await page.locator("#key-form button[type=submit]").click();
+    await page.locator("#key-message:not([hidden])").waitFor();
+    expect(await page.locator("#key-message").textContent()).toMatch(/not accepted/);
+
+    await page.locator("#key-input").fill(READ_KEY);
+    await page.locator("#key-form button[type=submit]").click();
+    await page.locator("body[data-loaded=true]").waitFor();
+    await page.locator("#failed-body tr button").first().click();
+    await page.locator(".toast.bad").waitFor();
+    expect(await page.locator(".toast.bad").textContent()).toMatch(/admin/);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("on a phone the page fits the screen, one column, nothing cut off", async () => {
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
+    await context.addInitScript(
+      (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
+      system.apiKey,
+    );
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto(`${system.baseUrl}/`);
+    await page.locator("body[data-loaded=true]").waitFor();
+    const overflow = await page.evaluate(() => {
+      const browser = globalThis as unknown as InBrowser;
+      return browser.document.documentElement.scrollWidth - browser.innerWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(Number(await page.locator("#chart-throughput").getAttribute("data-points"))).toBeGreaterThan(0);
+    await page.screenshot({ path: new URL("dashboard-phone.png", ARTIFACTS).pathname, fullPage: true });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("the queue view loads, assets and all, for the admin key only", async () => {
+    const anonymous = await fetch(`${system.baseUrl}/admin/queues`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Basic realm="hookwire queues"/);
+    const readOnly = await fetch(`${system.baseUrl}/admin/queues`, {
+      headers: { authorization: `Basic ${Buffer.from(`x:${READ_KEY}`).toString("base64")}` },
+    });
+    expect(readOnly.status).toBe(403);
+
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      httpCredentials: { username: "admin", password: system.apiKey },
+    });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto(`${system.baseUrl}/admin/queues`);
+    await page.getByText("deliveries", { exact: false }).first().waitFor();
+    await page.screenshot({ path: new URL("queues.png", ARTIFACTS).pathname });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("the queue view is read-only unless configured otherwise", async () => {
+    const basic = { authorization: `Basic ${Buffer.from(`admin:${system.apiKey}`).toString("base64")}` };
+    const queues = await fetch(`${system.baseUrl}/admin/queues/api/queues`, { headers: basic });
+    expect(queues.status).toBe(200);
+    const [queue] = ((await queues.json()) as { queues: { name: string; readOnlyMode: boolean }[] }).queues;
+    expect(queue).toMatchObject({ name: "deliveries", readOnlyMode: true });
+    const cleaned = await fetch(`${system.baseUrl}/admin/queues/api/queues/deliveries/clean/failed`, {
+      method: "PUT",
+      headers: basic,
+    });
+    expect(cleaned.status).toBeGreaterThanOrEqual(400);
+  });
+});
