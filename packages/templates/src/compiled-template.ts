@@ -1,5 +1,12 @@
 import { closeBudget, openBudget } from "./budget";
-import { buildTemplate, handlebars, KNOWN_HELPERS, type RenderDelegate, runtimeOptions } from "./environment";
+import {
+  buildTemplate,
+  handlebars,
+  KNOWN_HELPERS,
+  type RenderDelegate,
+  releaseRuntimeOptions,
+  runtimeOptions,
+} from "./environment";
 import { describeLocation, type MissingField, TemplateError } from "./errors";
 import { TEMPLATE_LIMITS } from "./limits";
 import { collectMissing, type MissingSegment } from "./strict-lookup";
@@ -18,8 +25,6 @@ export interface CompiledTemplate {
   readonly analysis: TemplateAnalysis;
   render(context: object, options?: RenderOptions): string;
 }
-
-type Delegate = RenderDelegate;
 
 interface HandlebarsException {
   message: string;
@@ -42,13 +47,13 @@ function isTooLarge(text: string): boolean {
 
 class Template implements CompiledTemplate {
   readonly isJson: boolean;
-  private strictDelegate: Delegate | undefined;
+  private strictDelegate: RenderDelegate | undefined;
 
   constructor(
     readonly file: string,
     private readonly text: string,
     readonly analysis: TemplateAnalysis,
-    private readonly lenient: Delegate,
+    private readonly lenient: RenderDelegate,
   ) {
     this.isJson = isJsonFile(file);
   }
@@ -70,6 +75,7 @@ class Template implements CompiledTemplate {
       throw this.renderFailure(failure);
     } finally {
       closeBudget(previous);
+      releaseRuntimeOptions();
     }
     if (isTooLarge(output)) throw this.tooLarge();
     return output;
@@ -99,7 +105,7 @@ class Template implements CompiledTemplate {
   }
 
   // Strict code is compiled on first use: only `hookwire validate` and previews need it.
-  private strict(): Delegate {
+  private strict(): RenderDelegate {
     this.strictDelegate ??= buildTemplate(parse(this.text, this.file), true);
     return this.strictDelegate;
   }
@@ -190,7 +196,7 @@ export function compileTemplate(text: string, file: string): CompiledTemplate {
   }
   const ast = parse(text, file);
   const analysis = analyseTemplate(ast, file, KNOWN_HELPERS);
-  let lenient: Delegate;
+  let lenient: RenderDelegate;
   try {
     lenient = buildTemplate(ast, false);
   } catch (failure) {

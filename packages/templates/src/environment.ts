@@ -155,6 +155,11 @@ export function runtimeOptions(root: unknown): RuntimeOptions {
   return runtime;
 }
 
+/** Drops the last render's context, which may hold a hook's secret form values. */
+export function releaseRuntimeOptions(): void {
+  runtime.data = undefined;
+}
+
 /**
  * Handlebars' code generator with two changes:
  * - every `{{x}}` passes its value through the budget before escaping, so a template that
