@@ -122,6 +122,8 @@ describe("a worker sent SIGTERM", () => {
       integration: "generic-webhook",
       name: "slow",
       formVariables: { url: receiver.url },
+      // However slow the machine, the held attempt must not time out before the test releases it.
+      delivery: { timeoutMs: 60_000 },
     });
     const hookId = created.json.id;
     await system.api("POST", "/v1/entries", entryFixture("flag-toggle", { _id: "in-flight" }));
@@ -139,6 +141,7 @@ describe("a worker sent SIGTERM", () => {
 
     const inFlight = (await system.api("GET", `/v1/deliveries/${hookId}.in-flight`)).json;
     expect(inFlight.status).toBe("succeeded");
+    expect(inFlight.attempts).toHaveLength(1);
     const after = (await system.api("GET", `/v1/deliveries/${hookId}.after-sigterm`)).json;
     expect(after.status).toBe("pending");
     expect(receiver.requests).toHaveLength(1);
