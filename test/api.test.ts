@@ -249,6 +249,36 @@ describe("ingest API", () => {
     expect(one.defaultPolicy[0].resources).toEqual(["proj/*:env/*:flag/*"]);
   });
 
+  test("previews what a hook would send, without sending it", async () => {
+    const answer = await inject("POST", "/v1/integrations/generic-webhook/preview", {
+      entry: entryFixture("flag-toggle", { _id: "preview-only" }),
+      formVariables: { url: "https://example.com/in", secret: "preview-secret" },
+    });
+    expect(answer.statusCode).toBe(200);
+    const preview = answer.json();
+    expect(preview).toMatchObject({
+      method: "POST",
+      url: "https://example.com/in",
+      template: "standard",
+      warnings: [],
+    });
+    expect(JSON.parse(preview.body)._id).toBe("preview-only");
+    expect(preview.headers).toContainEqual({
+      name: "X-LD-Signature",
+      value: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect((await inject("GET", "/v1/deliveries?entryId=preview-only")).json().deliveries).toEqual([]);
+
+    const bad = await inject("POST", "/v1/integrations/generic-webhook/preview", {
+      entry: { kind: "flag" },
+      formVariables: { nope: "x" },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.problems.map((p: any) => p.pointer)).toEqual(
+      expect.arrayContaining(["/entry/timestamp"]),
+    );
+  });
+
   test("the OpenAPI document is valid and documents every route", async () => {
     const document = (await inject("GET", "/docs/json", undefined, "")).json();
     const validator = new Validator();
@@ -274,6 +304,7 @@ describe("ingest API", () => {
       "POST /v1/deliveries/{id}/retry",
       "GET /v1/integrations",
       "GET /v1/integrations/{key}",
+      "POST /v1/integrations/{key}/preview",
       "GET /healthz",
       "GET /readyz",
     ]) {

@@ -205,7 +205,7 @@ describe("hookwire preview", () => {
     );
     const result = JSON.parse(out);
     expect(result.headers.some((h: { name: string }) => h.name === "X-LD-Signature")).toBe(false);
-    expect(result.warnings).toContain("no X-LD-Signature signature: give the secret with --form secret=...");
+    expect(result.warnings).toContain('no X-LD-Signature signature: give a value for the secret "secret"');
   });
 
   test("a body that is not valid JSON is still printed, with a warning", async () => {

@@ -8,20 +8,17 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { normaliseEntry } from "@hookwire/entries";
 import {
-  checkFormValues,
   coerceFormValue,
   describeProblemLocation,
   type FormValues,
   type Integration,
   loadIntegration,
-  placeholderFormValues,
-  renderBody,
-  renderRequest,
-  signatureHeader,
+  type Preview,
+  previewRequest,
   TEMPLATE_KEYS,
   type TemplateKey,
 } from "@hookwire/manifest";
-import { findJsonFault, TemplateError } from "@hookwire/templates";
+import { TemplateError } from "@hookwire/templates";
 import type { Command, CommandIO } from "../io";
 
 const HELP = `Usage: hookwire preview DIR --context FILE [--form key=value]... [--template KEY] [--json | --curl]
@@ -42,15 +39,6 @@ A .json template whose output is not valid JSON is still shown, with a warning (
 refuse it). Exit status: 0 when rendered; 1 when the integration or the entry is not valid or
 the template fails; 2 for bad usage.
 `;
-
-interface Preview {
-  method: string;
-  url: string;
-  headers: { name: string; value: string }[];
-  body: string | null;
-  template: string;
-  warnings: string[];
-}
 
 class UsageError extends Error {}
 
@@ -115,7 +103,7 @@ export const runPreview: Command = async (argv, io) => {
 
   let preview: Preview;
   try {
-    preview = render(integration, entry, given, values.template as TemplateKey | undefined);
+    preview = previewRequest(integration, entry, given, values.template as TemplateKey | undefined);
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     io.stderr.write(`hookwire preview: ${error.message} [${error.code}]\n`);
@@ -162,65 +150,6 @@ async function readEntry(file: string, io: CommandIO): Promise<object | undefine
     return undefined;
   }
   return result.entry;
-}
-
-function render(
-  integration: Integration,
-  entry: object,
-  given: FormValues,
-  templateKey: TemplateKey | undefined,
-): Preview {
-  const warnings: string[] = [];
-  if (!integration.deliverable)
-    warnings.push("the integration's deliveryMethod is custom: hookwire would not send it");
-
-  const formValues = placeholderFormValues(integration, given);
-  for (const variable of integration.formVariables) {
-    if (given[variable.key] === undefined && variable.defaultValue === undefined) {
-      warnings.push(
-        `no value for "${variable.key}": the placeholder ${JSON.stringify(formValues[variable.key])} is used`,
-      );
-    }
-  }
-  const { errors } = checkFormValues(integration, given);
-  for (const error of errors) {
-    const key = error.pointer.slice(1);
-    if (key in given) warnings.push(`form value ${error.pointer}: ${error.message}`);
-  }
-
-  const oauth = integration.requiresOAuth
-    ? { baseURI: "$OAUTH_BASE_URI", accessToken: "$OAUTH_ACCESS_TOKEN" }
-    : null;
-  const request = renderRequest(integration, formValues, entry, oauth);
-  const { templateKey: used, body } = renderBody(integration, entry, formValues, {
-    ...(templateKey === undefined ? {} : { templateKey }),
-    checkJson: false,
-  });
-
-  // The built-in default template is a JSON template; the standard payload is JSON by making.
-  const jsonTemplate = used === "builtin" || integration.templates[used as TemplateKey]?.isJson === true;
-  if (body === null) warnings.push("the body is empty: nothing would be sent for this entry");
-  if (body !== null && jsonTemplate) {
-    const fault = findJsonFault(body);
-    if (fault !== undefined) {
-      warnings.push(
-        `the body is not valid JSON (line ${fault.line}, column ${fault.column}, position ${fault.position}: expected ${fault.expected}); delivery would refuse it`,
-      );
-    }
-  }
-
-  const headers = [...request.headers];
-  const signature = integration.endpoint.hmacSignature;
-  if (signature !== undefined && body !== null) {
-    const secretKey = signature.hmacSecretFormVariableKey;
-    if (given[secretKey] === undefined) {
-      warnings.push(`no ${signature.headerName} signature: give the secret with --form ${secretKey}=...`);
-    } else {
-      const header = signatureHeader(integration, formValues, body);
-      if (header !== undefined) headers.push(header);
-    }
-  }
-  return { method: request.method, url: request.url, headers, body, template: used, warnings };
 }
 
 function plainText(preview: Preview): string {
