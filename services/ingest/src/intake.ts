@@ -183,34 +183,26 @@ export class Intake {
       ...(reason !== undefined ? { reason } : {}),
     });
 
+    const fresh = (templateKey: string): JobDelivery => ({
+      id: deliveryId,
+      entryId: entry._id,
+      acceptedAt,
+      attemptsMade: 0,
+      templateKey,
+    });
     let delivery: JobDelivery;
     try {
       const rendered = renderBody(integration, entry, hook.formVariables);
       if (bodyReadsSecrets(integration, rendered.templateKey)) {
         // The body holds a secret: it is rendered again by the worker at send time, never queued.
-        delivery = {
-          id: deliveryId,
-          entryId: entry._id,
-          acceptedAt,
-          attemptsMade: 0,
-          templateKey: rendered.templateKey,
-          entry,
-        };
+        delivery = { ...fresh(rendered.templateKey), entry };
       } else if (rendered.body === null) {
-        records.push(record("skipped", rendered.templateKey, "the template rendered an empty body"));
-        return {
-          hookId: hook.id,
-          deliveryId,
-          outcome: "skipped",
-          reason: "the template rendered an empty body",
-        };
+        const reason = "the template rendered an empty body";
+        records.push(record("skipped", rendered.templateKey, reason));
+        return { hookId: hook.id, deliveryId, outcome: "skipped", reason };
       } else {
         delivery = {
-          id: deliveryId,
-          entryId: entry._id,
-          acceptedAt,
-          attemptsMade: 0,
-          templateKey: rendered.templateKey,
+          ...fresh(rendered.templateKey),
           body: rendered.body,
           ...(requestReadsEntry(integration) ? { entry } : {}),
         };
@@ -219,14 +211,7 @@ export class Intake {
       const reason = (error as Error).message;
       const failed = record("failed", "", `render failed: ${reason}`);
       // Kept whole, so that a replay after the template is fixed can render it again.
-      failed.payload = {
-        id: deliveryId,
-        entryId: entry._id,
-        acceptedAt,
-        attemptsMade: 0,
-        templateKey: "",
-        entry,
-      };
+      failed.payload = { ...fresh(""), entry };
       records.push(failed);
       return { hookId: hook.id, deliveryId, outcome: "render_failed", reason };
     }

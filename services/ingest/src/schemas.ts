@@ -198,3 +198,13 @@ export const entriesAnswerSchema = {
   },
   required: ["entries"],
 } as const;
+
+/** The error answers most routes can give, for their response schemas. */
+export const errorResponses = {
+  400: { $ref: "Error#" },
+  401: { $ref: "Error#" },
+  403: { $ref: "Error#" },
+  404: { $ref: "Error#" },
+  429: { $ref: "Error#" },
+  503: { $ref: "Error#" },
+} as const;

@@ -1,17 +1,9 @@
 import type { DeliveryRecord, DeliveryStatus } from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../errors";
-import { deliverySchema } from "../schemas";
+import { deliverySchema, errorResponses } from "../schemas";
 import { type Services, withRedis } from "../services";
 import { retryDelivery } from "./replay";
-
-const errors = {
-  400: { $ref: "Error#" },
-  401: { $ref: "Error#" },
-  403: { $ref: "Error#" },
-  404: { $ref: "Error#" },
-  503: { $ref: "Error#" },
-};
 
 interface ListQuery {
   hookId?: string;
@@ -50,7 +42,7 @@ export function deliveryRoutes(services: Services): FastifyPluginAsync {
                 nextCursor: { type: "string" },
               },
             },
-            ...errors,
+            ...errorResponses,
           },
         },
       },
@@ -72,7 +64,7 @@ export function deliveryRoutes(services: Services): FastifyPluginAsync {
           summary: "One delivery with every attempt",
           security: [{ bearer: [] }],
           params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
-          response: { 200: deliverySchema, ...errors },
+          response: { 200: deliverySchema, ...errorResponses },
         },
       },
       async (request) => shown(await find(services, request.params.id)),
@@ -87,7 +79,7 @@ export function deliveryRoutes(services: Services): FastifyPluginAsync {
           summary: "Queue a failed delivery again, for one more attempt",
           security: [{ bearer: [] }],
           params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
-          response: { 202: deliverySchema, 409: { $ref: "Error#" }, ...errors },
+          response: { 202: deliverySchema, 409: { $ref: "Error#" }, ...errorResponses },
         },
       },
       async (request, reply) => {

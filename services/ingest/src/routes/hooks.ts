@@ -2,19 +2,12 @@ import { type Hook, REDACTED, redactHook, StoreError } from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../errors";
 import { checkHook, type HookDraft } from "../hook-input";
-import { hookBodySchema, hookPatchSchema, hookSchema } from "../schemas";
+import { errorResponses, hookBodySchema, hookPatchSchema, hookSchema } from "../schemas";
 import { type Services, withRedis } from "../services";
 import { replayFailed } from "./replay";
 import { testHook } from "./test-hook";
 
 const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;
-const errors = {
-  400: { $ref: "Error#" },
-  401: { $ref: "Error#" },
-  403: { $ref: "Error#" },
-  404: { $ref: "Error#" },
-  503: { $ref: "Error#" },
-};
 
 export function hookRoutes(services: Services): FastifyPluginAsync {
   return async (app) => {
@@ -27,7 +20,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
           summary: "Create a hook: an integration with its settings",
           security: [{ bearer: [] }],
           body: hookBodySchema,
-          response: { 201: hookSchema, 409: { $ref: "Error#" }, ...errors },
+          response: { 201: hookSchema, 409: { $ref: "Error#" }, ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -55,7 +48,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
           security: [{ bearer: [] }],
           response: {
             200: { type: "object", properties: { hooks: { type: "array", items: hookSchema } } },
-            ...errors,
+            ...errorResponses,
           },
         },
       },
@@ -80,7 +73,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
           summary: "One hook, secrets redacted, with its health",
           security: [{ bearer: [] }],
           params: idParams,
-          response: { 200: hookSchema, ...errors },
+          response: { 200: hookSchema, ...errorResponses },
         },
       },
       async (request) => {
@@ -100,7 +93,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
           security: [{ bearer: [] }],
           params: idParams,
           body: hookPatchSchema,
-          response: { 200: hookSchema, ...errors },
+          response: { 200: hookSchema, ...errorResponses },
         },
       },
       async (request) => {
@@ -143,7 +136,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
           summary: "Delete a hook",
           security: [{ bearer: [] }],
           params: idParams,
-          response: { 204: { type: "null" }, ...errors },
+          response: { 204: { type: "null" }, ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -178,7 +171,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
                 template: { type: "string" },
               },
             },
-            ...errors,
+            ...errorResponses,
           },
         },
       },
@@ -219,7 +212,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
                 deliveryIds: { type: "array", items: { type: "string" } },
               },
             },
-            ...errors,
+            ...errorResponses,
           },
         },
       },

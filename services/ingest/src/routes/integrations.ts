@@ -10,9 +10,8 @@ import {
 import { TemplateError } from "@hookwire/templates";
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../errors";
+import { errorResponses } from "../schemas";
 import type { Services } from "../services";
-
-const errors = { 401: { $ref: "Error#" }, 403: { $ref: "Error#" }, 404: { $ref: "Error#" } };
 
 const formVariableSchema = { type: "object", additionalProperties: true } as const;
 const integrationSummarySchema = {
@@ -64,7 +63,7 @@ export function integrationRoutes(services: Services): FastifyPluginAsync {
               type: "object",
               properties: { integrations: { type: "array", items: integrationSummarySchema } },
             },
-            ...errors,
+            ...errorResponses,
           },
         },
       },
@@ -80,7 +79,7 @@ export function integrationRoutes(services: Services): FastifyPluginAsync {
           summary: "One integration: manifest, form variables, default policy",
           security: [{ bearer: [] }],
           params: { type: "object", properties: { key: { type: "string" } }, required: ["key"] },
-          response: { 200: integrationSchema, ...errors },
+          response: { 200: integrationSchema, ...errorResponses },
         },
       },
       async (request) => {
@@ -146,8 +145,7 @@ export function integrationRoutes(services: Services): FastifyPluginAsync {
                 warnings: { type: "array", items: { type: "string" } },
               },
             },
-            400: { $ref: "Error#" },
-            ...errors,
+            ...errorResponses,
           },
         },
       },
