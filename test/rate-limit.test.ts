@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { entryFixture } from "./support/fixtures";
+import { eventually } from "./support/receiver";
 import { type System, startSystem } from "./support/system";
 
 const OTHER_KEY = "second-admin-key-00001";
@@ -29,5 +31,43 @@ describe("rate limit per API key", () => {
     expect(other.status).toBe(200);
     expect(other.headers.get("x-ratelimit-remaining")).toBe("2");
     for (let i = 0; i < 5; i++) expect((await fetch(`${system.baseUrl}/healthz`)).status).toBe(200);
+  });
+});
+
+describe("back-pressure", () => {
+  let system: System;
+  beforeAll(async () => {
+    // No worker: nothing drains the queue.
+    system = await startSystem({
+      label: "backpressure",
+      worker: false,
+      env: { HOOKWIRE_MAX_QUEUE_DEPTH: "2" },
+    });
+    await system.api("POST", "/v1/hooks", {
+      integration: "generic-webhook",
+      name: "never drained",
+      formVariables: { url: "http://127.0.0.1:9/never" },
+    });
+  });
+  afterAll(async () => system?.close());
+
+  test("answers 503 with Retry-After once the queue is deeper than the limit", async () => {
+    let sequence = 0;
+    let answer: Awaited<ReturnType<System["api"]>> | undefined;
+    await eventually(
+      async () => {
+        answer = await system.api(
+          "POST",
+          "/v1/entries",
+          entryFixture("flag-toggle", { _id: `pressure-${++sequence}` }),
+        );
+        return answer.status === 503;
+      },
+      10_000,
+      "back-pressure",
+    );
+    expect(answer?.json.error.code).toBe("API_ERR_OVERLOADED");
+    expect(answer?.headers.get("retry-after")).toBe("5");
+    expect(await system.pendingJobs()).toBeGreaterThanOrEqual(2);
   });
 });
