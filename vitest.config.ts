@@ -19,6 +19,7 @@ const workspaces = [
 export default defineConfig({
   test: {
     projects: [
+      { test: { name: "@hookwire/bench", root: "bench", include: ["src/**/*.test.ts"] } },
       ...workspaces.map((root) => ({
         test: {
           name: `@hookwire/${root.split("/")[1]}`,

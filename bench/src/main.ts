@@ -1,0 +1,376 @@
+/**
+ * `npm run bench [-- --quick] [--json FILE] [--cpu-prof DIR] [--phases a,b] [--runs N]`
+ *
+ * hookwire measured beside the machine's own limit, in one go (see bench/README.md):
+ * 1. baseline: a bare undici loop to the receiver; 2. drain: the real worker empties a backlog;
+ * 3. end to end through the real ingest and worker, H = 1 and H = 10 hooks per entry, throughput
+ * and latency at 1 000 deliveries/s; 4. isolation: 3 again beside a hook that never answers;
+ * 5. micro: policy evaluations and body renders. Ingest, worker and receiver each run in their
+ * own process; everything is on loopback and under a key prefix of this run, dropped at the end.
+ */
+import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { cpus, loadavg, release, totalmem, type } from "node:os";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { connectRedis } from "@hookwire/queue";
+import { runBaseline } from "./baseline";
+import { type DrainResult, runDrain } from "./drain";
+import { runLatency, runThroughput } from "./end-to-end";
+import { benchPolicy } from "./policy-bench";
+import { ProcessSampler } from "./process-sampler";
+import { startReceiver } from "./receiver";
+import { ensureRedis, stopRedis } from "./redis-server";
+import { benchRender } from "./render-bench";
+import { type BenchReport, checkTargets, type E2eFigures, formatTable, type MachineInfo } from "./report";
+import { median } from "./statistics";
+import { startSystem } from "./system-under-test";
+import { renderedRequest } from "./workload";
+
+const PHASES = ["baseline", "drain", "e2e", "isolation", "micro"] as const;
+type Phase = (typeof PHASES)[number];
+
+const HELP = `Usage: npm run bench -- [--quick] [--json FILE] [--cpu-prof DIR] [--phases LIST] [--runs N]
+
+  --quick          smoke run, under a minute (one run per figure, small counts)
+  --json FILE      also write the results as JSON to FILE
+  --cpu-prof DIR   write V8 CPU profiles of the ingest and worker processes to DIR
+  --phases LIST    comma-separated subset of ${PHASES.join(",")} (the baseline always runs)
+  --runs N         runs per figure, the median is reported (default 3, 1 with --quick)
+
+Environment: REDIS_URL (default redis://127.0.0.1:6379, started when nothing answers there);
+HOOKWIRE_* settings given to the bench are passed on to ingest and worker (e.g.
+HOOKWIRE_WORKER_CONCURRENCY=128 npm run bench).
+`;
+
+interface Sizes {
+  baselineMs: number;
+  drainDeliveries: number;
+  drainWarmUp: number;
+  h1Entries: number;
+  h1WarmUp: number;
+  h10Entries: number;
+  h10WarmUp: number;
+  latencyMs: number;
+  latencyWarmUpMs: number;
+  microMs: number;
+}
+
+const FULL: Sizes = {
+  baselineMs: 3_000,
+  drainDeliveries: 60_000,
+  drainWarmUp: 10_000,
+  h1Entries: 20_000,
+  h1WarmUp: 4_000,
+  h10Entries: 4_000,
+  h10WarmUp: 1_000,
+  latencyMs: 10_000,
+  latencyWarmUpMs: 2_000,
+  microMs: 2_500,
+};
+
+const QUICK: Sizes = {
+  baselineMs: 1_500,
+  drainDeliveries: 15_000,
+  drainWarmUp: 3_000,
+  h1Entries: 5_000,
+  h1WarmUp: 1_000,
+  h10Entries: 1_500,
+  h10WarmUp: 300,
+  latencyMs: 3_000,
+  latencyWarmUpMs: 1_000,
+  microMs: 500,
+};
+
+/** No single wait of the harness lasts longer than this. */
+const WAIT_TIMEOUT_MS = 120e3;
+const OFFERED_DPS = 1_000;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "string" },
+      "cpu-prof": { type: "string" },
+      phases: { type: "string" },
+      runs: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const quick = values.quick === true;
+  const sizes = quick ? QUICK : FULL;
+  const runs = values.runs === undefined ? (quick ? 1 : 3) : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20)
+    throw new Error("--runs must be a whole number from 1 to 20");
+  const phases = new Set<Phase>(
+    values.phases === undefined ? PHASES : (values.phases.split(",").map((p) => p.trim()) as Phase[]),
+  );
+  for (const phase of phases)
+    if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}: use ${PHASES.join(",")}`);
+  if (phases.has("isolation")) phases.add("e2e"); // its ratio is to the e2e H=10 run
+  const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const started = performance.now();
+  const passed = passedEnv();
+
+  const redisTarget = await ensureRedis(say);
+  const machine = await machineInfo(redisTarget.url);
+  const receiver = await startReceiver();
+  // npm runs the script in bench/; paths on the command line are the caller's.
+  const callerDir = process.env.INIT_CWD ?? process.cwd();
+  const cpuProfileDir = values["cpu-prof"] === undefined ? undefined : resolve(callerDir, values["cpu-prof"]);
+  if (cpuProfileDir !== undefined) await mkdir(cpuProfileDir, { recursive: true });
+  say(`starting ingest and worker (Redis ${redisTarget.url})`);
+  const system = await startSystem({
+    redisUrl: redisTarget.url,
+    env: passed,
+    ...(cpuProfileDir !== undefined ? { cpuProfileDir } : {}),
+  });
+  if (process.env.BENCH_VERBOSE) say(`worker metrics at ${system.workerMetricsUrl}`);
+  const redisPid = await localRedisPid(redisTarget.url);
+  const sampler = new ProcessSampler({
+    worker: system.worker.pid,
+    ingest: system.ingest.pid,
+    receiver: receiver.pid,
+    harness: process.pid,
+    ...(redisPid !== undefined ? { redis: redisPid } : {}),
+  });
+  const report: Omit<BenchReport, "targets" | "durationSeconds"> = {
+    machine,
+    settings: { quick, runs, env: passed },
+    baseline: null,
+    drain: null,
+    e2e: { h1: null, h10: null },
+    isolation: null,
+    micro: null,
+    memory: {},
+    phases: {},
+  };
+  // Each phase is measured from here to its end: CPU, peak memory, requests answered, wall time.
+  let phaseStart = { at: performance.now(), total: (await receiver.counts()).total };
+  const beginPhase = async () => {
+    sampler.take();
+    phaseStart = { at: performance.now(), total: (await receiver.counts()).total };
+  };
+  const endPhase = async (phase: string) => {
+    const used = sampler.take();
+    const { total } = await receiver.counts();
+    report.phases[phase] = {
+      wallMs: performance.now() - phaseStart.at,
+      requests: total - phaseStart.total,
+      processes: Object.fromEntries(Object.entries(used).map(([name, use]) => [name, use])),
+    };
+    report.memory[phase] = {
+      workerMiB: used.worker?.peakMiB ?? Number.NaN,
+      ingestMiB: used.ingest?.peakMiB ?? Number.NaN,
+    };
+  };
+
+  const interrupted = () => {
+    say("interrupted: stopping the services and dropping the run's keys");
+    void Promise.allSettled([system.stop(), receiver.close()])
+      .then(() => stopRedis(redisTarget))
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+
+  // The bare loop runs before every phase, so that the limit is measured under the same
+  // neighbours' load as hookwire; its figure is the median of all those runs.
+  const request = await renderedRequest(system.hookSecret);
+  const baselineRuns: number[] = [];
+  let baselineConcurrency = 0;
+  const measureBaseline = async (count: number, warmUpMs: number) => {
+    await beginPhase();
+    const result = await runBaseline(receiver, request, {
+      runs: count,
+      durationMs: sizes.baselineMs,
+      warmUpMs,
+    });
+    baselineRuns.push(...result.runs);
+    baselineConcurrency = result.concurrency;
+    await endPhase(
+      `baseline ${Object.keys(report.phases).filter((p) => p.startsWith("baseline")).length + 1}`,
+    );
+  };
+
+  let drain: DrainResult | undefined;
+  const e2e: Partial<Record<"h1" | "h10", Omit<E2eFigures, "ratio">>> = {};
+  let isolationDps: number | undefined;
+  let deadHookRequests = 0;
+  try {
+    say("phase 1: baseline (bare undici loop to the receiver)");
+    await measureBaseline(1, 1_000);
+
+    if (phases.has("drain")) {
+      say("phase 2: worker drain");
+      await measureBaseline(1, 300);
+      await beginPhase();
+      drain = await runDrain(system, receiver, {
+        runs,
+        deliveries: sizes.drainDeliveries,
+        warmUpDeliveries: sizes.drainWarmUp,
+        timeoutMs: WAIT_TIMEOUT_MS,
+      });
+      await endPhase("drain");
+    }
+
+    if (phases.has("e2e")) {
+      for (const hooks of [1, 10]) {
+        say(`phase 3: end to end, H=${hooks}`);
+        await measureBaseline(1, 300);
+        await beginPhase();
+        await system.setHooks(hooks, receiver.url);
+        const throughput = await runThroughput(system, receiver, `e2e-h${hooks}`, {
+          hooks,
+          entries: hooks === 1 ? sizes.h1Entries : sizes.h10Entries,
+          warmUpEntries: hooks === 1 ? sizes.h1WarmUp : sizes.h10WarmUp,
+          runs,
+          timeoutMs: WAIT_TIMEOUT_MS,
+        });
+        const latency = await runLatency(system, receiver, `e2e-h${hooks}-latency`, {
+          hooks,
+          deliveriesPerSecond: OFFERED_DPS,
+          durationMs: sizes.latencyMs,
+          warmUpMs: sizes.latencyWarmUpMs,
+          timeoutMs: WAIT_TIMEOUT_MS,
+        });
+        if (latency.unmatched > 0) say(`${latency.unmatched} deliveries had no acceptance record`);
+        e2e[hooks === 1 ? "h1" : "h10"] = {
+          hooks,
+          eps: throughput.eps,
+          dps: throughput.dps,
+          p50Ms: latency.p50Ms,
+          p95Ms: latency.p95Ms,
+          p99Ms: latency.p99Ms,
+          maxMs: latency.maxMs,
+          offeredDps: latency.offeredDps,
+          latencySamples: latency.count,
+        };
+        await endPhase(`e2e H=${hooks}`);
+      }
+    }
+
+    if (phases.has("isolation") && e2e.h10 !== undefined) {
+      say("phase 4: isolation (H=10 beside a hook that never answers)");
+      await measureBaseline(1, 300);
+      await beginPhase();
+      await system.setHooks(10, receiver.url, [{ name: "bench-dead", url: receiver.deadUrl }]);
+      const beside = await runThroughput(system, receiver, "isolation", {
+        hooks: 10,
+        entries: sizes.h10Entries,
+        warmUpEntries: sizes.h10WarmUp,
+        runs,
+        timeoutMs: WAIT_TIMEOUT_MS,
+      });
+      isolationDps = beside.dps;
+      deadHookRequests = (await receiver.counts()).deadCount;
+      await endPhase("isolation");
+    }
+  } finally {
+    sampler.stop();
+    say("stopping ingest and worker");
+    await system.stop();
+    await receiver.close();
+    await stopRedis(redisTarget);
+  }
+
+  const baselineRps = median(baselineRuns);
+  const toBaseline = (value: number) => value / baselineRps;
+  report.baseline = { rps: baselineRps, concurrency: baselineConcurrency, runs: baselineRuns };
+  if (drain !== undefined) report.drain = { ...drain, ratio: toBaseline(drain.dps) };
+  for (const key of ["h1", "h10"] as const) {
+    const figures = e2e[key];
+    if (figures !== undefined) report.e2e[key] = { ...figures, ratio: toBaseline(figures.dps) };
+  }
+  if (isolationDps !== undefined && e2e.h10 !== undefined) {
+    report.isolation = { ratio: isolationDps / e2e.h10.dps, dps: isolationDps, hooks: 10, deadHookRequests };
+  }
+
+  if (phases.has("micro")) {
+    say("phase 5: micro (policy, render)");
+    const { policyPerSec } = benchPolicy({ durationMs: sizes.microMs });
+    const { rendersPerSec } = benchRender({ durationMs: sizes.microMs });
+    report.micro = { policyPerSec, rendersPerSec };
+  }
+
+  const durationSeconds = (performance.now() - started) / 1000;
+  const full: BenchReport = { ...report, targets: checkTargets(report), durationSeconds };
+  process.stdout.write(formatTable(full));
+  if (cpuProfileDir !== undefined) say(`CPU profiles of ingest and worker in ${cpuProfileDir}`);
+  if (values.json !== undefined) {
+    const file = resolve(callerDir, values.json);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${JSON.stringify(full, null, 2)}\n`);
+    say(`results written to ${file}`);
+  }
+  return 0;
+}
+
+/** HOOKWIRE_* settings of the bench's own environment, handed on to both services. */
+function passedEnv(): Record<string, string> {
+  const passed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name.startsWith("HOOKWIRE_") && value !== undefined && name !== "HOOKWIRE_SHARED_DIR")
+      passed[name] = value;
+  }
+  return passed;
+}
+
+/** The pid of the Redis server when it runs on this machine (its CPU is then counted). */
+async function localRedisPid(redisUrl: string): Promise<number | undefined> {
+  const redis = connectRedis(redisUrl, "api", "hookwire-bench-info");
+  try {
+    const pid = Number(/process_id:(\d+)/.exec(await redis.info("server"))?.[1]);
+    if (!Number.isInteger(pid)) return undefined;
+    return readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("redis") ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function machineInfo(redisUrl: string): Promise<MachineInfo> {
+  const require = createRequire(import.meta.url);
+  const version = (name: string) => {
+    try {
+      return (require(`${name}/package.json`) as { version: string }).version;
+    } catch {
+      return "?";
+    }
+  };
+  const redis = connectRedis(redisUrl, "api", "hookwire-bench-info");
+  let redisVersion = "?";
+  try {
+    const info = await redis.info("server");
+    redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? "?";
+  } finally {
+    redis.disconnect();
+  }
+  const cores = cpus();
+  return {
+    cpus: cores.length,
+    cpuModel: cores[0]?.model.trim() ?? "?",
+    memoryMiB: Math.round(totalmem() / 2 ** 20),
+    os: `${type()} ${release()}`,
+    node: process.version,
+    redis: redisVersion,
+    bullmq: version("bullmq"),
+    undici: version("undici"),
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+    startedAt: new Date().toISOString(),
+  };
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

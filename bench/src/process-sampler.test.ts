@@ -1,0 +1,21 @@
+import { expect, test } from "vitest";
+import { parseStatCpuMs, parseStatusKiB, readCpuMs, readStatusMiB } from "./process-sampler";
+
+test("parseStatusKiB reads a kB field of /proc/<pid>/status", () => {
+  const status = "Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n";
+  expect(parseStatusKiB(status, "VmRSS")).toBe(102400);
+  expect(parseStatusKiB(status, "VmHWM")).toBe(204800);
+  expect(parseStatusKiB(status, "VmSwap")).toBeNaN();
+});
+
+test("parseStatCpuMs adds utime and stime, even when the command name holds spaces and parentheses", () => {
+  const rest = "S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 13 0";
+  expect(parseStatCpuMs(`1234 (node) ${rest}`)).toBe(3000);
+  expect(parseStatCpuMs(`1234 (a (b) c) ${rest}`)).toBe(3000);
+});
+
+test.runIf(process.platform === "linux")("reads this very process", () => {
+  expect(readStatusMiB(process.pid, "VmRSS")).toBeGreaterThan(1);
+  expect(readCpuMs(process.pid)).toBeGreaterThan(0);
+  expect(readStatusMiB(2 ** 30, "VmRSS")).toBeNaN();
+});

@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "@hookwire/config";
+import { DEFAULT_REDIS_URL } from "@hookwire/queue";
+import type { Redis } from "ioredis";
+
+const LOCAL = { host: "127.0.0.1", port: 6379 };
+
+export interface RedisTarget {
+  url: string;
+  /** Set when the harness started redis-server itself; stopped at the end. */
+  started?: ChildProcess;
+}
+
+/**
+ * The Redis to measure against: REDIS_URL, else the one on 127.0.0.1:6379, else a redis-server
+ * started as `hookwire start` starts it (append-only file on, data in .data/redis).
+ */
+export async function ensureRedis(say: (line: string) => void): Promise<RedisTarget> {
+  const fromEnv = process.env.REDIS_URL;
+  if (fromEnv !== undefined && fromEnv !== "") return { url: fromEnv };
+  if (await answers(LOCAL.host, LOCAL.port)) return { url: DEFAULT_REDIS_URL };
+  if (spawnSync("redis-server", ["--version"], { stdio: "ignore" }).error !== undefined) {
+    throw new Error(
+      "no Redis answers on 127.0.0.1:6379 and redis-server is not installed: install it or set REDIS_URL",
+    );
+  }
+  const dir = join(PROJECT_ROOT, ".data", "redis");
+  await mkdir(dir, { recursive: true });
+  const child = spawn(
+    "redis-server",
+    ["--bind", LOCAL.host, "--port", String(LOCAL.port), "--dir", dir, "--appendonly", "yes", "--save", ""],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  for (const deadline = Date.now() + 10e3; Date.now() < deadline; ) {
+    if (await answers(LOCAL.host, LOCAL.port)) {
+      say(`started redis-server on ${LOCAL.host}:${LOCAL.port} (stopped at the end)`);
+      return { url: DEFAULT_REDIS_URL, started: child };
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill("SIGTERM");
+  throw new Error("redis-server did not start within 10 s");
+}
+
+export async function stopRedis(target: RedisTarget): Promise<void> {
+  const child = target.started;
+  if (child === undefined || child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10e3);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** Deletes every key under `prefix` (the run's own keys; BullMQ's are under it too). */
+export async function dropPrefix(redis: Redis, prefix: string): Promise<number> {
+  let cursor = "0";
+  let dropped = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) dropped += await redis.unlink(...keys);
+  } while (cursor !== "0");
+  return dropped;
+}
+
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
+  });
+}

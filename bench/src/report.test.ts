@@ -1,0 +1,90 @@
+import { expect, test } from "vitest";
+import { type BenchReport, checkTargets, formatTable } from "./report";
+
+function figures(hooks: number, over: Partial<Record<string, number>> = {}) {
+  return {
+    hooks,
+    eps: 3000,
+    dps: 3000 * hooks,
+    ratio: 0.4,
+    p50Ms: 5,
+    p95Ms: 15,
+    p99Ms: 40,
+    maxMs: 60,
+    offeredDps: 1000,
+    latencySamples: 10000,
+    ...over,
+  };
+}
+
+function sample(): Omit<BenchReport, "targets"> {
+  return {
+    machine: {
+      cpus: 2,
+      cpuModel: "test",
+      memoryMiB: 1024,
+      os: "Linux",
+      node: "v20",
+      redis: "7.0",
+      bullmq: "6",
+      undici: "7",
+      loadAverage: [0, 0, 0],
+      startedAt: "2026-01-01T00:00:00.000Z",
+    },
+    settings: { quick: true, runs: 1, env: {} },
+    baseline: { rps: 30000, concurrency: 32, runs: [30000] },
+    drain: { dps: 15000, ratio: 0.5, deliveries: 1000, hooks: 10, runs: [15000] },
+    e2e: { h1: figures(1), h10: figures(10, { ratio: 0.55, p99Ms: 60 }) },
+    isolation: { ratio: 0.97, dps: 16000, hooks: 10, deadHookRequests: 10 },
+    micro: { policyPerSec: 2e6, rendersPerSec: 1e5 },
+    memory: { drain: { workerMiB: 180, ingestMiB: 150 } },
+    phases: {
+      drain: { wallMs: 2000, requests: 1000, processes: { worker: { peakMiB: 180, cpuMs: 150 } } },
+    },
+    durationSeconds: 42,
+  };
+}
+
+test("the JSON keeps the keys issue 8 asks for", () => {
+  const report = { ...sample(), targets: checkTargets(sample()) };
+  const json = JSON.parse(JSON.stringify(report));
+  expect(Object.keys(json)).toEqual(
+    expect.arrayContaining(["machine", "baseline", "drain", "e2e", "isolation", "micro"]),
+  );
+  expect(json.baseline).toHaveProperty("rps");
+  expect(json.drain).toEqual(expect.objectContaining({ dps: 15000, ratio: 0.5 }));
+  for (const key of ["h1", "h10"]) {
+    for (const field of ["eps", "dps", "ratio", "p50Ms", "p95Ms", "p99Ms"]) {
+      expect(json.e2e[key]).toHaveProperty(field);
+    }
+  }
+  expect(json.isolation).toHaveProperty("ratio");
+  expect(json.micro).toEqual({ policyPerSec: 2e6, rendersPerSec: 1e5 });
+});
+
+test("targets: each figure against the issue's bound", () => {
+  const checks = checkTargets(sample());
+  const met = Object.fromEntries(checks.map((c) => [c.name, c.met]));
+  expect(met).toEqual({
+    "drain ratio": false,
+    "e2e H=1 ratio": true,
+    "e2e H=10 deliveries ratio": true,
+    "H=1 p95 at 1000/s": true,
+    "H=1 p99 at 1000/s": true,
+    "H=10 p95 at 1000/s": true,
+    "H=10 p99 at 1000/s": false,
+    "isolation ratio": true,
+    "worker peak RSS": true,
+  });
+});
+
+test("a phase that did not run has no target and no row", () => {
+  const partial = { ...sample(), drain: null, isolation: null };
+  const checks = checkTargets(partial);
+  expect(checks.map((c) => c.name)).not.toContain("drain ratio");
+  const table = formatTable({ ...partial, targets: checks });
+  expect(table).not.toMatch(/^drain +deliveries/m);
+  expect(table).not.toMatch(/^isolation/m);
+  expect(table).toMatch(/^e2e H=10 +deliveries +30,000\/s +0\.55 +≥ 0\.5 +ok$/m);
+  expect(table).toContain("6 of 7 targets met");
+});

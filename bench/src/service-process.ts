@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "@hookwire/config";
+
+/**
+ * One hookwire service (ingest or worker) as operators run it: `node --import tsx
+ * services/<name>/src/main.ts` with its settings in the environment, in a process of its own so
+ * that its CPU, memory and event loop are its own.
+ */
+export interface ServiceProcess {
+  readonly name: string;
+  readonly pid: number;
+  /** Its last lines of output, for the report when it fails. */
+  tail(): string;
+  /** SIGTERM (graceful: it finishes in-flight work and, with --cpu-prof, writes its profile). */
+  stop(graceMs?: number): Promise<void>;
+  readonly exited: Promise<number | null>;
+}
+
+export interface ServiceOptions {
+  env: Record<string, string>;
+  /** Directory for a V8 CPU profile of the process, written when it stops. */
+  cpuProfileDir?: string;
+}
+
+const TAIL_LINES = 40;
+
+export function startService(name: "ingest" | "worker", options: ServiceOptions): ServiceProcess {
+  const entry = join(PROJECT_ROOT, "services", name, "src", "main.ts");
+  const nodeArgs = ["--import", import.meta.resolve("tsx/esm")];
+  if (options.cpuProfileDir !== undefined) {
+    // One folder per service: node writes one profile per thread (the main one, tsx's loader).
+    nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${join(options.cpuProfileDir, name)}`);
+  }
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], {
+    env: { PATH: process.env.PATH ?? "", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (line === "") continue;
+      lines.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+      if (lines.length > TAIL_LINES) lines.shift();
+    }
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  return {
+    name,
+    pid: child.pid ?? 0,
+    tail: () => lines.join("\n"),
+    exited,
+    async stop(graceMs = 15e3) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      child.kill("SIGTERM");
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A port free on loopback right now, for a service that must be told its port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers 200, or throws after `timeoutMs` or when the process ends. */
+export async function waitUntilUp(url: string, service: ServiceProcess, timeoutMs = 30e3): Promise<void> {
+  let ended = false;
+  void service.exited.then(() => {
+    ended = true;
+  });
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    if (ended) throw new Error(`the ${service.name} process ended while starting:\n${service.tail()}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(
+    `the ${service.name} process did not answer ${url} within ${timeoutMs} ms:\n${service.tail()}`,
+  );
+}

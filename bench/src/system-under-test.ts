@@ -1,0 +1,124 @@
+import { randomBytes } from "node:crypto";
+import { connectRedis, DELIVERY_QUEUE, keyspace } from "@hookwire/queue";
+import { generateSecretKey } from "@hookwire/store";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { IngestClient } from "./ingest-client";
+import { dropPrefix } from "./redis-server";
+import { freePort, type ServiceProcess, startService, waitUntilUp } from "./service-process";
+
+export interface SystemOptions {
+  redisUrl: string;
+  /** Directory for CPU profiles of ingest and worker (`--cpu-prof`), written when they stop. */
+  cpuProfileDir?: string;
+  /** Extra environment for both services (HOOKWIRE_WORKER_CONCURRENCY=… to try a setting). */
+  env?: Record<string, string>;
+}
+
+/**
+ * The real ingest and the real worker, each in its own process, under a key prefix of this run
+ * only, plus what the harness needs to drive them: the API client, the queue (to hold the worker
+ * back while a backlog is built), a Redis connection and the hooks of the current phase.
+ */
+export interface SystemUnderTest {
+  readonly prefix: string;
+  readonly ingest: ServiceProcess;
+  readonly worker: ServiceProcess;
+  /** The worker's Prometheus endpoint (heap, event loop lag, delivery counters). */
+  readonly workerMetricsUrl: string;
+  readonly client: IngestClient;
+  readonly queue: Queue;
+  readonly redis: Redis;
+  /** The signing secret of every bench hook. */
+  readonly hookSecret: string;
+  /** Replaces the current hooks with `count` hooks posting to `url` + `/h/<n>`; returns their ids. */
+  setHooks(
+    count: number,
+    url: string,
+    extra?: { name: string; url: string; delivery?: object }[],
+  ): Promise<string[]>;
+  /** `acceptedAt` of each delivery id, as ingest recorded it (absent ids are left out). */
+  acceptedAt(deliveryIds: readonly string[]): Promise<Map<string, number>>;
+  stop(): Promise<void>;
+}
+
+export async function startSystem(options: SystemOptions): Promise<SystemUnderTest> {
+  const prefix = `hwbench-${randomBytes(4).toString("hex")}`;
+  const apiKey = `bench-${randomBytes(16).toString("hex")}`;
+  const [ingestPort, metricsPort] = await Promise.all([freePort(), freePort()]);
+  const env: Record<string, string> = {
+    REDIS_URL: options.redisUrl,
+    HOOKWIRE_QUEUE_PREFIX: prefix,
+    HOOKWIRE_API_KEY: apiKey,
+    HOOKWIRE_SECRET_KEY: generateSecretKey(),
+    HOOKWIRE_HOST: "127.0.0.1",
+    HOOKWIRE_PORT: String(ingestPort),
+    HOOKWIRE_WORKER_METRICS_PORT: String(metricsPort),
+    HOOKWIRE_ALLOWED_NETWORKS: "127.0.0.0/8",
+    HOOKWIRE_RATE_LIMIT_PER_MINUTE: "100000000",
+    LOG_LEVEL: "warn",
+    // A dead hook's hanging requests must not hold the stop (and the CPU profile) for 20 s.
+    HOOKWIRE_SHUTDOWN_GRACE_MS: "3000",
+    ...options.env,
+  };
+  const profile = options.cpuProfileDir === undefined ? {} : { cpuProfileDir: options.cpuProfileDir };
+  const ingest = startService("ingest", { env, ...profile });
+  const worker = startService("worker", { env, ...profile });
+  const redis = connectRedis(options.redisUrl, "worker", "hookwire-bench");
+  const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix });
+  const client = new IngestClient(`http://127.0.0.1:${ingestPort}`, apiKey);
+  const keys = keyspace(prefix);
+  const hookSecret = randomBytes(24).toString("hex");
+  let hookIds: string[] = [];
+
+  const stop = async () => {
+    await Promise.all([ingest.stop(), worker.stop()]);
+    await client.close().catch(() => undefined);
+    await queue.close().catch(() => undefined);
+    await dropPrefix(redis, prefix).catch(() => undefined);
+    redis.disconnect();
+  };
+  try {
+    await Promise.all([
+      waitUntilUp(`http://127.0.0.1:${ingestPort}/readyz`, ingest),
+      waitUntilUp(`http://127.0.0.1:${metricsPort}/healthz`, worker),
+    ]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    prefix,
+    ingest,
+    worker,
+    workerMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    client,
+    queue,
+    redis,
+    hookSecret,
+    async setHooks(count, url, extra = []) {
+      for (const id of hookIds) await client.deleteHook(id);
+      hookIds = [];
+      for (let n = 0; n < count; n++)
+        hookIds.push(await client.createHook(`bench-${n}`, `${url}/h/${n}`, hookSecret));
+      for (const hook of extra)
+        hookIds.push(
+          await client.createHook(hook.name, hook.url, hookSecret, hook.delivery as Record<string, unknown>),
+        );
+      return [...hookIds];
+    },
+    async acceptedAt(deliveryIds) {
+      const found = new Map<string, number>();
+      for (let i = 0; i < deliveryIds.length; i += 1000) {
+        const ids = deliveryIds.slice(i, i + 1000);
+        const raws = await redis.mget(ids.map((id) => keys.delivery(id)));
+        raws.forEach((raw, j) => {
+          if (raw !== null) found.set(ids[j]!, (JSON.parse(raw) as { acceptedAt: number }).acceptedAt);
+        });
+      }
+      return found;
+    },
+    stop,
+  };
+}
