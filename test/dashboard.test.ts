@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CHROMIUM_PATH, chromiumAvailable, launchBrowser, watchPage } from "./support/browser";
 import { entryFixture } from "./support/fixtures";
@@ -46,6 +46,20 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
   const hookIds: Record<string, string> = {};
   const failedRow = (page: Page, hook: string) =>
     page.locator(`#failed-body tr[data-delivery="${hookIds[hook]}.${failedEntry}"]`);
+
+  /** The dashboard, loaded, in a browser that already holds the admin key (as after a first visit). */
+  const openWithKey = async (options: BrowserContextOptions) => {
+    const context = await browser.newContext(options);
+    await context.addInitScript(
+      (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
+      system.apiKey,
+    );
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto(`${system.baseUrl}/`);
+    await page.locator("body[data-loaded=true]").waitFor();
+    return { context, page, problems };
+  };
 
   beforeAll(async () => {
     good = await startReceiver();
@@ -165,15 +179,7 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
   });
 
   test("the retry button queues the failed delivery again (admin key)", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(
-      (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
-      system.apiKey,
-    );
-    const page = await context.newPage();
-    const problems = watchPage(page);
-    await page.goto(`${system.baseUrl}/`);
-    await page.locator("body[data-loaded=true]").waitFor();
+    const { context, page, problems } = await openWithKey({ viewport: { width: 1280, height: 900 } });
     const before = refusing.requests.length;
     await failedRow(page, "Archive (refuses)").locator("button").click();
     await page.locator(".toast.ok").waitFor();
@@ -204,20 +210,12 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
   });
 
   test("on a phone the page fits the screen, one column, nothing cut off", async () => {
-    const context = await browser.newContext({
+    const { context, page, problems } = await openWithKey({
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 2,
       isMobile: true,
       hasTouch: true,
     });
-    await context.addInitScript(
-      (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
-      system.apiKey,
-    );
-    const page = await context.newPage();
-    const problems = watchPage(page);
-    await page.goto(`${system.baseUrl}/`);
-    await page.locator("body[data-loaded=true]").waitFor();
     const overflow = await page.evaluate(() => {
       const browser = globalThis as unknown as InBrowser;
       return browser.document.documentElement.scrollWidth - browser.innerWidth;
