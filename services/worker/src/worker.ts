@@ -151,7 +151,9 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     async close(graceMs = settings.shutdownGraceMs) {
       clearInterval(trimTimer);
       clearInterval(sampleTimer);
-      await sampling;
+      // A sample in flight finishes first (no write lands after shutdown), unless Redis is away:
+      // then this connection waits for it, and shutdown must not.
+      await Promise.race([sampling, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close();
       const expired = new Promise<"expired">((resolve) => {
