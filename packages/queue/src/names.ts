@@ -36,9 +36,11 @@ export function keyspace(prefix: string) {
     hookHealth: (hookId: string) => `${prefix}:hook:${hookId}:health`,
     delivery: (deliveryId: string) => `${prefix}:delivery:${deliveryId}`,
     deliveryAttempts: (deliveryId: string) => `${prefix}:delivery:${deliveryId}:attempts`,
-    deliveriesByTime: `${prefix}:deliveries`,
+    // BullMQ keeps the delivery queue under `<prefix>:deliveries:*` (its failed jobs in
+    // `<prefix>:deliveries:failed`): hookwire's own indexes must live elsewhere.
+    deliveriesByTime: `${prefix}:index:deliveries`,
     deliveriesByHook: (hookId: string) => `${prefix}:hook:${hookId}:deliveries`,
-    deliveriesByStatus: (status: string) => `${prefix}:deliveries:${status}`,
+    deliveriesByStatus: (status: string) => `${prefix}:index:deliveries:${status}`,
     entrySeen: (entryId: string) => `${prefix}:entry:${entryId}`,
     idempotencyKey: (key: string) => `${prefix}:idempotency:${key}`,
     stats: (name: string) => `${prefix}:stats:${name}`,

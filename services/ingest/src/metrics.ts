@@ -10,14 +10,11 @@ export interface ScrapeState {
 }
 
 export interface IngestMetricsOptions {
-  /** Reads the queue's and the hooks' state; called at most once a second, whatever scrapes. */
+  /** Reads the queue's and the hooks' state: once per scrape, shared by its gauges and by scrapes at the same time. */
   readState: () => Promise<ScrapeState>;
   /** Node's process metrics (CPU, memory, event loop, GC); default true. */
   defaultMetrics?: boolean;
 }
-
-/** A scrape reuses a reading this recent rather than asking Redis again. */
-const STATE_FRESH_MS = 1_000;
 
 /**
  * Answers to `POST /v1/entries` that turn entries away. Not counted: 401/403 (no entries were
@@ -44,7 +41,7 @@ export class IngestMetrics implements IntakeObserver {
   readonly #deliveries: Counter<"outcome">;
   readonly #requests: Histogram<"method" | "route" | "status_code">;
   readonly #readState: () => Promise<ScrapeState>;
-  #state: { at: number; reading: Promise<ScrapeState | undefined> } | undefined;
+  #reading: Promise<ScrapeState | undefined> | undefined;
 
   constructor(options: IngestMetricsOptions) {
     const registers = [this.registry];
@@ -146,12 +143,14 @@ export class IngestMetrics implements IntakeObserver {
     });
   }
 
-  async #freshState(): Promise<ScrapeState | undefined> {
-    const now = Date.now();
-    if (this.#state === undefined || now - this.#state.at > STATE_FRESH_MS) {
+  /** One reading for all the gauges of a scrape (they collect together), and for concurrent scrapes. */
+  #freshState(): Promise<ScrapeState | undefined> {
+    this.#reading ??= this.#readState()
       // Redis away: the gauges keep their last values rather than failing the whole scrape.
-      this.#state = { at: now, reading: this.#readState().catch(() => undefined) };
-    }
-    return this.#state.reading;
+      .catch(() => undefined)
+      .finally(() => {
+        this.#reading = undefined;
+      });
+    return this.#reading;
   }
 }
