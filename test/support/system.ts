@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import { createLogger, type HookwireConfig, loadConfig, PROJECT_ROOT } from "@hookwire/config";
 import { buildApp } from "@hookwire/ingest";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
-import { connectRedis, DELIVERY_QUEUE } from "@hookwire/queue";
+import { connectRedis, DELIVERY_QUEUE, waitForReady } from "@hookwire/queue";
 import { type DeliveryWorker, startDeliveryWorker } from "@hookwire/worker";
 import { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
@@ -67,6 +67,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
   const apiRedis = connectRedis(config.redisUrl, "api", "hookwire-test-ingest");
   const workerRedis = connectRedis(config.redisUrl, "worker", "hookwire-test-worker");
+  // The API answers 503 until its connection is ready; tests start once it is.
+  await waitForReady(apiRedis, 10_000);
   const redis = testRedis();
   const app = await buildApp({ config, redis: apiRedis, catalog, logger });
   await app.listen({ host: "127.0.0.1", port: 0 });

@@ -31,6 +31,8 @@ export interface HookwireConfig {
     /** How long an entry id (or Idempotency-Key) is remembered. */
     idempotencyWindowMs: number;
     hooksFile: string | undefined;
+    /** Lets the queue view at /admin/queues retry, promote and remove jobs. */
+    queueViewWritable: boolean;
   };
   worker: {
     /** Jobs (batches of deliveries) in flight at once. */
@@ -104,6 +106,7 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
       rateLimitPerMinute: read.int("HOOKWIRE_RATE_LIMIT_PER_MINUTE", DEFAULTS.rateLimitPerMinute, 1),
       idempotencyWindowMs: read.int("HOOKWIRE_IDEMPOTENCY_WINDOW_MS", DEFAULTS.idempotencyWindowMs, 1000),
       hooksFile: env.HOOKWIRE_HOOKS_FILE || undefined,
+      queueViewWritable: read.bool("HOOKWIRE_QUEUE_VIEW_WRITABLE", false),
     },
     worker: {
       concurrency: read.int("HOOKWIRE_WORKER_CONCURRENCY", DEFAULTS.workerConcurrency, 1, 10_000),

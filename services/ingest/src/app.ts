@@ -25,7 +25,7 @@ import { entryRoutes } from "./routes/entries";
 import { hookRoutes } from "./routes/hooks";
 import { integrationRoutes } from "./routes/integrations";
 import { metricsRoutes } from "./routes/metrics";
-import { queueViewRoutes, queueViewWritable } from "./routes/queues";
+import { queueViewRoutes } from "./routes/queues";
 import { statsRoutes, statsSources } from "./routes/stats";
 import { systemRoutes } from "./routes/system";
 import { errorSchema } from "./schemas";
@@ -44,7 +44,7 @@ export interface AppOptions {
   logger?: Logger | false;
   /** For tests: the sender of `POST /v1/hooks/:id/test`. */
   sender?: Sender;
-  /** Lets /admin/queues retry and remove jobs; default HOOKWIRE_QUEUE_VIEW_WRITABLE (false). */
+  /** Lets /admin/queues retry and remove jobs; default config.ingest.queueViewWritable. */
   queueViewWritable?: boolean;
 }
 
@@ -204,7 +204,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoutes(metrics));
   await app.register(dashboardRoutes());
   await app.register(
-    queueViewRoutes(services, { writable: options.queueViewWritable ?? queueViewWritable(process.env) }),
+    queueViewRoutes(services, { writable: options.queueViewWritable ?? config.ingest.queueViewWritable }),
   );
 
   app.addHook("onClose", async () => {

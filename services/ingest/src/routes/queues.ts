@@ -73,11 +73,3 @@ function presentedToken(request: FastifyRequest): string | undefined {
   const password = colon === -1 ? "" : decoded.slice(colon + 1);
   return password === "" ? undefined : password;
 }
-
-/** HOOKWIRE_QUEUE_VIEW_WRITABLE: true lets the queue view retry, promote and remove jobs. */
-export function queueViewWritable(env: Record<string, string | undefined>): boolean {
-  const raw = env.HOOKWIRE_QUEUE_VIEW_WRITABLE;
-  if (raw === undefined || raw === "" || raw === "false" || raw === "0") return false;
-  if (raw === "true" || raw === "1") return true;
-  throw new Error(`HOOKWIRE_QUEUE_VIEW_WRITABLE=${JSON.stringify(raw)}: expected true or false`);
-}
