@@ -8,7 +8,6 @@
  * 5. micro: policy evaluations and body renders. Ingest, worker and receiver each run in their
  * own process; everything is on loopback and under a key prefix of this run, dropped at the end.
  */
-import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
@@ -21,7 +20,7 @@ import { runLatency, runThroughput } from "./end-to-end";
 import { benchPolicy } from "./policy-bench";
 import { ProcessSampler } from "./process-sampler";
 import { startReceiver } from "./receiver";
-import { ensureRedis, stopRedis } from "./redis-server";
+import { ensureRedis, localRedisPid, stopRedis } from "./redis-server";
 import { benchRender } from "./render-bench";
 import { type BenchReport, checkTargets, type E2eFigures, formatTable, type MachineInfo } from "./report";
 import { median } from "./statistics";
@@ -319,20 +318,6 @@ function passedEnv(): Record<string, string> {
       passed[name] = value;
   }
   return passed;
-}
-
-/** The pid of the Redis server when it runs on this machine (its CPU is then counted). */
-async function localRedisPid(redisUrl: string): Promise<number | undefined> {
-  const redis = connectRedis(redisUrl, "api", "hookwire-bench-info");
-  try {
-    const pid = Number(/process_id:(\d+)/.exec(await redis.info("server"))?.[1]);
-    if (!Number.isInteger(pid)) return undefined;
-    return readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("redis") ? pid : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 async function machineInfo(redisUrl: string): Promise<MachineInfo> {

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "@hookwire/config";
-import { DEFAULT_REDIS_URL } from "@hookwire/queue";
+import { connectRedis, DEFAULT_REDIS_URL } from "@hookwire/queue";
 import type { Redis } from "ioredis";
 
 const LOCAL = { host: "127.0.0.1", port: 6379 };
@@ -83,4 +84,18 @@ function answers(host: string, port: number): Promise<boolean> {
     socket.once("connect", () => socket.write("PING\r\n"));
     socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
   });
+}
+
+/** The pid of the Redis server when it runs on this machine (its CPU is then counted). */
+export async function localRedisPid(redisUrl: string): Promise<number | undefined> {
+  const redis = connectRedis(redisUrl, "api", "hookwire-bench-info");
+  try {
+    const pid = Number(/process_id:(\d+)/.exec(await redis.info("server"))?.[1]);
+    if (!Number.isInteger(pid)) return undefined;
+    return readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("redis") ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
 }

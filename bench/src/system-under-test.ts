@@ -22,6 +22,7 @@ export interface SystemOptions {
  */
 export interface SystemUnderTest {
   readonly prefix: string;
+  /** The current processes (a restart replaces them). */
   readonly ingest: ServiceProcess;
   readonly worker: ServiceProcess;
   /** The worker's Prometheus endpoint (heap, event loop lag, delivery counters). */
@@ -39,6 +40,11 @@ export interface SystemUnderTest {
   ): Promise<string[]>;
   /** `acceptedAt` of each delivery id, as ingest recorded it (absent ids are left out). */
   acceptedAt(deliveryIds: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Stops ingest and worker and starts them again, same keys and ports, with `env` over the
+   * run's settings: the A/B comparison runs both variants against the same Redis state.
+   */
+  restart(env: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,8 +68,8 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
     ...options.env,
   };
   const profile = options.cpuProfileDir === undefined ? {} : { cpuProfileDir: options.cpuProfileDir };
-  const ingest = startService("ingest", { env, ...profile });
-  const worker = startService("worker", { env, ...profile });
+  let ingest = startService("ingest", { env, ...profile });
+  let worker = startService("worker", { env, ...profile });
   const redis = connectRedis(options.redisUrl, "worker", "hookwire-bench");
   const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix });
   const client = new IngestClient(`http://127.0.0.1:${ingestPort}`, apiKey);
@@ -78,11 +84,13 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
     await dropPrefix(redis, prefix).catch(() => undefined);
     redis.disconnect();
   };
-  try {
-    await Promise.all([
+  const up = () =>
+    Promise.all([
       waitUntilUp(`http://127.0.0.1:${ingestPort}/readyz`, ingest),
       waitUntilUp(`http://127.0.0.1:${metricsPort}/healthz`, worker),
     ]);
+  try {
+    await up();
   } catch (error) {
     await stop();
     throw error;
@@ -90,8 +98,12 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
 
   return {
     prefix,
-    ingest,
-    worker,
+    get ingest() {
+      return ingest;
+    },
+    get worker() {
+      return worker;
+    },
     workerMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     client,
     queue,
@@ -118,6 +130,12 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
         });
       }
       return found;
+    },
+    async restart(variant) {
+      await Promise.all([ingest.stop(), worker.stop()]);
+      ingest = startService("ingest", { env: { ...env, ...variant }, ...profile });
+      worker = startService("worker", { env: { ...env, ...variant }, ...profile });
+      await up();
     },
     stop,
   };

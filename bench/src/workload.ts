@@ -48,12 +48,16 @@ export interface EntryBatches {
   entries: number;
 }
 
-/** `count` entries with ids `<label>-<n>`, `perBatch` to a request body. */
+/** Set apart the ids of every call: ingest delivers an id it has seen once only. */
+let series = 0;
+
+/** `count` entries with ids `<label>-<series>-<n>`, `perBatch` to a request body. */
 export function entryBatches(label: string, count: number, perBatch: number): EntryBatches {
   const bodies: string[] = [];
+  const prefix = `${label}-${series++}`;
   for (let start = 0; start < count; start += perBatch) {
     const batch: Record<string, unknown>[] = [];
-    for (let i = start; i < Math.min(count, start + perBatch); i++) batch.push(benchEntry(`${label}-${i}`));
+    for (let i = start; i < Math.min(count, start + perBatch); i++) batch.push(benchEntry(`${prefix}-${i}`));
     bodies.push(JSON.stringify(batch));
   }
   return { bodies, entries: count };

@@ -1,0 +1,150 @@
+/**
+ * `npm run compare -- --a "NAME=value …" --b "NAME=value …" [--what drain|h1|h10] [--rounds N]`
+ *
+ * A/B of two settings of the services on this machine, e.g. `--a HOOKWIRE_WORKER_CONCURRENCY=64
+ * --b HOOKWIRE_WORKER_CONCURRENCY=128`. On a shared machine one variant measured after the other
+ * mostly measures the neighbours; here the variants alternate (A B B A A B …), ingest and worker
+ * restarted with each one's environment, each measurement right after a bare-loop run, and the
+ * medians of the ratios to those runs and of the worker's CPU per delivery are compared.
+ */
+import { parseArgs } from "node:util";
+import { runBaseline } from "./baseline";
+import { DRAIN_HOOKS, runDrain } from "./drain";
+import { runThroughput } from "./end-to-end";
+import { ProcessSampler } from "./process-sampler";
+import { startReceiver } from "./receiver";
+import { ensureRedis, localRedisPid, stopRedis } from "./redis-server";
+import { median } from "./statistics";
+import { startSystem } from "./system-under-test";
+import { renderedRequest } from "./workload";
+
+const WAIT_TIMEOUT_MS = 120e3;
+
+function parseEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of text.split(/\s+/).filter((p) => p !== "")) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new Error(`expected NAME=value, got ${pair}`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+interface Sample {
+  ratio: number;
+  rate: number;
+  /** CPU µs per delivery, by process. */
+  cpu: Record<string, number>;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      a: { type: "string", default: "" },
+      b: { type: "string", default: "" },
+      what: { type: "string", default: "drain" },
+      rounds: { type: "string", default: "4" },
+      deliveries: { type: "string", default: "30000" },
+    },
+  });
+  const variants = { A: parseEnv(values.a), B: parseEnv(values.b) };
+  const rounds = Number(values.rounds);
+  const deliveries = Number(values.deliveries);
+  const what = values.what;
+  if (!["drain", "h1", "h10"].includes(what)) throw new Error("--what is drain, h1 or h10");
+  const say = (line: string) => process.stderr.write(`compare: ${line}\n`);
+
+  const redisTarget = await ensureRedis(say);
+  const receiver = await startReceiver();
+  const system = await startSystem({ redisUrl: redisTarget.url });
+  const request = await renderedRequest(system.hookSecret);
+  const redisPid = await localRedisPid(redisTarget.url);
+  const hooks = what === "h1" ? 1 : DRAIN_HOOKS;
+  await system.setHooks(hooks, receiver.url);
+  const samples: Record<"A" | "B", Sample[]> = { A: [], B: [] };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      // ABBA order: a drift in the neighbours' load weighs on both variants alike.
+      const order: ("A" | "B")[] = round % 2 === 0 ? ["A", "B"] : ["B", "A"];
+      for (const name of order) {
+        await system.restart(variants[name]);
+        const sampler = new ProcessSampler({
+          worker: system.worker.pid,
+          ingest: system.ingest.pid,
+          receiver: receiver.pid,
+          ...(redisPid !== undefined ? { redis: redisPid } : {}),
+        });
+        const baseline = await runBaseline(receiver, request, { runs: 1, durationMs: 2_000, warmUpMs: 300 });
+        sampler.take();
+        const before = (await receiver.counts()).total;
+        let rate: number;
+        if (what === "drain") {
+          const drain = await runDrain(system, receiver, {
+            runs: 1,
+            deliveries,
+            warmUpDeliveries: Math.min(5_000, deliveries / 4),
+            timeoutMs: WAIT_TIMEOUT_MS,
+          });
+          rate = drain.dps;
+        } else {
+          const throughput = await runThroughput(system, receiver, `cmp-${round}-${name}`, {
+            hooks,
+            entries: Math.ceil(deliveries / hooks),
+            warmUpEntries: Math.ceil(deliveries / hooks / 5),
+            runs: 1,
+            timeoutMs: WAIT_TIMEOUT_MS,
+          });
+          rate = throughput.dps;
+        }
+        const used = sampler.take();
+        sampler.stop();
+        const delivered = (await receiver.counts()).total - before;
+        const cpu = Object.fromEntries(
+          Object.entries(used).map(([process, use]) => [process, (use.cpuMs * 1000) / delivered]),
+        );
+        const sample = { ratio: rate / baseline.rps, rate, cpu };
+        samples[name].push(sample);
+        say(
+          `round ${round + 1} ${name}: ${Math.round(rate)}/s, ratio ${sample.ratio.toFixed(3)}, worker ${cpu.worker?.toFixed(0)} µs, ingest ${cpu.ingest?.toFixed(0)} µs, redis ${cpu.redis?.toFixed(0)} µs per delivery`,
+        );
+      }
+    }
+  } catch (error) {
+    const counts = await system.queue.getJobCounts().catch(() => ({}));
+    say(`failed; queue ${JSON.stringify(counts)}, paused ${await system.queue.isPaused().catch(() => "?")}`);
+    say(`worker's last lines:\n${system.worker.tail()}\ningest's last lines:\n${system.ingest.tail()}`);
+    throw error;
+  } finally {
+    await system.stop();
+    await receiver.close();
+    await stopRedis(redisTarget);
+  }
+  const summary = (name: "A" | "B") => {
+    const list = samples[name];
+    const cpu = (process: string) => median(list.map((s) => s.cpu[process] ?? Number.NaN));
+    return {
+      ratio: median(list.map((s) => s.ratio)),
+      rate: median(list.map((s) => s.rate)),
+      worker: cpu("worker"),
+      ingest: cpu("ingest"),
+      redis: cpu("redis"),
+      receiver: cpu("receiver"),
+    };
+  };
+  const a = summary("A");
+  const b = summary("B");
+  const line = (name: string, s: typeof a) =>
+    `${name}  ratio ${s.ratio.toFixed(3)}  ${Math.round(s.rate)}/s  CPU µs per delivery: worker ${s.worker.toFixed(0)}, ingest ${s.ingest.toFixed(0)}, redis ${s.redis.toFixed(0)}, receiver ${s.receiver.toFixed(0)}`;
+  process.stdout.write(
+    `${what}, ${rounds} rounds, medians\n${line("A", a)}   (${values.a || "as is"})\n${line("B", b)}   (${values.b || "as is"})\n` +
+      `B/A: ratio ×${(b.ratio / a.ratio).toFixed(3)}, worker CPU ×${(b.worker / a.worker).toFixed(3)}, ingest CPU ×${(b.ingest / a.ingest).toFixed(3)}\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`compare: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
