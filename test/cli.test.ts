@@ -38,8 +38,15 @@ describe("hookwire hooks and deliveries", () => {
   test("--help lists every command", async () => {
     const { code, stdout } = await run("--help");
     expect(code).toBe(0);
-    for (const command of ["start", "policy", "validate", "preview", "hooks", "deliveries"])
+    for (const command of ["start", "policy", "validate", "preview", "hooks", "deliveries", "bench"]) {
       expect(stdout).toContain(command);
+    }
+  });
+
+  test("bench passes its options to the harness", async () => {
+    const { code, stdout } = await run("bench", "--help");
+    expect(code).toBe(0);
+    expect(stdout).toContain("--quick");
   });
 
   test("creates a hook from a YAML file, lists it, and follows its failed delivery", async () => {
