@@ -19,6 +19,7 @@ import type {
 import { DelayedError, type Job, type Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { HookBacklogs } from "./hook-backlog";
 import type { HookGates } from "./hook-gate";
 import type { HookHealth } from "./hook-health";
 import { prepareRequest } from "./request";
@@ -36,6 +37,8 @@ export interface WorkerSettings {
   retryAfterCapMs: number;
   /** No private or loopback address is reachable: the SSRF guard is on with no exceptions. */
   privateNetworksBlocked: boolean;
+  /** Requests in flight per hook unless the hook says otherwise (HookGates' default). */
+  perHookConcurrency: number;
 }
 
 export interface WorkerContext {
@@ -47,6 +50,8 @@ export interface WorkerContext {
   redis: Redis;
   health: HookHealth;
   gates: HookGates;
+  /** What each hook holds of this worker: a slow hook's jobs go back to the queue, not into slots. */
+  backlogs: HookBacklogs;
   settings: WorkerSettings;
   logger: Logger;
   observer: DeliveryObserver;
@@ -110,6 +115,21 @@ export async function processDeliveryJob(
   const batch = admission.kind === "probe" ? deliveries.slice(0, 1) : deliveries;
   const rest = admission.kind === "probe" ? deliveries.slice(1) : [];
 
+  const verdict = ctx.backlogs.admit(
+    hookId,
+    batch.length,
+    {
+      concurrency: hook.delivery.concurrency ?? ctx.settings.perHookConcurrency,
+      ratePerSecond: hook.delivery.ratePerSecond,
+    },
+    Date.now(),
+    Math.max(0, job.attemptsStarted - 1),
+  );
+  if (!verdict.admit) {
+    // The hook has more waiting in this worker than it can work off soon: let the slot serve others.
+    await job.moveToDelayed(Date.now() + verdict.delayMs, token);
+    throw new DelayedError();
+  }
   const gate = ctx.gates.for(hookId, hook.delivery);
   const captureErrorBody =
     integration.includeErrorResponseBody &&
@@ -117,11 +137,23 @@ export async function processDeliveryJob(
       urlHostIsFixed: integration.urlHostIsFixed,
       privateNetworksBlocked: ctx.settings.privateNetworksBlocked,
     });
-  const settled = await Promise.all(
-    batch.map((delivery) =>
-      gate.run(() => attemptDelivery(ctx, integration, hook, delivery, captureErrorBody)),
-    ),
-  );
+  ctx.backlogs.enter(hookId, batch.length, Date.now());
+  let done = 0;
+  let settled: Settled[];
+  try {
+    settled = await Promise.all(
+      batch.map((delivery) =>
+        gate.run(async () => {
+          const outcome = await attemptDelivery(ctx, integration, hook, delivery, captureErrorBody);
+          done++;
+          ctx.backlogs.done(hookId, outcome.durationMs, Date.now());
+          return outcome;
+        }),
+      ),
+    );
+  } finally {
+    ctx.backlogs.leave(hookId, batch.length - done);
+  }
   await writeOutcomes(ctx, hookId, settled, hook);
 
   if (rest.length > 0) {

@@ -6,6 +6,7 @@ import { DeliveryLog, HookStore, SecretBox } from "@hookwire/store";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { HookBacklogs } from "./hook-backlog";
 import { HookGates } from "./hook-gate";
 import { HookHealth } from "./hook-health";
 import { WorkerMetrics } from "./metrics";
@@ -92,10 +93,12 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     redis,
     health,
     gates: new HookGates(settings.perHookConcurrency),
+    backlogs: new HookBacklogs(),
     settings: {
       retryScheduleSeconds: settings.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS,
       retryAfterCapMs: settings.retryAfterCapMs,
       privateNetworksBlocked: !settings.allowPrivateNetworks && settings.allowedNetworks.length === 0,
+      perHookConcurrency: settings.perHookConcurrency,
     },
     logger,
     observer,

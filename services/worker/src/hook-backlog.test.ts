@@ -1,0 +1,73 @@
+import { describe, expect, test } from "vitest";
+import { HookBacklogs } from "./hook-backlog";
+
+const gate = { concurrency: 10 };
+
+describe("HookBacklogs", () => {
+  test("a hook with nothing held, or a small backlog, is always admitted", () => {
+    const backlogs = new HookBacklogs();
+    expect(backlogs.admit("h", 500, gate, 0)).toEqual({ admit: true });
+    backlogs.enter("h", 25, 0);
+    expect(backlogs.admit("h", 25, gate, 60_000)).toEqual({ admit: true }); // 50 = 5 gate widths
+  });
+
+  test("a hook that finishes nothing is taken to be as slow as its stall, and sent back with a doubling backoff", () => {
+    const backlogs = new HookBacklogs();
+    backlogs.enter("dead", 25, 0);
+    backlogs.enter("dead", 25, 0);
+    // 75 deliveries, 10 at a time, 50 ms each so far: 375 ms of work, within the 2 s bound.
+    expect(backlogs.admit("dead", 25, gate, 50)).toEqual({ admit: true });
+    // Stalled 400 ms: 3 s of work, and no pace measured: the backoff.
+    expect(backlogs.admit("dead", 25, gate, 400)).toEqual({ admit: false, delayMs: 200 });
+    expect(backlogs.admit("dead", 25, gate, 400, 3)).toEqual({ admit: false, delayMs: 1_600 });
+    expect(backlogs.admit("dead", 25, gate, 400, 40)).toEqual({ admit: false, delayMs: 30_000 });
+  });
+
+  test("a hook that answered before and then stops finishing is treated the same once stalled past the bound", () => {
+    const backlogs = new HookBacklogs();
+    backlogs.enter("h", 100, 0);
+    backlogs.done("h", 5, 10);
+    expect(backlogs.admit("h", 25, gate, 2_011, 2)).toEqual({ admit: false, delayMs: 800 });
+  });
+
+  test("a fast hook may hold a long backlog, as long as it clears within the wait bound", () => {
+    const backlogs = new HookBacklogs();
+    backlogs.enter("fast", 1_000, 0);
+    for (let i = 0; i < 20; i++) backlogs.done("fast", 5, 10);
+    // 980 + 25 deliveries, 10 at a time, 5 ms each: about 500 ms of work.
+    expect(backlogs.admit("fast", 25, gate, 10)).toEqual({ admit: true });
+    // The same backlog at 50 ms an attempt is 5 s of work: sent back for half of that, so that
+    // the gate does not run dry before the job is back.
+    for (let i = 0; i < 100; i++) backlogs.done("fast", 50, 20);
+    backlogs.enter("fast", 100, 20);
+    const verdict = backlogs.admit("fast", 25, gate, 20);
+    expect(verdict.admit).toBe(false);
+    if (!verdict.admit) expect(Math.abs(verdict.delayMs - 2_512)).toBeLessThan(25);
+  });
+
+  test("a rate-limited hook is judged by its rate, however fast its receiver answers", () => {
+    const backlogs = new HookBacklogs();
+    backlogs.enter("limited", 60, 0);
+    backlogs.done("limited", 1, 1);
+    expect(backlogs.admit("limited", 25, { concurrency: 10, ratePerSecond: 100 }, 1)).toEqual({
+      admit: true,
+    });
+    expect(backlogs.admit("limited", 25, { concurrency: 10, ratePerSecond: 1 }, 1)).toEqual({
+      admit: false,
+      delayMs: 30_000,
+    });
+  });
+
+  test("done and leave give the deliveries back; a hook emptied and started again is not stalled", () => {
+    const backlogs = new HookBacklogs();
+    backlogs.enter("h", 3, 0);
+    backlogs.done("h", 4, 1);
+    backlogs.done("h", undefined, 1);
+    backlogs.leave("h", 1);
+    expect(backlogs.held("h")).toBe(0);
+    backlogs.leave("h", 5);
+    expect(backlogs.held("h")).toBe(0);
+    backlogs.enter("h", 60, 100_000);
+    expect(backlogs.admit("h", 1, gate, 100_001)).toEqual({ admit: true }); // 61 × 0.1 × 4 ms
+  });
+});

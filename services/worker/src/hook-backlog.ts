@@ -1,0 +1,126 @@
+/**
+ * How much of this worker process each hook holds: the deliveries of its jobs not yet attempted
+ * or still in flight, how long its attempts take, and when one last finished.
+ *
+ * A job waits for its hook's gate while holding one of the worker's job slots. A receiver that
+ * never answers holds its gate for the whole attempt timeout, and without a limit its jobs would
+ * take every slot within seconds and stall every other hook. So past a small floor a job is
+ * admitted only while its hook's backlog would be worked off within `maxWaitMs` at the pace its
+ * attempts go (a hook that has not finished one for a while is taken to be at least that slow);
+ * otherwise it goes back to the queue, delayed, and the slot serves another hook.
+ *
+ * The delay: half the expected wait when the pace is measured, so that the hook's gate never runs
+ * dry while its next job sits in the queue; when it is not (nothing finished yet, or nothing for
+ * `maxWaitMs`: a cold start, a GC pause, or a dead receiver), a backoff that doubles with each
+ * time the job was sent back, so that a false alarm costs a fraction of a second and a dead
+ * receiver's jobs come back ever more rarely.
+ */
+export interface BacklogOptions {
+  /** A hook may always hold this many gate widths of deliveries (default 5: a full gate and more). */
+  gateWidths?: number;
+  /** Past the floor, a job is admitted only when its hook's backlog clears within this (default 2 s). */
+  maxWaitMs?: number;
+  /** First backoff, and the least delay (default 200 ms). */
+  minDelayMs?: number;
+  /** The longest delay (default 30 s). */
+  maxDelayMs?: number;
+}
+
+export type BacklogVerdict = { admit: true } | { admit: false; delayMs: number };
+
+interface Backlog {
+  /** Deliveries of the hook's running jobs not finished yet. */
+  deliveries: number;
+  /** Mean attempt duration (exponentially weighted); undefined until one finished. */
+  meanAttemptMs: number | undefined;
+  /** When an attempt last finished, or the backlog last went from empty to not. */
+  progressAt: number;
+}
+
+/**
+ * Weight of the newest attempt in the mean: the last few count, so that a hook's slow first
+ * attempts (connections being opened) are forgotten within a few more.
+ */
+const MEAN_WEIGHT = 0.3;
+
+export class HookBacklogs {
+  readonly #hooks = new Map<string, Backlog>();
+  readonly #gateWidths: number;
+  readonly #maxWaitMs: number;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
+
+  constructor(options: BacklogOptions = {}) {
+    this.#gateWidths = options.gateWidths ?? 5;
+    this.#maxWaitMs = options.maxWaitMs ?? 2_000;
+    this.#minDelayMs = options.minDelayMs ?? 200;
+    this.#maxDelayMs = options.maxDelayMs ?? 30_000;
+  }
+
+  /**
+   * Whether a job of `size` deliveries may run now for a hook whose gate lets `concurrency`
+   * through at once and, when set, `ratePerSecond` a second. `sentBack`: how often this job was
+   * sent back already.
+   */
+  admit(
+    hookId: string,
+    size: number,
+    gate: { concurrency: number; ratePerSecond?: number | undefined },
+    now: number,
+    sentBack = 0,
+  ): BacklogVerdict {
+    const { concurrency, ratePerSecond } = gate;
+    const backlog = this.#hooks.get(hookId);
+    if (backlog === undefined || backlog.deliveries === 0) return { admit: true };
+    const after = backlog.deliveries + size;
+    if (after <= this.#gateWidths * concurrency) return { admit: true };
+    const stalledMs = now - backlog.progressAt;
+    const perAttemptMs = Math.max(backlog.meanAttemptMs ?? 0, stalledMs);
+    const waitMs = Math.max(
+      (after / concurrency) * perAttemptMs,
+      ratePerSecond === undefined ? 0 : (after * 1000) / ratePerSecond,
+    );
+    if (waitMs <= this.#maxWaitMs) return { admit: true };
+    const measured = backlog.meanAttemptMs !== undefined && stalledMs <= this.#maxWaitMs;
+    const delayMs = measured ? waitMs / 2 : this.#minDelayMs * 2 ** Math.min(sentBack, 16);
+    return {
+      admit: false,
+      delayMs: Math.round(Math.min(this.#maxDelayMs, Math.max(this.#minDelayMs, delayMs))),
+    };
+  }
+
+  /** A job of `size` deliveries of the hook starts. */
+  enter(hookId: string, size: number, now: number): void {
+    let backlog = this.#hooks.get(hookId);
+    if (backlog === undefined) {
+      backlog = { deliveries: 0, meanAttemptMs: undefined, progressAt: now };
+      this.#hooks.set(hookId, backlog);
+    }
+    if (backlog.deliveries === 0) backlog.progressAt = now;
+    backlog.deliveries += size;
+  }
+
+  /** One delivery of the hook is done; `attemptMs` when an attempt was made. */
+  done(hookId: string, attemptMs: number | undefined, now: number): void {
+    const backlog = this.#hooks.get(hookId);
+    if (backlog === undefined) return;
+    backlog.deliveries = Math.max(0, backlog.deliveries - 1);
+    if (attemptMs === undefined) return;
+    backlog.progressAt = now;
+    backlog.meanAttemptMs =
+      backlog.meanAttemptMs === undefined
+        ? attemptMs
+        : backlog.meanAttemptMs + MEAN_WEIGHT * (attemptMs - backlog.meanAttemptMs);
+  }
+
+  /** Deliveries of a job that ended without being done one by one (an error, a probe's rest). */
+  leave(hookId: string, count: number): void {
+    const backlog = this.#hooks.get(hookId);
+    if (backlog !== undefined) backlog.deliveries = Math.max(0, backlog.deliveries - count);
+  }
+
+  /** The hook's deliveries held in this worker (for tests). */
+  held(hookId: string): number {
+    return this.#hooks.get(hookId)?.deliveries ?? 0;
+  }
+}
