@@ -49,10 +49,12 @@ class AttemptDeadline extends EventEmitter {
   aborted = false;
   /** undici reads it on abort; none, so the abort surfaces as its own RequestAbortedError. */
   readonly reason = undefined;
-  readonly expire = (): void => {
-    this.aborted = true;
-    this.emit("abort");
-  };
+}
+
+/** The deadline's timer callback: one function for all attempts, none made per attempt. */
+function expire(deadline: AttemptDeadline): void {
+  deadline.aborted = true;
+  deadline.emit("abort");
 }
 
 function drain(body: Readable & { dump(options: { limit: number }): Promise<unknown> }): Promise<unknown> {
@@ -187,7 +189,7 @@ export function createSender(config: SenderConfig): Sender {
     const limits = limitsFor(timeoutMs);
 
     const deadline = new AttemptDeadline();
-    const timer = setTimeout(deadline.expire, timeoutMs);
+    const timer = setTimeout(expire, timeoutMs, deadline);
     try {
       const response = await agent.request({
         origin,
