@@ -241,9 +241,15 @@ async function writeOutcomes(ctx: WorkerContext, hookId: string, settled: readon
   const retries: { name: string; data: DeliveryJobData; opts: { delay: number; jobId: string } }[] = [];
   let disableReason: string | undefined;
   const stats: DeliveryStat[] = [];
+  // Not building the line's object at all when debug is off (pino's call is a no-op then, but
+  // its argument is still made, once per delivery).
+  const debug = ctx.logger.isLevelEnabled("debug");
 
   for (const s of settled) {
     const before = previous.get(s.delivery.id);
+    // Optional fields are set, not spread in: this runs for every delivery, and each spread is
+    // one more short-lived object for the collector.
+    const earlier = before?.attempts ?? [];
     const record: DeliveryRecord = {
       id: s.delivery.id,
       hookId,
@@ -252,20 +258,20 @@ async function writeOutcomes(ctx: WorkerContext, hookId: string, settled: readon
       templateKey: s.templateKey,
       acceptedAt: s.delivery.acceptedAt,
       updatedAt: now,
-      attempts: s.attemptRecord ? [...(before?.attempts ?? []), s.attemptRecord] : (before?.attempts ?? []),
-      ...(s.reason !== undefined ? { reason: s.reason } : {}),
-      ...(s.retryDelayMs !== undefined ? { nextAttemptAt: now + s.retryDelayMs } : {}),
-      ...(s.status === "failed" ? { payload: { ...s.delivery, attemptsMade: s.attempt } } : {}),
+      attempts: s.attemptRecord === undefined ? earlier : [...earlier, s.attemptRecord],
     };
+    if (s.reason !== undefined) record.reason = s.reason;
+    if (s.retryDelayMs !== undefined) record.nextAttemptAt = now + s.retryDelayMs;
+    if (s.status === "failed") record.payload = { ...s.delivery, attemptsMade: s.attempt };
     ctx.log.recordUpdate(pipeline, record, before?.status);
-    stats.push({
+    const stat: DeliveryStat = {
       hookId,
       status: s.retryDelayMs !== undefined ? "pending" : s.status,
       acceptedAt: s.delivery.acceptedAt,
-      ...(s.attemptRecord !== undefined && s.durationMs !== undefined
-        ? { attempt: { outcome: attemptOutcome(s.attemptRecord.outcome), durationMs: s.durationMs } }
-        : {}),
-    });
+    };
+    if (s.attemptRecord !== undefined && s.durationMs !== undefined)
+      stat.attempt = { outcome: attemptOutcome(s.attemptRecord.outcome), durationMs: s.durationMs };
+    stats.push(stat);
     if (s.retryDelayMs !== undefined) {
       retries.push({
         name: DELIVERY_JOB_NAME,
@@ -293,7 +299,7 @@ async function writeOutcomes(ctx: WorkerContext, hookId: string, settled: readon
         },
         s.retryDelayMs !== undefined ? "delivery attempt failed; will retry" : "delivery failed",
       );
-    } else {
+    } else if (debug) {
       ctx.logger.debug(
         { deliveryId: s.delivery.id, hookId, entryId: s.delivery.entryId, status: s.status },
         "delivery settled",
