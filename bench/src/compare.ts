@@ -35,6 +35,7 @@ interface Sample {
   rate: number;
   /** CPU µs per delivery, by process. */
   cpu: Record<string, number>;
+  workerPeakMiB: number;
 }
 
 async function main(): Promise<void> {
@@ -102,10 +103,15 @@ async function main(): Promise<void> {
         const cpu = Object.fromEntries(
           Object.entries(used).map(([process, use]) => [process, (use.cpuMs * 1000) / delivered]),
         );
-        const sample = { ratio: rate / baseline.rps, rate, cpu };
+        const sample = {
+          ratio: rate / baseline.rps,
+          rate,
+          cpu,
+          workerPeakMiB: used.worker?.peakMiB ?? Number.NaN,
+        };
         samples[name].push(sample);
         say(
-          `round ${round + 1} ${name}: ${Math.round(rate)}/s, ratio ${sample.ratio.toFixed(3)}, worker ${cpu.worker?.toFixed(0)} µs, ingest ${cpu.ingest?.toFixed(0)} µs, redis ${cpu.redis?.toFixed(0)} µs per delivery`,
+          `round ${round + 1} ${name}: ${Math.round(rate)}/s, ratio ${sample.ratio.toFixed(3)}, worker ${cpu.worker?.toFixed(0)} µs, ingest ${cpu.ingest?.toFixed(0)} µs, redis ${cpu.redis?.toFixed(0)} µs per delivery, worker peak ${sample.workerPeakMiB.toFixed(0)} MiB`,
         );
       }
     }
@@ -129,12 +135,13 @@ async function main(): Promise<void> {
       ingest: cpu("ingest"),
       redis: cpu("redis"),
       receiver: cpu("receiver"),
+      workerPeakMiB: median(list.map((s) => s.workerPeakMiB)),
     };
   };
   const a = summary("A");
   const b = summary("B");
   const line = (name: string, s: typeof a) =>
-    `${name}  ratio ${s.ratio.toFixed(3)}  ${Math.round(s.rate)}/s  CPU µs per delivery: worker ${s.worker.toFixed(0)}, ingest ${s.ingest.toFixed(0)}, redis ${s.redis.toFixed(0)}, receiver ${s.receiver.toFixed(0)}`;
+    `${name}  ratio ${s.ratio.toFixed(3)}  ${Math.round(s.rate)}/s  CPU µs per delivery: worker ${s.worker.toFixed(0)}, ingest ${s.ingest.toFixed(0)}, redis ${s.redis.toFixed(0)}, receiver ${s.receiver.toFixed(0)}; worker peak RSS ${s.workerPeakMiB.toFixed(0)} MiB`;
   process.stdout.write(
     `${what}, ${rounds} rounds, medians\n${line("A", a)}   (${values.a || "as is"})\n${line("B", b)}   (${values.b || "as is"})\n` +
       `B/A: ratio ×${(b.ratio / a.ratio).toFixed(3)}, worker CPU ×${(b.worker / a.worker).toFixed(3)}, ingest CPU ×${(b.ingest / a.ingest).toFixed(3)}\n`,

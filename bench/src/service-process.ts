@@ -19,6 +19,10 @@ export interface ServiceProcess {
 }
 
 export interface ServiceOptions {
+  /**
+   * The services' environment. `BENCH_ROOT` in it runs the service from another checkout
+   * instead of this one (an A/B of two versions of the code: see bench/README.md).
+   */
   env: Record<string, string>;
   /** Directory for a V8 CPU profile of the process, written when it stops. */
   cpuProfileDir?: string;
@@ -27,14 +31,22 @@ export interface ServiceOptions {
 const TAIL_LINES = 40;
 
 export function startService(name: "ingest" | "worker", options: ServiceOptions): ServiceProcess {
-  const entry = join(PROJECT_ROOT, "services", name, "src", "main.ts");
+  const entry = join(options.env.BENCH_ROOT ?? PROJECT_ROOT, "services", name, "src", "main.ts");
   const nodeArgs = ["--import", import.meta.resolve("tsx/esm")];
   if (options.cpuProfileDir !== undefined) {
     // One folder per service: node writes one profile per thread (the main one, tsx's loader).
     nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${join(options.cpuProfileDir, name)}`);
   }
+  // For profiling runs: BENCH_NODE_OPTIONS_WORKER="--inspect=127.0.0.1:9331", or
+  // BENCH_NODE_OPTIONS for both services.
+  const nodeOptions =
+    process.env[`BENCH_NODE_OPTIONS_${name.toUpperCase()}`] ?? process.env.BENCH_NODE_OPTIONS;
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], {
-    env: { PATH: process.env.PATH ?? "", ...options.env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+      ...options.env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
