@@ -48,10 +48,53 @@ export interface IntakeOptions {
 /** Deliveries per job: enough to make queue round trips cheap, few enough to spread over workers. */
 const DELIVERIES_PER_JOB = 25;
 
-/** Does a URL or header template of the integration read the entry (`context`)? */
+const readsEntry = new WeakMap<Integration, boolean>();
+
+/** Does a URL or header template of the integration read the entry (`context`)? Asked per delivery. */
 function requestReadsEntry(integration: Integration): boolean {
-  const texts = [integration.endpoint.url, ...integration.endpoint.headers.map((h) => h.value)];
-  return texts.some((text) => text.includes("context"));
+  let reads = readsEntry.get(integration);
+  if (reads === undefined) {
+    const texts = [integration.endpoint.url, ...integration.endpoint.headers.map((h) => h.value)];
+    reads = texts.some((text) => text.includes("context"));
+    readsEntry.set(integration, reads);
+  }
+  return reads;
+}
+
+/**
+ * Claims entry ids in one command instead of one SET per entry (ioredis spent ~15 µs of ingest
+ * CPU per entry on those commands).
+ * KEYS: the entries' `entrySeen` keys. ARGV[1]: the idempotency window in ms.
+ * Returns, per key, 1 where the key was set now (a new entry), 0 where it was there already.
+ */
+const CLAIM_SCRIPT = `local fresh = {}
+for i, key in ipairs(KEYS) do
+  fresh[i] = redis.call("SET", key, "1", "PX", ARGV[1], "NX") and 1 or 0
+end
+return fresh`;
+
+/** The record of a delivery as ingest leaves it. */
+function acceptedRecord(
+  deliveryId: string,
+  hookId: string,
+  entryId: string,
+  acceptedAt: number,
+  status: DeliveryRecord["status"],
+  templateKey: string,
+  reason?: string,
+): DeliveryRecord {
+  const record: DeliveryRecord = {
+    id: deliveryId,
+    hookId,
+    entryId,
+    status,
+    templateKey,
+    acceptedAt,
+    updatedAt: acceptedAt,
+    attempts: [],
+  };
+  if (reason !== undefined) record.reason = reason;
+  return record;
 }
 
 /**
@@ -122,13 +165,13 @@ export class Intake {
   /** Marks entry ids as seen; true where the id is new within the idempotency window. */
   async #claim(ids: readonly string[]): Promise<boolean[]> {
     const { redis, keys, idempotencyWindowMs } = this.#options;
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.set(keys.entrySeen(id), "1", "PX", idempotencyWindowMs, "NX");
-    const answers = (await pipeline.exec()) ?? [];
-    return answers.map(([error, answer]) => {
-      if (error !== null) throw error;
-      return answer === "OK";
-    });
+    const answers = (await redis.eval(
+      CLAIM_SCRIPT,
+      ids.length,
+      ...ids.map((id) => keys.entrySeen(id)),
+      idempotencyWindowMs,
+    )) as number[];
+    return answers.map((answer) => answer === 1);
   }
 
   #route(
@@ -167,55 +210,54 @@ export class Intake {
     if (!allowed) return { hookId: hook.id, outcome: "filtered" };
 
     const deliveryId = deliveryIdOf(hook.id, entry._id);
-    const record = (
-      status: DeliveryRecord["status"],
-      templateKey: string,
-      reason?: string,
-    ): DeliveryRecord => ({
-      id: deliveryId,
-      hookId: hook.id,
-      entryId: entry._id,
-      status,
-      templateKey,
-      acceptedAt,
-      updatedAt: acceptedAt,
-      attempts: [],
-      ...(reason !== undefined ? { reason } : {}),
-    });
-
-    const fresh = (templateKey: string): JobDelivery => ({
-      id: deliveryId,
-      entryId: entry._id,
-      acceptedAt,
-      attemptsMade: 0,
-      templateKey,
-    });
+    // Built field by field, without closures or spreads: this runs for every entry and hook.
     let delivery: JobDelivery;
     try {
       const rendered = renderBody(integration, entry, hook.formVariables);
+      delivery = {
+        id: deliveryId,
+        entryId: entry._id,
+        acceptedAt,
+        attemptsMade: 0,
+        templateKey: rendered.templateKey,
+      };
       if (bodyReadsSecrets(integration, rendered.templateKey)) {
         // The body holds a secret: it is rendered again by the worker at send time, never queued.
-        delivery = { ...fresh(rendered.templateKey), entry };
+        delivery.entry = entry;
       } else if (rendered.body === null) {
         const reason = "the template rendered an empty body";
-        records.push(record("skipped", rendered.templateKey, reason));
+        records.push(
+          acceptedRecord(deliveryId, hook.id, entry._id, acceptedAt, "skipped", rendered.templateKey, reason),
+        );
         return { hookId: hook.id, deliveryId, outcome: "skipped", reason };
       } else {
-        delivery = {
-          ...fresh(rendered.templateKey),
-          body: rendered.body,
-          ...(requestReadsEntry(integration) ? { entry } : {}),
-        };
+        delivery.body = rendered.body;
+        if (requestReadsEntry(integration)) delivery.entry = entry;
       }
     } catch (error) {
       const reason = (error as Error).message;
-      const failed = record("failed", "", `render failed: ${reason}`);
+      const failed = acceptedRecord(
+        deliveryId,
+        hook.id,
+        entry._id,
+        acceptedAt,
+        "failed",
+        "",
+        `render failed: ${reason}`,
+      );
       // Kept whole, so that a replay after the template is fixed can render it again.
-      failed.payload = { ...fresh(""), entry };
+      failed.payload = {
+        id: deliveryId,
+        entryId: entry._id,
+        acceptedAt,
+        attemptsMade: 0,
+        templateKey: "",
+        entry,
+      };
       records.push(failed);
       return { hookId: hook.id, deliveryId, outcome: "render_failed", reason };
     }
-    records.push(record("pending", delivery.templateKey));
+    records.push(acceptedRecord(deliveryId, hook.id, entry._id, acceptedAt, "pending", delivery.templateKey));
     const list = byHook.get(hook.id) ?? [];
     if (list.length === 0) byHook.set(hook.id, list);
     list.push(delivery);
