@@ -21,13 +21,16 @@ describe("HookBacklogs", () => {
     expect(backlogs.admit("dead", 25, gate, 400)).toEqual({ admit: false, delayMs: 200 });
     expect(backlogs.admit("dead", 25, gate, 400, 3)).toEqual({ admit: false, delayMs: 1_600 });
     expect(backlogs.admit("dead", 25, gate, 400, 40)).toEqual({ admit: false, delayMs: 30_000 });
+    // Stalled 10 s: back in no less than 5 s, even on its first return.
+    expect(backlogs.admit("dead", 25, gate, 10_000)).toEqual({ admit: false, delayMs: 5_000 });
   });
 
   test("a hook that answered before and then stops finishing is treated the same once stalled past the bound", () => {
     const backlogs = new HookBacklogs();
     backlogs.enter("h", 100, 0);
     backlogs.done("h", 5, 10);
-    expect(backlogs.admit("h", 25, gate, 2_011, 2)).toEqual({ admit: false, delayMs: 800 });
+    // Stalled 2 001 ms since its last attempt: the backoff (800 ms) or half the stall, the longer.
+    expect(backlogs.admit("h", 25, gate, 2_011, 2)).toEqual({ admit: false, delayMs: 1_001 });
   });
 
   test("a fast hook may hold a long backlog, as long as it clears within the wait bound", () => {

@@ -12,8 +12,9 @@
  * The delay: half the expected wait when the pace is measured, so that the hook's gate never runs
  * dry while its next job sits in the queue; when it is not (nothing finished yet, or nothing for
  * `maxWaitMs`: a cold start, a GC pause, or a dead receiver), a backoff that doubles with each
- * time the job was sent back, so that a false alarm costs a fraction of a second and a dead
- * receiver's jobs come back ever more rarely.
+ * time the job was sent back and is at least half the stall, so that a false alarm costs a
+ * fraction of a second and a dead receiver's jobs come back ever more rarely (each return
+ * fetches the whole job again).
  */
 export interface BacklogOptions {
   /** A hook may always hold this many gate widths of deliveries (default 5: a full gate and more). */
@@ -82,7 +83,9 @@ export class HookBacklogs {
     );
     if (waitMs <= this.#maxWaitMs) return { admit: true };
     const measured = backlog.meanAttemptMs !== undefined && stalledMs <= this.#maxWaitMs;
-    const delayMs = measured ? waitMs / 2 : this.#minDelayMs * 2 ** Math.min(sentBack, 16);
+    const delayMs = measured
+      ? waitMs / 2
+      : Math.max(this.#minDelayMs * 2 ** Math.min(sentBack, 16), stalledMs / 2);
     return {
       admit: false,
       delayMs: Math.round(Math.min(this.#maxDelayMs, Math.max(this.#minDelayMs, delayMs))),
