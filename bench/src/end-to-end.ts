@@ -42,7 +42,7 @@ export async function runThroughput(
       dps: perSecond(entries * options.hooks, arrival.lastAt - posted.startedAt),
     };
   };
-  await once("warm", options.warmUpEntries);
+  if (options.warmUpEntries > 0) await once("warm", options.warmUpEntries);
   const runs: { eps: number; dps: number }[] = [];
   for (let run = 0; run < options.runs; run++) runs.push(await once(String(run), options.entries));
   return {
@@ -56,6 +56,9 @@ export async function runThroughput(
 
 export interface LatencyResult extends LatencySummary {
   offeredDps: number;
+  /** How long ingest took to answer 202 (the part of the latency spent before the queue), p50/p95. */
+  answerP50Ms: number;
+  answerP95Ms: number;
   /** Deliveries of the run whose acceptance time was not found (should be 0). */
   unmatched: number;
 }
@@ -97,7 +100,8 @@ export async function runLatency(
     entriesPerRequest,
   );
   await receiver.reset(true);
-  await postOpen(system.client, measured.bodies, intervalMs);
+  const posted = await postOpen(system.client, measured.bodies, intervalMs);
+  const answers = summariseLatencies(posted.answerMs ?? []);
   await receiver.waitFor(measured.entries * options.hooks, options.timeoutMs);
   const { ids, arrivals } = await receiver.samples();
   const acceptedAt = await system.acceptedAt(ids);
@@ -109,6 +113,8 @@ export async function runLatency(
   return {
     ...summariseLatencies(latencies),
     offeredDps: options.deliveriesPerSecond,
+    answerP50Ms: answers.p50Ms,
+    answerP95Ms: answers.p95Ms,
     unmatched: ids.length - latencies.length,
   };
 }

@@ -68,6 +68,8 @@ export interface PostingResult {
   /** Date.now() when the first request went out and when the last 202 came back. */
   startedAt: number;
   lastAcceptedAt: number;
+  /** Each request's time from sending to its 202, in ms (open model only). */
+  answerMs?: number[];
 }
 
 /**
@@ -113,6 +115,7 @@ export async function postOpen(
   const startedAt = Date.now();
   let lastAcceptedAt = startedAt;
   const answers: Promise<void>[] = [];
+  const answerMs: number[] = [];
   let outstanding = 0;
   let failure: unknown;
   for (let k = 0; k < bodies.length && failure === undefined; k++) {
@@ -124,11 +127,13 @@ export async function postOpen(
       break;
     }
     outstanding++;
+    const sentAt = performance.now();
     answers.push(
       client.postEntries(bodies[k]!).then(
         () => {
           outstanding--;
           lastAcceptedAt = Date.now();
+          answerMs.push(performance.now() - sentAt);
         },
         (error: unknown) => {
           failure ??= error;
@@ -138,5 +143,5 @@ export async function postOpen(
   }
   await Promise.all(answers);
   if (failure !== undefined) throw failure;
-  return { startedAt, lastAcceptedAt };
+  return { startedAt, lastAcceptedAt, answerMs };
 }

@@ -17,6 +17,7 @@ import { connectRedis } from "@hookwire/queue";
 import { runBaseline } from "./baseline";
 import { type DrainResult, runDrain } from "./drain";
 import { runLatency, runThroughput } from "./end-to-end";
+import { type IsolationResult, runIsolation } from "./isolation";
 import { benchPolicy } from "./policy-bench";
 import { ProcessSampler } from "./process-sampler";
 import { startReceiver } from "./receiver";
@@ -111,7 +112,6 @@ async function main(): Promise<number> {
   );
   for (const phase of phases)
     if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}: use ${PHASES.join(",")}`);
-  if (phases.has("isolation")) phases.add("e2e"); // its ratio is to the e2e H=10 run
   const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const started = performance.now();
   const passed = passedEnv();
@@ -199,8 +199,7 @@ async function main(): Promise<number> {
 
   let drain: DrainResult | undefined;
   const e2e: Partial<Record<"h1" | "h10", Omit<E2eFigures, "ratio">>> = {};
-  let isolationDps: number | undefined;
-  let deadHookRequests = 0;
+  let isolation: IsolationResult | undefined;
   try {
     say("phase 1: baseline (bare undici loop to the receiver)");
     await measureBaseline(1, 1_000);
@@ -248,26 +247,24 @@ async function main(): Promise<number> {
           p99Ms: latency.p99Ms,
           maxMs: latency.maxMs,
           offeredDps: latency.offeredDps,
+          answerP50Ms: latency.answerP50Ms,
+          answerP95Ms: latency.answerP95Ms,
           latencySamples: latency.count,
         };
         await endPhase(`e2e H=${hooks}`);
       }
     }
 
-    if (phases.has("isolation") && e2e.h10 !== undefined) {
-      say("phase 4: isolation (H=10 beside a hook that never answers)");
+    if (phases.has("isolation")) {
+      say("phase 4: isolation (H=10 alone, then beside a hook that never answers)");
       await measureBaseline(1, 300);
       await beginPhase();
-      await system.setHooks(10, receiver.url, [{ name: "bench-dead", url: receiver.deadUrl }]);
-      const beside = await runThroughput(system, receiver, "isolation", {
-        hooks: 10,
+      isolation = await runIsolation(system, receiver, request, {
         entries: sizes.h10Entries,
         warmUpEntries: sizes.h10WarmUp,
         runs,
         timeoutMs: WAIT_TIMEOUT_MS,
       });
-      isolationDps = beside.dps;
-      deadHookRequests = (await receiver.counts()).deadCount;
       await endPhase("isolation");
     }
   } finally {
@@ -286,9 +283,7 @@ async function main(): Promise<number> {
     const figures = e2e[key];
     if (figures !== undefined) report.e2e[key] = { ...figures, ratio: toBaseline(figures.dps) };
   }
-  if (isolationDps !== undefined && e2e.h10 !== undefined) {
-    report.isolation = { ratio: isolationDps / e2e.h10.dps, dps: isolationDps, hooks: 10, deadHookRequests };
-  }
+  if (isolation !== undefined) report.isolation = isolation;
 
   if (phases.has("micro")) {
     say("phase 5: micro (policy, render)");
@@ -310,12 +305,16 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** HOOKWIRE_* settings of the bench's own environment, handed on to both services. */
+/**
+ * HOOKWIRE_* settings of the bench's own environment, handed on to both services, and BENCH_ROOT
+ * (the services run from that checkout instead of this one).
+ */
 function passedEnv(): Record<string, string> {
   const passed: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith("HOOKWIRE_") && value !== undefined && name !== "HOOKWIRE_SHARED_DIR")
-      passed[name] = value;
+    const handedOn =
+      (name.startsWith("HOOKWIRE_") && name !== "HOOKWIRE_SHARED_DIR") || name === "BENCH_ROOT";
+    if (handedOn && value !== undefined) passed[name] = value;
   }
   return passed;
 }

@@ -12,6 +12,8 @@ function figures(hooks: number, over: Partial<Record<string, number>> = {}) {
     p99Ms: 40,
     maxMs: 60,
     offeredDps: 1000,
+    answerP50Ms: 3,
+    answerP95Ms: 6,
     latencySamples: 10000,
     ...over,
   };
@@ -35,7 +37,7 @@ function sample(): Omit<BenchReport, "targets"> {
     baseline: { rps: 30000, concurrency: 32, runs: [30000] },
     drain: { dps: 15000, ratio: 0.5, deliveries: 1000, hooks: 10, runs: [15000] },
     e2e: { h1: figures(1), h10: figures(10, { ratio: 0.55, p99Ms: 60 }) },
-    isolation: { ratio: 0.97, dps: 16000, hooks: 10, deadHookRequests: 10 },
+    isolation: { ratio: 0.97, dps: 16000, aloneDps: 16500, hooks: 10, deadHookRequests: 10 },
     micro: { policyPerSec: 2e6, rendersPerSec: 1e5 },
     memory: { drain: { workerMiB: 180, ingestMiB: 150 } },
     phases: {

@@ -49,6 +49,9 @@ export interface E2eFigures {
   maxMs: number;
   /** The offered load of the latency run (deliveries a second). */
   offeredDps: number;
+  /** Ingest's time to answer 202 in the latency run (part of the latency), p50 and p95. */
+  answerP50Ms: number;
+  answerP95Ms: number;
   latencySamples: number;
 }
 
@@ -58,7 +61,7 @@ export interface BenchReport {
   baseline: { rps: number; concurrency: number; runs: number[] } | null;
   drain: { dps: number; ratio: number; deliveries: number; hooks: number; runs: number[] } | null;
   e2e: { h1: E2eFigures | null; h10: E2eFigures | null };
-  isolation: { ratio: number; dps: number; hooks: number; deadHookRequests: number } | null;
+  isolation: { ratio: number; dps: number; aloneDps: number; hooks: number; deadHookRequests: number } | null;
   micro: { policyPerSec: number; rendersPerSec: number } | null;
   /** Peak RSS of worker and ingest, phase by phase. */
   memory: Record<string, PhaseMemory>;
@@ -172,11 +175,18 @@ export function formatTable(report: BenchReport): string {
       "",
       `${label} p99 at ${e.offeredDps}/s`,
     );
+    row(
+      phase,
+      "ingest's 202 to those requests, p50 / p95",
+      `${ms(e.answerP50Ms)} / ${ms(e.answerP95Ms)} ms`,
+      "",
+    );
   }
   if (report.isolation) {
     const i = report.isolation;
-    row("isolation", `${i.hooks} healthy hooks beside a dead one, deliveries`, rate(i.dps), "", undefined);
-    row("isolation", "relative to e2e H=10 alone", ratio(i.ratio), "", "isolation ratio");
+    row("isolation", `${i.hooks} healthy hooks alone, deliveries`, rate(i.aloneDps), "");
+    row("isolation", `${i.hooks} healthy hooks beside a dead one, deliveries`, rate(i.dps), "");
+    row("isolation", "beside / alone, each to its bare-loop run", ratio(i.ratio), "", "isolation ratio");
   }
   if (report.micro) {
     row("micro", "policy evaluations (one core)", rate(report.micro.policyPerSec), "");

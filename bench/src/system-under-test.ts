@@ -33,11 +33,11 @@ export interface SystemUnderTest {
   /** The signing secret of every bench hook. */
   readonly hookSecret: string;
   /** Replaces the current hooks with `count` hooks posting to `url` + `/h/<n>`; returns their ids. */
-  setHooks(
-    count: number,
-    url: string,
-    extra?: { name: string; url: string; delivery?: object }[],
-  ): Promise<string[]>;
+  setHooks(count: number, url: string): Promise<string[]>;
+  /** One more hook (kept until the next setHooks); returns its id. */
+  addHook(name: string, url: string, delivery?: Record<string, unknown>): Promise<string>;
+  /** Deletes one hook. */
+  removeHook(id: string): Promise<void>;
   /** `acceptedAt` of each delivery id, as ingest recorded it (absent ids are left out). */
   acceptedAt(deliveryIds: readonly string[]): Promise<Map<string, number>>;
   /**
@@ -109,16 +109,21 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
     queue,
     redis,
     hookSecret,
-    async setHooks(count, url, extra = []) {
+    async setHooks(count, url) {
       for (const id of hookIds) await client.deleteHook(id);
       hookIds = [];
       for (let n = 0; n < count; n++)
         hookIds.push(await client.createHook(`bench-${n}`, `${url}/h/${n}`, hookSecret));
-      for (const hook of extra)
-        hookIds.push(
-          await client.createHook(hook.name, hook.url, hookSecret, hook.delivery as Record<string, unknown>),
-        );
       return [...hookIds];
+    },
+    async addHook(name, url, delivery) {
+      const id = await client.createHook(name, url, hookSecret, delivery);
+      hookIds.push(id);
+      return id;
+    },
+    async removeHook(id) {
+      await client.deleteHook(id);
+      hookIds = hookIds.filter((other) => other !== id);
     },
     async acceptedAt(deliveryIds) {
       const found = new Map<string, number>();
