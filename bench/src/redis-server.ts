@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "@hookwire/config";
-import { connectRedis, DEFAULT_REDIS_URL } from "@hookwire/queue";
+import { redisAnswers as answers, connectRedis, DEFAULT_REDIS_URL, dropPrefix } from "@hookwire/queue";
+
+export { dropPrefix };
+
 import type { Redis } from "ioredis";
 
 const LOCAL = { host: "127.0.0.1", port: 6379 };
@@ -57,32 +59,6 @@ export async function stopRedis(target: RedisTarget): Promise<void> {
       resolve();
     });
     child.kill("SIGTERM");
-  });
-}
-
-/** Deletes every key under `prefix` (the run's own keys; BullMQ's are under it too). */
-export async function dropPrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = "0";
-  let dropped = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) dropped += await redis.unlink(...keys);
-  } while (cursor !== "0");
-  return dropped;
-}
-
-function answers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
   });
 }
 

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { Redis, type RedisOptions } from "ioredis";
 import { QueueError } from "./errors";
 
@@ -74,4 +75,34 @@ export function describeRedisUrl(url: string): string {
   } catch {
     return "(invalid REDIS_URL)";
   }
+}
+
+/**
+ * Whether a Redis answers PING at host:port within `timeoutMs`: a bare socket, so that probing a
+ * port where nothing listens costs no reconnecting client (`hookwire start`, the bench).
+ */
+export function redisAnswers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
+  });
+}
+
+/** Deletes every key under `prefix` (hookwire's and BullMQ's alike); answers how many. */
+export async function dropPrefix(redis: Redis, prefix: string): Promise<number> {
+  let cursor = "0";
+  let dropped = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) dropped += await redis.unlink(...keys);
+  } while (cursor !== "0");
+  return dropped;
 }

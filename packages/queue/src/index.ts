@@ -3,6 +3,8 @@ export {
   connectRedis,
   DEFAULT_REDIS_URL,
   describeRedisUrl,
+  dropPrefix,
+  redisAnswers,
   waitForReady,
 } from "./connection";
 export { QueueError, type QueueErrorCode } from "./errors";

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, PROJECT_ROOT } from "@hookwire/config";
+import { redisAnswers as answers } from "@hookwire/queue";
 import { generateSecretKey } from "@hookwire/store";
 import type { Command, CommandIO } from "../io";
 
@@ -123,20 +123,6 @@ async function keptSecret(file: string, make: () => string): Promise<string> {
   const value = make();
   await writeFile(file, `${value}\n`, { mode: 0o600 });
   return value;
-}
-
-function answers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
-  });
 }
 
 async function startLocalRedis(dir: string, io: CommandIO): Promise<ChildProcess | undefined> {
