@@ -55,6 +55,9 @@ export interface HookwireConfig {
   };
 }
 
+/** HOOKWIRE_HOOK_CONCURRENCY's default: requests in flight to one hook, and its connections. */
+export const DEFAULT_HOOK_CONCURRENCY = 10;
+
 const DEFAULTS = {
   port: 8080,
   host: "0.0.0.0",
@@ -67,7 +70,7 @@ const DEFAULTS = {
   lockMs: 30e3,
   shutdownGraceMs: 20e3,
   retryAfterCapMs: 3600e3, // 1 h
-  perHookConcurrency: 10,
+  perHookConcurrency: DEFAULT_HOOK_CONCURRENCY,
   circuitFailureThreshold: 5,
   circuitOpenMs: 30e3,
   disableAfterMs: 5 * 24 * 3600e3, // 5 days

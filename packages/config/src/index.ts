@@ -1,3 +1,9 @@
-export { type ApiKey, type HookwireConfig, loadConfig, type Scope } from "./config";
+export {
+  type ApiKey,
+  DEFAULT_HOOK_CONCURRENCY,
+  type HookwireConfig,
+  loadConfig,
+  type Scope,
+} from "./config";
 export { ConfigError, type ConfigErrorCode } from "./errors";
 export { createLogger, type LoggerOptions, PROJECT_ROOT } from "./logger";

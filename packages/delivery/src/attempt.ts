@@ -19,6 +19,14 @@ export interface OutboundRequest {
   /** Rendered hook headers; values may hold secrets. The sender adds its own three. */
   headers: readonly HeaderField[];
   body: string | null;
+  /** The hook the delivery goes to: its attempts share the hook's own connections. */
+  hookId: string;
+  /**
+   * The hook's connection budget: sockets it may hold open to each origin, its concurrency
+   * (`delivery.concurrency`, else HOOKWIRE_HOOK_CONCURRENCY). Attempts beyond it wait for one of
+   * the hook's sockets, never for another hook's.
+   */
+  connections: number;
   /** Stable across retries: receivers dedupe on it (X-Hookwire-Delivery). */
   deliveryId: string;
   /** 1-based number of this attempt (X-Hookwire-Attempt). */

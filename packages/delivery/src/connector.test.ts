@@ -37,6 +37,8 @@ function request(url: string): OutboundRequest {
     method: "POST",
     headers: [],
     body: "{}",
+    hookId: "h1",
+    connections: 10,
     deliveryId: "d1",
     attempt: 1,
     captureErrorBody: true,

@@ -15,8 +15,6 @@ export interface SenderConfig {
   allowPrivateNetworks: boolean;
   /** HOOKWIRE_ALLOWED_NETWORKS: CIDRs opened despite the guard, e.g. ["10.20.0.0/16"]. */
   allowedNetworks: readonly string[];
-  /** Keep-alive connections per origin (scheme+host+port); default 32. */
-  connectionsPerOrigin?: number;
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
@@ -31,7 +29,6 @@ export interface ResolvedSenderConfig {
   readonly userAgent: string;
   readonly allowPrivateNetworks: boolean;
   readonly allowedNetworks: readonly string[];
-  readonly connectionsPerOrigin: number;
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
@@ -40,10 +37,7 @@ export interface ResolvedSenderConfig {
   readonly lookup: Resolver | undefined;
 }
 
-// Several hooks often share one origin (a chat vendor's webhook host), hence more than the
-// per-hook concurrency cap of 10.
 const defaults = {
-  connectionsPerOrigin: 32,
   connectTimeoutMs: 5e3, // 5 s
   headersTimeoutMs: 10e3, // 10 s
   bodyTimeoutMs: 10e3, // 10 s
@@ -78,12 +72,6 @@ export function resolveSenderConfig(config: SenderConfig): ResolvedSenderConfig 
     userAgent: config.userAgent,
     allowPrivateNetworks: config.allowPrivateNetworks === true,
     allowedNetworks: Object.freeze([...config.allowedNetworks]),
-    connectionsPerOrigin: positiveInteger(
-      "connectionsPerOrigin",
-      config.connectionsPerOrigin,
-      defaults.connectionsPerOrigin,
-      4096,
-    ),
     connectTimeoutMs: positiveInteger(
       "connectTimeoutMs",
       config.connectTimeoutMs,
@@ -120,3 +108,6 @@ export function resolveSenderConfig(config: SenderConfig): ResolvedSenderConfig 
 
 /** Upper bound for a request's own `timeoutMs`, shared with the sender's validation. */
 export const maxAttemptTimeoutMs = maxTimeoutMs;
+
+/** Upper bound for a request's `connections`: the highest concurrency a hook may be given. */
+export const maxConnectionsPerHook = 1000;

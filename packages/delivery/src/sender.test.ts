@@ -40,6 +40,8 @@ function request(url: string, overrides: Partial<OutboundRequest> = {}): Outboun
     method: "POST",
     headers: [{ name: "X-Custom", value: "yes" }],
     body: '{"kind":"flag"}',
+    hookId: "hook1",
+    connections: 10,
     deliveryId: "hook1:entry1",
     attempt: 1,
     captureErrorBody: true,

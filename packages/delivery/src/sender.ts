@@ -1,16 +1,24 @@
 import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
-import { Agent } from "undici";
 import { createAddressGuard } from "./address-guard";
 import type { AttemptResult, OutboundRequest } from "./attempt";
 import { createGuardedConnector } from "./connector";
 import { errorBodyLimitBytes, readErrorBody } from "./error-body";
 import type { DeliveryErrorCode } from "./errors";
 import { type AttemptLimits, describeFailure } from "./failure";
+import { HookPools } from "./hook-pools";
 import { parseRetryAfter } from "./retry-after";
-import { maxAttemptTimeoutMs, resolveSenderConfig, type SenderConfig } from "./sender-config";
+import {
+  maxAttemptTimeoutMs,
+  maxConnectionsPerHook,
+  resolveSenderConfig,
+  type SenderConfig,
+} from "./sender-config";
 
-/** Sends attempts; one per worker process, so all deliveries share its keep-alive pools. */
+/**
+ * Sends attempts; one per worker process. Each hook has keep-alive pools of its own, one per
+ * origin, of at most its `connections` sockets (see hook-pools.ts).
+ */
 export interface Sender {
   /** Never throws for a network or receiver outcome: every failure is a result with an errorCode. */
   send(request: OutboundRequest): Promise<AttemptResult>;
@@ -55,6 +63,20 @@ class AttemptDeadline extends EventEmitter {
 function expire(deadline: AttemptDeadline): void {
   deadline.aborted = true;
   deadline.emit("abort");
+}
+
+/**
+ * An attempt that must wait for one of its hook's sockets (more in flight than its budget): undici
+ * applies an abort only once a request reaches a socket, so without this race an attempt queued
+ * behind a hanging path would outlive its deadline by however long the sockets stay taken. Never
+ * on the hot path: within budget, the request goes straight to a socket and undici aborts it.
+ */
+function raceDeadline<T>(pending: Promise<T>, deadline: AttemptDeadline): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    pending.then(resolve, reject);
+    // undici's own listener, added first, has marked the request aborted: it is never written.
+    deadline.once("abort", () => reject(new Error("attempt deadline")));
+  });
 }
 
 function drain(body: Readable & { dump(options: { limit: number }): Promise<unknown> }): Promise<unknown> {
@@ -120,8 +142,7 @@ function redirectMessage(origin: string, status: number, location: string | unde
 export function createSender(config: SenderConfig): Sender {
   const settings = resolveSenderConfig(config);
   const guard = createAddressGuard(settings);
-  const agent = new Agent({
-    connections: settings.connectionsPerOrigin,
+  const pools = new HookPools({
     pipelining: 1,
     keepAliveTimeout: settings.keepAliveTimeoutMs,
     headersTimeout: settings.headersTimeoutMs,
@@ -186,13 +207,22 @@ export function createSender(config: SenderConfig): Sender {
         `timeoutMs must be an integer from 1 to ${maxAttemptTimeoutMs}, got ${String(timeoutMs)}`,
       );
     }
+    const connections = request.connections;
+    if (!Number.isInteger(connections) || connections < 1 || connections > maxConnectionsPerHook) {
+      return failed(
+        startedAt,
+        t0,
+        "DELIVERY_ERR_BAD_REQUEST",
+        `connections must be an integer from 1 to ${maxConnectionsPerHook}, got ${String(connections)}`,
+      );
+    }
     const limits = limitsFor(timeoutMs);
 
+    const hookPool = pools.acquire(request.hookId, connections, origin);
     const deadline = new AttemptDeadline();
     const timer = setTimeout(expire, timeoutMs, deadline);
     try {
-      const response = await agent.request({
-        origin,
+      const pending = hookPool.pool.request({
         path: url.pathname + url.search,
         method: request.method,
         headers: buildHeaders(request, url, settings.userAgent),
@@ -201,6 +231,7 @@ export function createSender(config: SenderConfig): Sender {
         headersTimeout: limits.headersTimeoutMs,
         bodyTimeout: limits.bodyTimeoutMs,
       });
+      const response = await (hookPool.inFlight > connections ? raceDeadline(pending, deadline) : pending);
       const status = response.statusCode;
       if (status >= 200 && status < 300) {
         await drain(response.body);
@@ -225,6 +256,7 @@ export function createSender(config: SenderConfig): Sender {
       return failed(startedAt, t0, failure.code, failure.message);
     } finally {
       clearTimeout(timer);
+      pools.release(hookPool);
     }
   }
 
@@ -233,11 +265,11 @@ export function createSender(config: SenderConfig): Sender {
     privateNetworksBlocked: guard.privateNetworksBlocked,
     async close() {
       closed = true;
-      await agent.close();
+      await pools.close();
     },
     async destroy() {
       closed = true;
-      await agent.destroy();
+      await pools.destroy();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_HOOK_CONCURRENCY } from "@hookwire/config";
 import { type OutboundRequest, standardWebhookHeaders } from "@hookwire/delivery";
 import {
   type Integration,
@@ -16,7 +17,9 @@ export type PreparedRequest =
 /**
  * Builds the request of one attempt from the hook's CURRENT settings: secrets are read here,
  * at send time, so a rotated secret is used from the next attempt on and none ever sits in Redis.
- * Throws the template package's error when a body rendered here fails.
+ * Throws the template package's error when a body rendered here fails. `defaultConcurrency` is
+ * the worker's HOOKWIRE_HOOK_CONCURRENCY: a hook without its own concurrency gets that many
+ * connections per origin.
  */
 export function prepareRequest(
   integration: Integration,
@@ -25,6 +28,7 @@ export function prepareRequest(
   attempt: number,
   captureErrorBody: boolean,
   forceTemplate?: TemplateKey,
+  defaultConcurrency: number = DEFAULT_HOOK_CONCURRENCY,
 ): PreparedRequest {
   const entry = delivery.entry ?? {};
   let body = delivery.body;
@@ -58,6 +62,8 @@ export function prepareRequest(
       url,
       headers,
       body,
+      hookId: hook.id,
+      connections: hook.delivery.concurrency ?? defaultConcurrency,
       deliveryId: delivery.id,
       attempt,
       captureErrorBody,
