@@ -5,10 +5,10 @@ import { type System, startSystem } from "./support/system";
 
 const ENTRIES = 300;
 
-// One dead endpoint must not slow the others: the healthy hook's throughput with a dead hook
-// beside it, relative to without. The ratio is printed (timings are not asserted: CI machines
-// vary); what is asserted is that every healthy delivery arrives while the dead hook's
-// requests are still hanging.
+// One dead endpoint must not hold up the others. Asserted: every delivery of the healthy hook
+// arrives while the dead hook's requests are still hanging. Printed only: the healthy hook's
+// throughput beside the dead one relative to alone (timings are not asserted, CI machines vary;
+// `npm run bench` measures it properly).
 describe("isolation", () => {
   let system: System;
   let healthy: Receiver;
@@ -43,7 +43,7 @@ describe("isolation", () => {
     return ENTRIES / ((Date.now() - started) / 1000);
   }
 
-  test("a dead hook does not hold back a healthy one", async () => {
+  test("every delivery of a healthy hook arrives while a dead hook's requests hang", async () => {
     await system.api("POST", "/v1/hooks", {
       integration: "generic-webhook",
       name: "healthy",

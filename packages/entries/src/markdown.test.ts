@@ -1,15 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { noticeWhenCorpusMissing, sampleContexts, sharedDir } from "./fixtures/corpus";
+import { corpusDir, expectCorpus } from "../../../test/support/corpus";
+import { sampleContexts } from "./fixtures/corpus";
 import { renderMarkdown } from "./markdown";
 import type { RichText } from "./types";
 
-test("corpus available", () => {
-  noticeWhenCorpusMissing("Markdown corpus");
-  expect(sharedDir === undefined || sampleContexts().size > 0).toBe(true);
+test("the framework's sample contexts are there to render (required in CI)", (context) => {
+  expectCorpus(context, "the Markdown corpus tests of @hookwire/entries");
+  expect(sampleContexts().size).toBeGreaterThan(0);
 });
 
-describe.runIf(sharedDir)("LaunchDarkly's own renderings in the sample contexts", () => {
+describe.runIf(corpusDir !== undefined)("LaunchDarkly's own renderings in the sample contexts", () => {
   const cases: [string, RichText][] = [];
   for (const [name, sample] of sampleContexts()) {
     for (const field of ["title", "details"] as const)

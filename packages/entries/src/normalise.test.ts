@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
+import { corpusDir, expectCorpus } from "../../../test/support/corpus";
 import { InvalidEntryError } from "./errors";
-import { noticeWhenCorpusMissing, restFixture, sampleContexts, sharedDir } from "./fixtures/corpus";
+import { restFixture, sampleContexts } from "./fixtures/corpus";
 import { entryShapeOf, normaliseBody, normaliseEntry, parseEntry } from "./normalise";
 import type { Entry, EntryIssue } from "./types";
 
@@ -45,12 +46,12 @@ function withEmptyTagLists(sample: Record<string, unknown>): Record<string, unkn
   return copy;
 }
 
-test("corpus available", () => {
-  noticeWhenCorpusMissing("sample-context");
-  expect(sharedDir === undefined || sampleContexts().size > 0).toBe(true);
+test("the framework's sample contexts are there to normalise (required in CI)", (context) => {
+  expectCorpus(context, "the sample-context tests of @hookwire/entries");
+  expect(sampleContexts().size).toBeGreaterThan(0);
 });
 
-describe.runIf(sharedDir)("the framework's sample contexts", () => {
+describe.runIf(corpusDir !== undefined)("the framework's sample contexts", () => {
   const samples = sampleContexts();
 
   test("are all there", () => {

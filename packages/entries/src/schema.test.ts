@@ -1,13 +1,8 @@
 import { Ajv } from "ajv";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import {
-  noticeWhenCorpusMissing,
-  restFixture,
-  restFixtureNames,
-  sampleContexts,
-  sharedDir,
-} from "./fixtures/corpus";
+import { corpusDir, expectCorpus } from "../../../test/support/corpus";
+import { restFixture, restFixtureNames, sampleContexts } from "./fixtures/corpus";
 import { normaliseEntry } from "./normalise";
 import { entrySchema } from "./schema";
 
@@ -22,9 +17,9 @@ function expectSchemaAccepts(input: unknown): void {
   expect(input).toStrictEqual(copy); // validation must not change the entry
 }
 
-test("corpus available", () => {
-  noticeWhenCorpusMissing("schema corpus");
-  expect(sharedDir === undefined || sampleContexts().size > 0).toBe(true);
+test("the framework's sample contexts are there to validate (required in CI)", (context) => {
+  expectCorpus(context, "the schema corpus tests of @hookwire/entries");
+  expect(sampleContexts().size).toBeGreaterThan(0);
 });
 
 describe("entrySchema", () => {
@@ -32,7 +27,7 @@ describe("entrySchema", () => {
     expect(() => new Ajv({ strict: true }).compile(entrySchema)).not.toThrow();
   });
 
-  test.runIf(sharedDir)("accepts every sample context", () => {
+  test.runIf(corpusDir !== undefined)("accepts every sample context", () => {
     for (const sample of sampleContexts().values()) expectSchemaAccepts(sample);
   });
 

@@ -1,12 +1,14 @@
 /**
  * The project's own catalog (`integrations/` at the repository root), tested like the corpus:
  * it loads, and every template renders valid JSON against the project's sample entries and,
- * when HOOKWIRE_SHARED_DIR is set, strictly against every sample context of the framework.
+ * when the framework's corpus is there (HOOKWIRE_SHARED_DIR; required in CI), strictly against
+ * every sample context of the framework.
  * Then what each receiver requires of the payload.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
+import { corpusDir, expectCorpus } from "../../../test/support/corpus";
 import { bodyReadsSecrets, renderBody } from "./body";
 import { checkFormValues } from "./form-values";
 import type { FormValues, Integration, TemplateKey } from "./integration";
@@ -14,7 +16,6 @@ import { type Catalog, catalogDirs, loadCatalog } from "./loader";
 import { renderRequest, requestReadsSecrets } from "./request";
 
 const root = join(import.meta.dirname, "..", "..", "..");
-const shared = process.env.HOOKWIRE_SHARED_DIR;
 
 const own = readdirSync(join(import.meta.dirname, "sample-entries")).map(
   (file) =>
@@ -22,8 +23,8 @@ const own = readdirSync(join(import.meta.dirname, "sample-entries")).map(
 );
 
 function corpusContexts(): (readonly [string, Record<string, unknown>])[] {
-  if (shared === undefined) return [];
-  const base = join(shared, "compat", "ld-integration-framework", "sample-context");
+  if (corpusDir === undefined) return [];
+  const base = join(corpusDir, "sample-context");
   return readdirSync(base).flatMap((kind) =>
     readdirSync(join(base, kind)).map(
       (file) => [`${kind}/${file}`, JSON.parse(readFileSync(join(base, kind, file), "utf8"))] as const,
@@ -48,12 +49,11 @@ function settings(key: string, values: Record<string, unknown>): FormValues {
   return checked.values;
 }
 
-test("framework sample contexts available", () => {
-  if (shared === undefined) {
-    console.warn(
-      "NOTICE: HOOKWIRE_SHARED_DIR is not set: the catalog was NOT rendered against the framework's sample contexts",
-    );
-  }
+test("the framework's sample contexts are there to render against (required in CI)", (context) => {
+  expectCorpus(context, "the catalog's strict render against the framework's sample contexts");
+});
+
+test("the project's own sample entries are there", () => {
   expect(own.length).toBeGreaterThan(0);
 });
 
@@ -84,7 +84,7 @@ describe.each(["slack", "discord"])("%s", (key) => {
     }
   });
 
-  test.runIf(shared !== undefined)(
+  test.runIf(corpusDir !== undefined)(
     "every template renders strictly against every framework sample context",
     () => {
       const values = settings(key, { webhookUrl: url });
