@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { keyspace } from "@hookwire/queue";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CHROMIUM_PATH, chromiumAvailable, launchBrowser, watchPage } from "./support/browser";
@@ -245,6 +246,34 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     await page.goto(`${system.baseUrl}/admin/queues`);
     await page.getByText("deliveries", { exact: false }).first().waitFor();
     await page.screenshot({ path: new URL("queues.png", ARTIFACTS).pathname });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("flags deliveries found stuck in the last hour, and a Redis that would lose acknowledged entries", async () => {
+    const { context, page, problems } = await openWithKey({ viewport: { width: 1280, height: 900 } });
+    expect(await page.locator("#alert-stuck").count()).toBe(0);
+    // As the worker's sweeper counts them: in the minute it queued them again.
+    const minute = keyspace(system.config.queuePrefix).statsMinute(Math.floor(Date.now() / 60e3) - 2);
+    await system.redis.hincrby(minute, "deliveries:stuck", 4);
+    await page.reload();
+    await page.locator("body[data-loaded=true]").waitFor();
+    expect(await page.locator("#alert-stuck").textContent()).toMatch(
+      /^4 deliveries were found stuck in the last hour/,
+    );
+
+    // The machine's Redis decides which: the page says what /readyz says.
+    const { persistence } = (await (await fetch(`${system.baseUrl}/readyz`)).json()) as {
+      persistence: { durable: boolean | null };
+    };
+    const banner = page.locator("#alert-persistence");
+    if (persistence.durable === true) expect(await banner.count()).toBe(0);
+    else
+      expect(await banner.textContent()).toMatch(
+        persistence.durable === false ? /append-only file off/ : /unknown/,
+      );
+    expect(await page.locator("#redis-persistence").isVisible()).toBe(true);
+    await page.screenshot({ path: new URL("dashboard-alerts.png", ARTIFACTS).pathname });
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -225,8 +225,10 @@ describe("metrics and stats after 2 deliveries succeed and 1 fails", () => {
       succeeded: value("hookwire_deliveries_total", { outcome: "succeeded" }),
       failed: value("hookwire_deliveries_total", { outcome: "failed" }),
       skipped: value("hookwire_deliveries_total", { outcome: "skipped" }),
+      // Not an outcome: deliveries a sweeper found stuck and queued again.
+      stuck: 0,
     });
-    expect(stats.totals.deliveries).toEqual({ succeeded: 2, failed: 1, skipped: 0 });
+    expect(stats.totals.deliveries).toEqual({ succeeded: 2, failed: 1, skipped: 0, stuck: 0 });
     expect(stats.totals.attempts).toEqual({ succeeded: 2, retry: 0, failed: 1 });
 
     const perMinute = stats.minutes.reduce(

@@ -20,7 +20,14 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-export async function ownRedis(): Promise<OwnRedis> {
+export interface OwnRedisOptions {
+  /** Keep an append-only file (appendfsync everysec); default off, like the machine's Redis. */
+  appendonly?: boolean;
+  /** More redis-server arguments, e.g. `["--rename-command", "CONFIG", ""]`. */
+  args?: string[];
+}
+
+export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "hookwire-redis-"));
   let child: ChildProcess | undefined;
@@ -29,7 +36,19 @@ export async function ownRedis(): Promise<OwnRedis> {
     async start() {
       child = spawn(
         "redis-server",
-        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+        [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--save",
+          "",
+          "--appendonly",
+          options.appendonly ? "yes" : "no",
+          "--dir",
+          dir,
+          ...(options.args ?? []),
+        ],
         {
           stdio: ["ignore", "pipe", "inherit"],
         },

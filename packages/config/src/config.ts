@@ -33,6 +33,8 @@ export interface HookwireConfig {
     hooksFile: string | undefined;
     /** Lets the queue view at /admin/queues retry, promote and remove jobs. */
     queueViewWritable: boolean;
+    /** Refuse to start on a Redis that says its append-only file is off (acknowledged entries would not survive a restart). */
+    requireDurableRedis: boolean;
   };
   worker: {
     /** Jobs (batches of deliveries) in flight at once. */
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
       idempotencyWindowMs: read.int("HOOKWIRE_IDEMPOTENCY_WINDOW_MS", DEFAULTS.idempotencyWindowMs, 1000),
       hooksFile: env.HOOKWIRE_HOOKS_FILE || undefined,
       queueViewWritable: read.bool("HOOKWIRE_QUEUE_VIEW_WRITABLE", false),
+      requireDurableRedis: read.bool("HOOKWIRE_REQUIRE_DURABLE_REDIS", false),
     },
     worker: {
       concurrency: read.int("HOOKWIRE_WORKER_CONCURRENCY", DEFAULTS.workerConcurrency, 1, 10_000),

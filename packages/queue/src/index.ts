@@ -19,3 +19,10 @@ export {
   LATENCY_BUCKETS_SECONDS,
   STATS_TTL_MS,
 } from "./names";
+export {
+  assessPersistence,
+  persistenceWarning,
+  type RedisPersistence,
+  readRedisPersistence,
+  requireDurable,
+} from "./persistence";

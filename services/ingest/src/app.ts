@@ -19,6 +19,7 @@ import { ApiKeys } from "./auth";
 import { ApiError } from "./errors";
 import { Intake } from "./intake";
 import { IngestMetrics } from "./metrics";
+import { PersistenceWatch } from "./persistence";
 import { dashboardRoutes } from "./routes/dashboard";
 import { deliveryRoutes } from "./routes/deliveries";
 import { entryRoutes } from "./routes/entries";
@@ -30,7 +31,7 @@ import { statsRoutes, statsSources } from "./routes/stats";
 import { systemRoutes } from "./routes/system";
 import { errorSchema } from "./schemas";
 import type { Services } from "./services";
-import { countHookStates, readQueue, recordIntake } from "./stats";
+import { countHookStates, readQueue, readStuckLastHour, recordIntake } from "./stats";
 import { validatorCompiler } from "./validation";
 
 export const INGEST_VERSION = "0.1.0";
@@ -76,8 +77,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = new IngestMetrics({
     readState: async () => {
       const sources = statsSources(services);
-      const [queue, hooks] = await Promise.all([readQueue(sources.queue), countHookStates(sources)]);
-      return { queue, hooks };
+      const [queue, hooks, stuckLastHour] = await Promise.all([
+        readQueue(sources.queue),
+        countHookStates(sources),
+        readStuckLastHour(sources),
+      ]);
+      return { queue, hooks, stuckLastHour };
     },
   });
   const services: Services = {
@@ -108,6 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     }),
     apiKeys: new ApiKeys(config.ingest.apiKeys),
+    persistence: new PersistenceWatch(redis, options.logger || undefined),
   };
 
   const app = Fastify({
@@ -208,6 +214,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   app.addHook("onClose", async () => {
+    services.persistence.close();
     await queue.close().catch(() => undefined);
     if (options.sender === undefined) await sender.close();
   });

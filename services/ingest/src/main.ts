@@ -1,6 +1,14 @@
 import { ConfigError, createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
-import { connectRedis, describeRedisUrl, keyspace, waitForReady } from "@hookwire/queue";
+import {
+  connectRedis,
+  describeRedisUrl,
+  keyspace,
+  QueueError,
+  readRedisPersistence,
+  requireDurable,
+  waitForReady,
+} from "@hookwire/queue";
 import { HookStore, SecretBox } from "@hookwire/store";
 import { buildApp } from "./app";
 import { applyHooksFile, HooksFileError } from "./hooks-file";
@@ -24,12 +32,25 @@ async function main(): Promise<void> {
 
   const redis = connectRedis(config.redisUrl, "api", "hookwire-ingest");
   redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
-  await waitForReady(redis, 10_000).catch(() =>
+  const ready = await waitForReady(redis, 10_000).then(
+    () => true,
+    () => false,
+  );
+  if (config.ingest.requireDurableRedis) {
+    // Refused before listening: no entry is acknowledged by an ingest that could lose it.
+    if (!ready) {
+      throw new QueueError(
+        "QUEUE_ERR_UNAVAILABLE",
+        `HOOKWIRE_REQUIRE_DURABLE_REDIS=true, but the Redis at ${describeRedisUrl(config.redisUrl)} did not answer within 10 s, so its persistence cannot be checked`,
+      );
+    }
+    requireDurable(await readRedisPersistence(redis), describeRedisUrl(config.redisUrl));
+  } else if (!ready) {
     logger.warn(
       { redis: describeRedisUrl(config.redisUrl) },
       "Redis does not answer yet; /readyz says so until it does",
-    ),
-  );
+    );
+  }
 
   if (config.ingest.hooksFile !== undefined && config.secretKey !== undefined) {
     const store = new HookStore(redis, keyspace(config.queuePrefix), new SecretBox(config.secretKey));
@@ -48,7 +69,10 @@ async function main(): Promise<void> {
     "ingest listening",
   );
 
+  let stopping = false;
   const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, "ingest stopping");
     await app.close();
     redis.disconnect();
@@ -56,10 +80,13 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // Under `hookwire start` (an IPC channel to it): stop when it is gone, however it ended.
+  if (process.send !== undefined) process.on("disconnect", () => void stop("parent exited"));
 }
 
 main().catch((error: unknown) => {
-  const known = error instanceof ConfigError || error instanceof HooksFileError;
+  const known =
+    error instanceof ConfigError || error instanceof HooksFileError || error instanceof QueueError;
   process.stderr.write(
     `hookwire ingest: ${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`,
   );

@@ -7,6 +7,8 @@ import { HOOK_STATES, type HookState, QUEUE_STATES, type QueueSnapshot } from ".
 export interface ScrapeState {
   queue: QueueSnapshot;
   hooks: Record<HookState, number>;
+  /** Deliveries the worker's sweeper found stuck (and queued again) in the last hour. */
+  stuckLastHour: number;
 }
 
 export interface IngestMetricsOptions {
@@ -101,6 +103,15 @@ export class IngestMetrics implements IntakeObserver {
         const read = await state();
         if (read === undefined) return;
         for (const name of HOOK_STATES) this.set({ state: name }, read.hooks[name]);
+      },
+    });
+    new Gauge({
+      name: "hookwire_deliveries_stuck",
+      help: "Deliveries found pending past their next attempt with nothing queued behind them, and queued again, in the last hour (from the per-minute stats in Redis; 0 is healthy).",
+      registers,
+      async collect() {
+        const read = await state();
+        if (read !== undefined) this.set(read.stuckLastHour);
       },
     });
     for (const outcome of ["accepted", "duplicate", "invalid", "refused"]) this.#entries.inc({ outcome }, 0);

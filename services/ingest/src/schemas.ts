@@ -29,6 +29,25 @@ export const errorSchema = {
   required: ["error"],
 } as const;
 
+/** Redis' persistence as ingest read it (`@hookwire/queue` RedisPersistence). */
+export const redisPersistenceSchema = {
+  type: "object",
+  description:
+    "What Redis keeps on disk, from CONFIG GET; `unknown` where CONFIG is disabled (managed Redis).",
+  properties: {
+    appendonly: { type: "string", description: "yes, no or unknown" },
+    appendfsync: { type: "string", description: "always, everysec, no or unknown" },
+    save: { type: "string", description: 'RDB snapshot points ("3600 1 300 100"), "" for none, or unknown' },
+    durable: {
+      type: ["boolean", "null"],
+      description:
+        "Whether an acknowledged entry survives a Redis restart: true when the append-only file is on; null when unknown.",
+    },
+    lossWindow: { type: "string", description: "What a crash loses with these settings." },
+  },
+  required: ["appendonly", "appendfsync", "save", "durable", "lossWindow"],
+} as const;
+
 export const deliverySettingsSchema = {
   type: "object",
   additionalProperties: false,

@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import type { ApiKeys } from "./auth";
 import { ApiError } from "./errors";
 import type { Intake } from "./intake";
+import type { PersistenceWatch } from "./persistence";
 
 /** What the routes share: built once by buildApp. */
 export interface Services {
@@ -21,6 +22,7 @@ export interface Services {
   sender: Sender;
   intake: Intake;
   apiKeys: ApiKeys;
+  persistence: PersistenceWatch;
 }
 
 /** Fails at once, instead of waiting on a command that cannot answer, while Redis is away. */

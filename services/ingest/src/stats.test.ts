@@ -3,7 +3,14 @@ import { generateSecretKey, HookStore, SecretBox } from "@hookwire/store";
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, test } from "vitest";
 import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
-import { percentiles, readQueue, readStats, recordIntake, type StatsSources } from "./stats";
+import {
+  percentiles,
+  readQueue,
+  readStats,
+  readStuckLastHour,
+  recordIntake,
+  type StatsSources,
+} from "./stats";
 
 const redis = testRedis();
 const prefix = uniquePrefix("ingest-stats");
@@ -26,6 +33,7 @@ const sources: StatsSources = {
       }),
     );
   },
+  readPersistence: async () => null,
 };
 
 afterAll(async () => {
@@ -100,12 +108,12 @@ describe("readStats", () => {
     expect(stats.minutes.at(-1)).toMatchObject({
       at: "2026-01-01T12:30:00.000Z",
       seconds: 20,
-      deliveries: { succeeded: 3, failed: 1, skipped: 0 },
+      deliveries: { succeeded: 3, failed: 1, skipped: 0, stuck: 0 },
       queue: { waiting: 4 },
     });
     expect(stats.minutes.at(-6)?.deliveries.failed).toBe(2);
     expect(stats.minutes.at(-2)?.queue).toBeNull();
-    expect(stats.totals.deliveries).toEqual({ succeeded: 3, failed: 3, skipped: 0 });
+    expect(stats.totals.deliveries).toEqual({ succeeded: 3, failed: 3, skipped: 0, stuck: 0 });
     expect(stats.totals.attempts).toEqual({ succeeded: 3, retry: 0, failed: 2 });
     const lower = LATENCY_BUCKETS_SECONDS[LATENCY_BUCKETS_SECONDS.indexOf(0.05) - 1]! * 1e3;
     expect(stats.latencyMs.endToEnd).toEqual({
@@ -124,6 +132,21 @@ describe("readStats", () => {
         health: { circuit: "closed", consecutiveFailures: 0 },
       }),
     ]);
+  });
+
+  test("counts the deliveries the sweeper found stuck, per minute and over the hour only", async () => {
+    const now = Date.UTC(2026, 0, 2, 9, 15, 40);
+    const minute = (offset: number) => keys.statsMinute(Math.floor(now / 60e3) - offset);
+    // As the worker's sweeper writes them: HINCRBY in the minute it found them.
+    await redis.hincrby(minute(0), "deliveries:stuck", 3);
+    await redis.hincrby(minute(12), "deliveries:stuck", 2);
+    await redis.hincrby(minute(60), "deliveries:stuck", 50);
+
+    const stats = await readStats(sources, now);
+    expect(stats.minutes.at(-1)?.deliveries.stuck).toBe(3);
+    expect(stats.minutes.at(-13)?.deliveries.stuck).toBe(2);
+    expect(stats.totals.deliveries.stuck).toBe(5);
+    expect(await readStuckLastHour(sources, now)).toBe(5);
   });
 
   test("the queue's oldest waiting job is timed from when it became due", async () => {

@@ -3,6 +3,7 @@ import {
   type DeliveryJobData,
   type Keyspace,
   LATENCY_BUCKETS_SECONDS,
+  type RedisPersistence,
   STATS_TTL_MS,
 } from "@hookwire/queue";
 import type { Hook, HookStore } from "@hookwire/store";
@@ -40,7 +41,15 @@ export interface DeliveryCounts {
   succeeded: number;
   failed: number;
   skipped: number;
+  /**
+   * Deliveries the worker's sweeper found pending past their next attempt with nothing queued
+   * behind them, and queued again (not settled: they count again once they are).
+   */
+  stuck: number;
 }
+
+/** The minute-hash field the sweeper counts stuck deliveries in (HINCRBY). */
+const STUCK_FIELD = "deliveries:stuck";
 
 export interface AttemptCounts {
   succeeded: number;
@@ -98,6 +107,8 @@ export interface StatsReport {
   latencyMs: { endToEnd: Percentiles | null; attempt: Percentiles | null };
   queue: QueueSnapshot;
   hooks: HookStats[];
+  /** What Redis keeps on disk; null when it has not answered yet. */
+  redis: { persistence: RedisPersistence | null };
 }
 
 /** Counts by upper bound (seconds, Infinity last), not cumulative, plus the sum in ms. */
@@ -122,6 +133,8 @@ export interface StatsSources {
   hooks: HookStore;
   /** Each hook's health hash, in the order of the ids (routes/hooks.ts reads them the same way). */
   readHealth(ids: readonly string[]): Promise<Record<string, unknown>[]>;
+  /** Redis' persistence settings, read now. */
+  readPersistence(): Promise<RedisPersistence | null>;
 }
 
 export async function readStats(sources: StatsSources, now = Date.now()): Promise<StatsReport> {
@@ -131,10 +144,11 @@ export async function readStats(sources: StatsSources, now = Date.now()): Promis
   for (let minute = first; minute <= currentMinute; minute++) {
     pipeline.hgetall(sources.keys.statsMinute(minute));
   }
-  const [answers, queue, hooks] = await Promise.all([
+  const [answers, queue, hooks, persistence] = await Promise.all([
     pipeline.exec(),
     readQueue(sources.queue, now),
     sources.hooks.list(),
+    sources.readPersistence(),
   ]);
   const counts = (answers ?? []).map(([error, raw]) => {
     if (error !== null) throw error;
@@ -165,7 +179,24 @@ export async function readStats(sources: StatsSources, now = Date.now()): Promis
     },
     queue,
     hooks: await hookStats(sources, hooks, hour.hooks),
+    redis: { persistence },
   };
+}
+
+/** Deliveries found stuck in the stats window, for `hookwire_deliveries_stuck`: one field per minute. */
+export async function readStuckLastHour(sources: StatsSources, now = Date.now()): Promise<number> {
+  const currentMinute = Math.floor(now / MINUTE_MS);
+  const pipeline = sources.redis.pipeline();
+  for (let minute = currentMinute - STATS_WINDOW_MINUTES + 1; minute <= currentMinute; minute++) {
+    pipeline.hget(sources.keys.statsMinute(minute), STUCK_FIELD);
+  }
+  let stuck = 0;
+  for (const [error, value] of (await pipeline.exec()) ?? []) {
+    if (error !== null) throw error;
+    const count = Number(value ?? 0);
+    if (Number.isFinite(count)) stuck += count;
+  }
+  return stuck;
 }
 
 /** The queue's job counts and the age of its oldest waiting job: two cheap reads. */
@@ -251,7 +282,7 @@ export async function recordIntake(
 
 function emptyMinute(): MinuteCounts {
   return {
-    deliveries: { succeeded: 0, failed: 0, skipped: 0 },
+    deliveries: { succeeded: 0, failed: 0, skipped: 0, stuck: 0 },
     attempts: { succeeded: 0, retry: 0, failed: 0 },
     latency: { buckets: new Map(), sumMs: 0 },
     attempt: { buckets: new Map(), sumMs: 0 },

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // Under `hookwire start` (an IPC channel to it): stop when it is gone, however it ended.
+  if (process.send !== undefined) process.on("disconnect", () => void stop("parent exited"));
 }
 
 main().catch((error: unknown) => {

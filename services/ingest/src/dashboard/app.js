@@ -2,7 +2,18 @@
 // /v1/stats, /v1/hooks' health (inside the stats) and the failed deliveries every few seconds.
 
 import { LineChart } from "./chart.js";
-import { ago, failureRows, formatAge, formatCount, formatMs, formatRate, h, hookRows } from "./render.js";
+import {
+  ago,
+  alertBanners,
+  failureRows,
+  formatAge,
+  formatCount,
+  formatMs,
+  formatRate,
+  h,
+  hookRows,
+  persistenceBadge,
+} from "./render.js";
 
 const KEY_STORAGE = "hookwire.apiKey";
 const REFRESH_MS = 5_000;
@@ -191,6 +202,14 @@ function render(stats, failed, more) {
     else if (hook.health.consecutiveFailures > 0) counts.failing++;
     else counts.healthy++;
   }
+
+  $("alerts").replaceChildren(...alertBanners(stats));
+  const badge = persistenceBadge(stats.redis?.persistence);
+  const redisBadge = $("redis-persistence");
+  redisBadge.textContent = badge.text;
+  redisBadge.title = badge.title;
+  redisBadge.className = `badge ${badge.tone}`;
+  redisBadge.hidden = badge.text === "";
 
   setFigure("kpi-delivered", formatCount(totals.deliveries.succeeded), `${formatRate(perSecond)}/s now`);
   setFigure(

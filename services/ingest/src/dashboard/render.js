@@ -205,3 +205,72 @@ export function failureRows(deliveries, hookNames, now, onRetry) {
     );
   });
 }
+
+/**
+ * The warnings above the figures: deliveries found stuck in the last hour (the worker's sweeper
+ * queued them again), and a Redis that would lose acknowledged entries on a restart.
+ */
+export function alertBanners(stats) {
+  const banners = [];
+  const stuck = stats.totals.deliveries.stuck ?? 0;
+  if (stuck > 0) {
+    const last = [...stats.minutes].reverse().find((m) => (m.deliveries.stuck ?? 0) > 0);
+    banners.push(
+      h(
+        "div",
+        { class: "alert warn", id: "alert-stuck", role: "status" },
+        h(
+          "strong",
+          {},
+          `${formatCount(stuck)} ${stuck === 1 ? "delivery was" : "deliveries were"} found stuck in the last hour`,
+        ),
+        ` (pending past their next attempt, nothing queued behind them) and queued again${last ? `, the latest ${ago(last.at, Date.parse(stats.generatedAt))}` : ""}. `,
+        "If it recurs, the worker's log says which jobs failed or which worker died.",
+      ),
+    );
+  }
+  const persistence = stats.redis?.persistence;
+  if (persistence && persistence.durable === false) {
+    banners.push(
+      h(
+        "div",
+        { class: "alert bad", id: "alert-persistence", role: "status" },
+        h("strong", {}, "Redis has its append-only file off: "),
+        `entries answered 202 whose webhooks are still queued would be lost on a Redis restart (a crash loses ${persistence.lossWindow}). `,
+        "Turn it on: ",
+        h("code", {}, "CONFIG SET appendonly yes"),
+        ", and appendonly yes in redis.conf.",
+      ),
+    );
+  } else if (persistence && persistence.durable === null) {
+    banners.push(
+      h(
+        "div",
+        { class: "alert warn", id: "alert-persistence", role: "status" },
+        h("strong", {}, "Redis' persistence is unknown: "),
+        "this Redis does not allow CONFIG GET; make sure its append-only file is on (the provider's persistence settings).",
+      ),
+    );
+  }
+  return banners;
+}
+
+/** The header's Redis badge: what it keeps on disk, in a few words. */
+export function persistenceBadge(persistence) {
+  if (!persistence) return { text: "", tone: "", title: "" };
+  if (persistence.durable === true) {
+    return {
+      text: `Redis: AOF ${persistence.appendfsync}`,
+      tone: "ok",
+      title: `A crash loses ${persistence.lossWindow}`,
+    };
+  }
+  if (persistence.durable === false) {
+    return {
+      text: persistence.save === "" ? "Redis: nothing on disk" : "Redis: snapshots only",
+      tone: "bad",
+      title: `A crash loses ${persistence.lossWindow}`,
+    };
+  }
+  return { text: "Redis: persistence unknown", tone: "warn", title: persistence.lossWindow };
+}

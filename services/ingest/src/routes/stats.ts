@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
+import { redisPersistenceSchema } from "../schemas";
 import { type Services, withRedis } from "../services";
 import { readStats, type StatsSources } from "../stats";
 import { readHealth } from "./hooks";
@@ -17,7 +18,16 @@ const percentilesSchema = {
 } as const;
 const deliveriesSchema = {
   type: "object",
-  properties: { succeeded: count, failed: count, skipped: count },
+  properties: {
+    succeeded: count,
+    failed: count,
+    skipped: count,
+    stuck: {
+      ...count,
+      description:
+        "Found pending past their next attempt with nothing queued behind them, and queued again by the worker's sweeper.",
+    },
+  },
 } as const;
 const attemptsSchema = {
   type: "object",
@@ -105,6 +115,12 @@ const statsSchema = {
         },
       },
     },
+    redis: {
+      type: "object",
+      properties: {
+        persistence: { ...redisPersistenceSchema, type: ["object", "null"] },
+      },
+    },
   },
 } as const;
 
@@ -142,5 +158,6 @@ export function statsSources(services: Services): StatsSources {
     queue: services.queue,
     hooks: services.hooks,
     readHealth: (ids) => readHealth(services, ids),
+    readPersistence: () => services.persistence.read(),
   };
 }

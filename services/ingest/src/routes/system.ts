@@ -1,4 +1,6 @@
+import type { RedisPersistence } from "@hookwire/queue";
 import type { FastifyPluginAsync } from "fastify";
+import { redisPersistenceSchema } from "../schemas";
 import type { Services } from "../services";
 
 const READY_TIMEOUT_MS = 1_000;
@@ -23,24 +25,49 @@ export function systemRoutes(services: Services): FastifyPluginAsync {
         schema: {
           tags: ["system"],
           summary: "Redis answers: the service can accept entries",
+          description:
+            "Also says what Redis keeps on disk (`persistence`). With HOOKWIRE_REQUIRE_DURABLE_REDIS=true, a Redis whose append-only file is off answers 503.",
           response: {
-            200: { type: "object", properties: { status: { type: "string" } } },
-            503: { type: "object", properties: { status: { type: "string" }, reason: { type: "string" } } },
+            200: {
+              type: "object",
+              properties: { status: { type: "string" }, persistence: redisPersistenceSchema },
+            },
+            503: {
+              type: "object",
+              properties: {
+                status: { type: "string" },
+                reason: { type: "string" },
+                persistence: redisPersistenceSchema,
+              },
+            },
           },
         },
       },
       async (_request, reply) => {
-        const reason = await redisProblem(services);
-        if (reason === undefined) return { status: "ready" };
+        const { reason, persistence } = await redisProblem(services);
+        if (reason === undefined) return { status: "ready", persistence };
         reply.header("retry-after", "2");
-        return reply.status(503).send({ status: "unavailable", reason });
+        return reply
+          .status(503)
+          .send({ status: "unavailable", reason, ...(persistence ? { persistence } : {}) });
       },
     );
   };
 }
 
-async function redisProblem(services: Services): Promise<string | undefined> {
-  if (services.redis.status !== "ready") return `Redis connection is ${services.redis.status}`;
+interface Readiness {
+  reason?: string;
+  persistence?: RedisPersistence;
+}
+
+async function redisProblem(services: Services): Promise<Readiness> {
+  if (services.redis.status !== "ready") {
+    const persistence = services.persistence.last;
+    return {
+      reason: `Redis connection is ${services.redis.status}`,
+      ...(persistence ? { persistence } : {}),
+    };
+  }
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
@@ -49,10 +76,19 @@ async function redisProblem(services: Services): Promise<string | undefined> {
         READY_TIMEOUT_MS,
       );
     });
-    await Promise.race([services.redis.ping(), timeout]);
-    return undefined;
+    const [, persistence] = await Promise.race([
+      Promise.all([services.redis.ping(), services.persistence.read()]),
+      timeout,
+    ]);
+    if (services.config.ingest.requireDurableRedis && persistence.durable === false) {
+      return {
+        reason: `HOOKWIRE_REQUIRE_DURABLE_REDIS=true and Redis has its append-only file off (appendonly ${persistence.appendonly}): acknowledged entries would not survive a Redis restart`,
+        persistence,
+      };
+    }
+    return { persistence };
   } catch (error) {
-    return (error as Error).message;
+    return { reason: (error as Error).message };
   } finally {
     clearTimeout(timer);
   }
