@@ -20,6 +20,15 @@ export {
   STATS_TTL_MS,
 } from "./names";
 export {
+  decodeBatch,
+  encodeBatch,
+  JOB_OPTIONS,
+  jobBackoffMs,
+  Outbox,
+  type OutboxBatch,
+  type SweepResult,
+} from "./outbox";
+export {
   assessPersistence,
   persistenceWarning,
   type RedisPersistence,

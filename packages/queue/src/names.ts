@@ -41,13 +41,22 @@ export function keyspace(prefix: string) {
     deliveriesByTime: `${prefix}:index:deliveries`,
     deliveriesByHook: (hookId: string) => `${prefix}:hook:${hookId}:deliveries`,
     deliveriesByStatus: (status: string) => `${prefix}:index:deliveries:${status}`,
+    /**
+     * The outbox (see outbox.ts): one hash field per queued batch of deliveries (field: the job id,
+     * value: the batch), kept from the moment its deliveries are committed until they are settled,
+     * and the time after which a sweeper may take each one over (a sorted set, scores in epoch ms).
+     */
+    outbox: `${prefix}:outbox`,
+    outboxDue: `${prefix}:outbox:due`,
+    /** An entry id's claim: a lease token while a request is accepting it, then "1" for the window. */
     entrySeen: (entryId: string) => `${prefix}:entry:${entryId}`,
     idempotencyKey: (key: string) => `${prefix}:idempotency:${key}`,
     stats: (name: string) => `${prefix}:stats:${name}`,
     /**
      * One hash per minute (epoch minute = floor(ms / 60 000)), kept ~2 h, written by the worker
      * (and by ingest for deliveries that fail before queueing), summed by `GET /v1/stats`.
-     * Fields, all HINCRBY counts unless said: `deliveries:<succeeded|failed|skipped>`,
+     * Fields, all HINCRBY counts unless said: `deliveries:<succeeded|failed|skipped|stuck>` (stuck:
+     * found by a sweeper with nothing queued behind them, and queued again),
      * `attempts:<succeeded|retry|failed>`, `latency:le:<seconds|+Inf>` and `latency:sum_ms`
      * (entry accepted → 2xx), `attempt:le:<seconds|+Inf>` and `attempt:sum_ms` (one request),
      * `hook:<hookId>:<succeeded|failed>`, and `queue:<state>` (HSET, the latest sample).

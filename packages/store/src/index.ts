@@ -8,6 +8,7 @@ export {
   type DeliveryStatus,
   type RetentionMs,
 } from "./delivery-log";
+export { type DeliveryCommit, DeliveryWriter } from "./delivery-writer";
 export { StoreError, type StoreErrorCode } from "./errors";
 export {
   checkHookId,
@@ -21,4 +22,5 @@ export {
   redactHook,
 } from "./hook";
 export { HookStore, type HookStoreOptions } from "./hook-store";
+export { isLeaseToken, Lease, type LeaseState, takeLeases } from "./leases";
 export { generateSecretKey, SecretBox } from "./secret-box";

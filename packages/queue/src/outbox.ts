@@ -1,0 +1,237 @@
+/**
+ * The outbox: the durable half of "queued".
+ *
+ * A batch of deliveries is written into the outbox in the same MULTI as its delivery records
+ * (`stage`), and only then relayed into BullMQ as a job whose id is the batch's id (`relay`). It
+ * stays there until the worker that ran it commits the outcomes, again in one MULTI with the
+ * records (`settle`). So at every moment each pending delivery is in exactly one committed batch,
+ * and that batch is in one of three places: queued in BullMQ (waiting, delayed or active), held
+ * in the memory of a live worker that renews its lease (`renew`), or past its lease, where any
+ * worker's sweeper takes it over and relays it again (`sweep`). A crash anywhere between two of
+ * these steps leaves a batch that is sent again, never one that is forgotten.
+ *
+ * BullMQ is the scheduler, not the record: a job whose worker died is found by BullMQ's stalled
+ * check as before, and a job BullMQ lost or dropped (failed for good, removed by hand, never
+ * added because the relay died) is found here.
+ *
+ * Keys (see names.ts): `outbox` hash, field = batch (job) id, value = `encodeBatch`;
+ * `outboxDue` sorted set, member = batch id, score = epoch ms after which a sweeper may take it.
+ */
+
+import type { Queue } from "bullmq";
+import type { ChainableCommander, Redis } from "ioredis";
+import { DELIVERY_JOB_NAME, type DeliveryJobData } from "./job";
+import type { Keyspace } from "./names";
+
+/** One batch of deliveries of one hook, as committed: BullMQ's job id is `id`. */
+export interface OutboxBatch {
+  id: string;
+  data: DeliveryJobData;
+  /** Not to be attempted before (epoch ms): a retry's schedule, a circuit's next probe. */
+  notBefore?: number;
+}
+
+/** The one codec of an outbox value. */
+export function encodeBatch(batch: OutboxBatch): string {
+  return JSON.stringify({ notBefore: batch.notBefore ?? 0, data: batch.data });
+}
+
+export function decodeBatch(id: string, raw: string): OutboxBatch {
+  const { notBefore, data } = JSON.parse(raw) as { notBefore: number; data: DeliveryJobData };
+  return notBefore > 0 ? { id, data, notBefore } : { id, data };
+}
+
+/**
+ * A job that throws is retried, never dropped: BullMQ's attempts are effectively unbounded and
+ * spaced by `jobBackoffMs`. (A delivery's own attempts are counted in its JobDelivery, not here:
+ * these are attempts at running the job at all, e.g. a worker that cannot decrypt a hook.)
+ */
+export const JOB_OPTIONS = {
+  attempts: 1_000_000,
+  backoff: { type: "hookwire" },
+} as const;
+
+/** Delay before a thrown job runs again: 1 s doubling to 5 min, with ±20 % jitter. */
+export function jobBackoffMs(attemptsMade: number, random = Math.random): number {
+  const base = Math.min(300e3, 1_000 * 2 ** Math.min(Math.max(attemptsMade - 1, 0), 20));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/**
+ * KEYS[1] outboxDue, KEYS[2] outbox. ARGV[1] now (ms), ARGV[2] lease (ms), ARGV[3] how many at
+ * most, ARGV[4] the prefix of BullMQ's job hashes (`<prefix>:deliveries:`).
+ * For each batch past its due time: gone from the outbox → its stray due entry is dropped; its
+ * BullMQ job alive (hash present, not finished) → due again a lease after the job may run; else
+ * (no job, or a finished one) → due again in a lease (so that no other sweeper takes it too) and
+ * returned as {id, value, finished 0|1} for the caller to relay again.
+ */
+const SWEEP_SCRIPT = `local now = tonumber(ARGV[1])
+local lease = tonumber(ARGV[2])
+local ids = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[3]))
+local taken = {}
+for _, id in ipairs(ids) do
+  local value = redis.call("HGET", KEYS[2], id)
+  if not value then
+    redis.call("ZREM", KEYS[1], id)
+  else
+    local job = redis.call("HMGET", ARGV[4] .. id, "timestamp", "delay", "finishedOn")
+    if job[1] and not job[3] then
+      local runAt = tonumber(job[1]) + (tonumber(job[2]) or 0)
+      redis.call("ZADD", KEYS[1], math.max(now, runAt) + lease, id)
+    else
+      redis.call("ZADD", KEYS[1], now + lease, id)
+      taken[#taken + 1] = id
+      taken[#taken + 1] = value
+      taken[#taken + 1] = job[3] and 1 or 0
+    end
+  end
+end
+return {#ids, taken}`;
+
+/**
+ * KEYS[1] outboxDue, KEYS[2] outbox. ARGV[1] the new due time, ARGV[2] the batch id.
+ * Returns 1 and renews the batch's lease when it is in the outbox, else 0.
+ */
+const HOLD_SCRIPT = `if redis.call("HEXISTS", KEYS[2], ARGV[2]) == 1 then
+  redis.call("ZADD", KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0`;
+
+export interface SweepResult {
+  /** Batches past their due time that were looked at. */
+  examined: number;
+  /** Batches found with nothing queued behind them, relayed again. */
+  requeued: OutboxBatch[];
+}
+
+export class Outbox {
+  readonly #keys: Keyspace;
+  readonly #queue: Queue<DeliveryJobData>;
+  readonly #leaseMs: number;
+  readonly #relays = new Set<Promise<void>>();
+
+  /** `leaseMs`: how long a batch may go unrenewed (unqueued, unheld) before a sweeper takes it. */
+  constructor(keys: Keyspace, queue: Queue<DeliveryJobData>, leaseMs: number) {
+    this.#keys = keys;
+    this.#queue = queue;
+    this.#leaseMs = leaseMs;
+  }
+
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
+  /** Adds the writes that commit `batches` to `tx` (a MULTI, with the batches' records). */
+  stage(tx: ChainableCommander, batches: readonly OutboxBatch[], now: number): void {
+    if (batches.length === 0) return;
+    const values: string[] = [];
+    const due: (string | number)[] = [];
+    for (const batch of batches) {
+      values.push(batch.id, encodeBatch(batch));
+      due.push(Math.max(now, batch.notBefore ?? 0) + this.#leaseMs, batch.id);
+    }
+    tx.hset(this.#keys.outbox, ...values);
+    tx.zadd(this.#keys.outboxDue, ...due);
+  }
+
+  /** Adds the writes that remove settled batches to `tx` (a MULTI, with their outcomes). */
+  settle(tx: ChainableCommander, ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    tx.hdel(this.#keys.outbox, ...ids);
+    tx.zrem(this.#keys.outboxDue, ...ids);
+  }
+
+  /**
+   * Queues committed batches in BullMQ, each as the job of its id (so a relay repeated after a
+   * crash adds nothing while the first job lives). Tracked until done, for `drain`. A failure is
+   * left to the sweepers: the batches are committed, and due once their lease runs out.
+   */
+  relay(batches: readonly OutboxBatch[], now = Date.now()): Promise<void> {
+    if (batches.length === 0) return Promise.resolve();
+    const relayed = this.#queue
+      .addBulk(
+        batches.map((batch) => ({
+          name: DELIVERY_JOB_NAME,
+          data: batch.data,
+          opts: {
+            jobId: batch.id,
+            delay: Math.max(0, (batch.notBefore ?? 0) - now),
+            ...JOB_OPTIONS,
+          },
+        })),
+      )
+      .then(() => undefined);
+    this.#relays.add(relayed);
+    void relayed.then(
+      () => this.#relays.delete(relayed),
+      () => this.#relays.delete(relayed),
+    );
+    return relayed;
+  }
+
+  /** Waits for the relays under way (a service stopping). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#relays]);
+  }
+
+  /**
+   * A worker takes a batch into its memory: renews its lease, and says whether it is still in the
+   * outbox (false: it was settled already, or it came from before the outbox, and must be staged).
+   */
+  async hold(redis: Redis, id: string, now = Date.now()): Promise<boolean> {
+    const held = await redis.eval(
+      HOLD_SCRIPT,
+      2,
+      this.#keys.outboxDue,
+      this.#keys.outbox,
+      now + this.#leaseMs,
+      id,
+    );
+    return held === 1;
+  }
+
+  /** Renews the leases of the batches a worker holds (its heartbeat); one command. */
+  async renew(redis: Redis, ids: readonly string[], now = Date.now()): Promise<void> {
+    if (ids.length === 0) return;
+    const due = now + this.#leaseMs;
+    const members: (string | number)[] = [];
+    for (const id of ids) members.push(due, id);
+    await redis.zadd(this.#keys.outboxDue, "XX", ...members);
+  }
+
+  /**
+   * Finds batches past their lease with nothing queued behind them and relays them again; a
+   * finished BullMQ job of the same id (failed for good) is removed first so the id is free.
+   * `holds`: batches the calling process has in hand itself (their lease lapsed while Redis was
+   * away, and is about to be renewed), left alone.
+   */
+  async sweep(
+    redis: Redis,
+    holds: (id: string) => boolean = () => false,
+    now = Date.now(),
+    limit = 500,
+  ): Promise<SweepResult> {
+    const [examined, flat] = (await redis.eval(
+      SWEEP_SCRIPT,
+      2,
+      this.#keys.outboxDue,
+      this.#keys.outbox,
+      now,
+      this.#leaseMs,
+      limit,
+      this.#queue.toKey(""),
+    )) as [number, (string | number)[]];
+    const requeued: OutboxBatch[] = [];
+    const finished: string[] = [];
+    for (let i = 0; i < flat.length; i += 3) {
+      const id = String(flat[i]);
+      if (holds(id)) continue;
+      requeued.push(decodeBatch(id, String(flat[i + 1])));
+      if (Number(flat[i + 2]) === 1) finished.push(id);
+    }
+    for (const id of finished) await this.#queue.remove(id);
+    await this.relay(requeued, now);
+    return { examined, requeued };
+  }
+}

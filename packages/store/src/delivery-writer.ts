@@ -1,0 +1,65 @@
+/**
+ * The one write path for deliveries. Intake, the worker's outcomes (retries and a probe's rest
+ * among them), replay, manual retry and the sweeper all commit through `commit`: the delivery
+ * records, the batches that queue them (the outbox) and whatever the caller adds (entry claims,
+ * hook health, stats) go in ONE MULTI, so that either all of it is in Redis or none of it is; the
+ * batches are relayed into BullMQ only after that (see @hookwire/queue's outbox.ts for why a
+ * relay that never happens is still safe).
+ */
+import type { Outbox, OutboxBatch } from "@hookwire/queue";
+import type { ChainableCommander, Redis } from "ioredis";
+import type { DeliveryLog, DeliveryRecord, DeliveryStatus } from "./delivery-log";
+
+export interface DeliveryCommit {
+  /** Records of deliveries accepted now (intake): written and indexed. */
+  accepted?: readonly DeliveryRecord[];
+  /** New states of known deliveries, with the status each had before. */
+  updates?: readonly { record: DeliveryRecord; previous?: DeliveryStatus | undefined }[];
+  /** Batches to queue. */
+  batches?: readonly OutboxBatch[];
+  /** Batches to commit without queueing: a worker has them in hand (see the worker's processor). */
+  held?: readonly OutboxBatch[];
+  /** Ids of batches whose deliveries are all settled (or moved to `batches`). */
+  settled?: readonly string[];
+  /** More writes that must land with these (claims, health, stats). */
+  also?: (tx: ChainableCommander) => void;
+}
+
+export class DeliveryWriter {
+  readonly #redis: Redis;
+  readonly #log: DeliveryLog;
+  readonly #outbox: Outbox;
+
+  constructor(redis: Redis, log: DeliveryLog, outbox: Outbox) {
+    this.#redis = redis;
+    this.#log = log;
+    this.#outbox = outbox;
+  }
+
+  get outbox(): Outbox {
+    return this.#outbox;
+  }
+
+  /**
+   * Commits everything in one MULTI; rejects when it did not land. The batches' relay starts
+   * then and is returned: callers that answer on commit need not wait for it.
+   */
+  async commit(change: DeliveryCommit, now = Date.now()): Promise<{ relayed: Promise<void> }> {
+    const tx = this.#redis.multi();
+    if (change.accepted !== undefined) this.#log.recordAccepted(tx, change.accepted);
+    for (const { record, previous } of change.updates ?? []) this.#log.recordUpdate(tx, record, previous);
+    const batches = change.batches ?? [];
+    this.#outbox.stage(tx, batches, now);
+    if (change.held !== undefined) this.#outbox.stage(tx, change.held, now);
+    this.#outbox.settle(tx, change.settled ?? []);
+    change.also?.(tx);
+    const written = await tx.exec();
+    if (written === null) throw new Error("the delivery commit was aborted");
+    const failed = written.find(([error]) => error !== null);
+    if (failed) throw failed[0];
+    const relayed = this.#outbox.relay(batches, now);
+    // The relay's failure is the sweepers' to mend; it must not surface as unhandled.
+    relayed.catch(() => undefined);
+    return { relayed };
+  }
+}
