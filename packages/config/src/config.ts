@@ -30,6 +30,12 @@ export interface HookwireConfig {
     rateLimitPerMinute: number;
     /** How long an entry id (or Idempotency-Key) is remembered. */
     idempotencyWindowMs: number;
+    /**
+     * How long an entry id or Idempotency-Key stays leased to a request that died while working
+     * on it (renewed while the request runs): a retry within it is answered 409, after it is
+     * processed again.
+     */
+    claimLeaseMs: number;
     hooksFile: string | undefined;
     /** Lets the queue view at /admin/queues retry, promote and remove jobs. */
     queueViewWritable: boolean;
@@ -40,7 +46,10 @@ export interface HookwireConfig {
     /** Jobs (batches of deliveries) in flight at once. */
     concurrency: number;
     metricsPort: number;
-    /** A job whose worker stops renewing its lock this long is picked up by another. */
+    /**
+     * A job whose worker stops renewing its lock this long is picked up by another; likewise a
+     * committed batch of deliveries nobody queued or holds (the outbox's lease, read by ingest too).
+     */
     lockMs: number;
     /** On SIGTERM, how long in-flight attempts may take to finish. */
     shutdownGraceMs: number;
@@ -67,6 +76,7 @@ const DEFAULTS = {
   maxQueueDepth: 1_000_000,
   rateLimitPerMinute: 6_000,
   idempotencyWindowMs: 7 * 24 * 3600e3, // 7 days
+  claimLeaseMs: 10e3,
   workerConcurrency: 64,
   workerMetricsPort: 9464,
   lockMs: 30e3,
@@ -110,6 +120,7 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
       maxQueueDepth: read.int("HOOKWIRE_MAX_QUEUE_DEPTH", DEFAULTS.maxQueueDepth, 1),
       rateLimitPerMinute: read.int("HOOKWIRE_RATE_LIMIT_PER_MINUTE", DEFAULTS.rateLimitPerMinute, 1),
       idempotencyWindowMs: read.int("HOOKWIRE_IDEMPOTENCY_WINDOW_MS", DEFAULTS.idempotencyWindowMs, 1000),
+      claimLeaseMs: read.int("HOOKWIRE_CLAIM_LEASE_MS", DEFAULTS.claimLeaseMs, 300, 600e3),
       hooksFile: env.HOOKWIRE_HOOKS_FILE || undefined,
       queueViewWritable: read.bool("HOOKWIRE_QUEUE_VIEW_WRITABLE", false),
       requireDurableRedis: read.bool("HOOKWIRE_REQUIRE_DURABLE_REDIS", false),

@@ -4,8 +4,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { HookwireConfig } from "@hookwire/config";
 import { createSender, type Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
-import { DELIVERY_QUEUE, type DeliveryJobData, keyspace } from "@hookwire/queue";
-import { DeliveryLog, HookStore, SecretBox } from "@hookwire/store";
+import { DELIVERY_QUEUE, type DeliveryJobData, keyspace, Outbox } from "@hookwire/queue";
+import { DeliveryLog, DeliveryWriter, HookStore, SecretBox } from "@hookwire/store";
 import { Queue } from "bullmq";
 import Fastify, {
   type FastifyBaseLogger,
@@ -67,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     succeeded: config.worker.retentionSucceededMs,
     failed: config.worker.retentionFailedMs,
   });
+  const writer = new DeliveryWriter(redis, log, new Outbox(keys, queue, config.worker.lockMs));
   const sender =
     options.sender ??
     createSender({
@@ -92,16 +93,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     queue,
     hooks,
     log,
+    writer,
     catalog,
     sender,
     intake: new Intake({
       redis,
       keys,
-      queue,
       hooks,
-      log,
+      writer,
       catalog,
       idempotencyWindowMs: config.ingest.idempotencyWindowMs,
+      claimLeaseMs: config.ingest.claimLeaseMs,
       observer: {
         accepted(results) {
           metrics.accepted(results);

@@ -10,6 +10,7 @@ export type ApiErrorCode =
   | "API_ERR_BAD_REQUEST"
   | "API_ERR_NOT_FOUND"
   | "API_ERR_CONFLICT"
+  | "API_ERR_IN_PROGRESS"
   | "API_ERR_UNAVAILABLE"
   | "API_ERR_OVERLOADED"
   | "API_ERR_RATE_LIMITED";
@@ -20,6 +21,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   API_ERR_BAD_REQUEST: 400,
   API_ERR_NOT_FOUND: 404,
   API_ERR_CONFLICT: 409,
+  API_ERR_IN_PROGRESS: 409,
   API_ERR_UNAVAILABLE: 503,
   API_ERR_OVERLOADED: 503,
   API_ERR_RATE_LIMITED: 429,
@@ -31,7 +33,7 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly statusCode: number;
   readonly problems: Problem[] | undefined;
-  /** Seconds, for 503 and 429 answers. */
+  /** Seconds, for 503, 429 and 409 (in progress) answers. */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(

@@ -1,16 +1,17 @@
+import { randomUUID } from "node:crypto";
 import type { Entry } from "@hookwire/entries";
 import { bodyReadsSecrets, type Catalog, type Integration, renderBody } from "@hookwire/manifest";
 import { accessesOf } from "@hookwire/policy";
+import { deliveryIdOf, type JobDelivery, type Keyspace, type OutboxBatch } from "@hookwire/queue";
 import {
-  DELIVERY_JOB_NAME,
-  type DeliveryJobData,
-  deliveryIdOf,
-  type JobDelivery,
-  type Keyspace,
-} from "@hookwire/queue";
-import type { DeliveryLog, DeliveryRecord, Hook, HookStore } from "@hookwire/store";
-import type { Queue } from "bullmq";
+  type DeliveryRecord,
+  type DeliveryWriter,
+  type Hook,
+  type HookStore,
+  takeLeases,
+} from "@hookwire/store";
 import type { Redis } from "ioredis";
+import { ApiError } from "./errors";
 import { HookPolicies } from "./hook-policies";
 
 export type HookOutcome = "queued" | "filtered" | "skipped" | "render_failed";
@@ -37,11 +38,12 @@ export interface IntakeObserver {
 export interface IntakeOptions {
   redis: Redis;
   keys: Keyspace;
-  queue: Queue<DeliveryJobData>;
   hooks: HookStore;
-  log: DeliveryLog;
+  writer: DeliveryWriter;
   catalog: Catalog;
   idempotencyWindowMs: number;
+  /** How long an entry id stays leased to a request that died while accepting it. */
+  claimLeaseMs: number;
   observer?: IntakeObserver;
 }
 
@@ -60,18 +62,6 @@ function requestReadsEntry(integration: Integration): boolean {
   }
   return reads;
 }
-
-/**
- * Claims entry ids in one command instead of one SET per entry (ioredis spent ~15 µs of ingest
- * CPU per entry on those commands).
- * KEYS: the entries' `entrySeen` keys. ARGV[1]: the idempotency window in ms.
- * Returns, per key, 1 where the key was set now (a new entry), 0 where it was there already.
- */
-const CLAIM_SCRIPT = `local fresh = {}
-for i, key in ipairs(KEYS) do
-  fresh[i] = redis.call("SET", key, "1", "PX", ARGV[1], "NX") and 1 or 0
-end
-return fresh`;
 
 /** The record of a delivery as ingest leaves it. */
 function acceptedRecord(
@@ -97,10 +87,25 @@ function acceptedRecord(
   return record;
 }
 
+/** A 409 naming the entries another request is accepting right now. */
+function inProgress(entries: readonly Entry[], busy: readonly number[]): ApiError {
+  return new ApiError(
+    "API_ERR_IN_PROGRESS",
+    `${busy.length} entr${busy.length === 1 ? "y is" : "ies are"} being accepted by another request; nothing was accepted, retry shortly`,
+    {
+      retryAfterSeconds: 1,
+      problems: busy.map((i) => ({
+        pointer: entries.length === 1 ? "/_id" : `/${i}/_id`,
+        message: `entry ${entries[i]?._id} is being accepted by another request`,
+      })),
+    },
+  );
+}
+
 /**
  * From accepted entries to queued deliveries: for each entry and each enabled hook, the policy
- * decides, the body is rendered, and all the deliveries of the request are queued together
- * (one addBulk, jobs of up to 25 deliveries of one hook) with their records in the same trip.
+ * decides, the body is rendered, and all the deliveries of the request are committed together
+ * (batches of up to 25 deliveries of one hook) with their records and the entries' claims.
  */
 export class Intake {
   readonly #options: IntakeOptions;
@@ -110,68 +115,73 @@ export class Intake {
     this.#options = options;
   }
 
+  /**
+   * Accepts the entries of one request: every entry id is leased first (a short lease, renewed
+   * while this runs), then the deliveries are routed and rendered, then the records, the batches
+   * that queue them and the promotion of the leases to claims are committed in one MULTI. A crash
+   * before the commit leaves only leases, which lapse: the client's retry is processed again. An
+   * entry leased by a request still under way is answered 409 (retry), never a duplicate.
+   */
   async accept(entries: readonly Entry[]): Promise<EntryResult[]> {
-    const { redis, keys, queue, log } = this.#options;
+    const { keys, writer, idempotencyWindowMs, claimLeaseMs } = this.#options;
     const acceptedAt = Date.now();
-    const fresh = await this.#claim(entries.map((entry) => entry._id));
-    const hooks = await this.#options.hooks.enabled();
-
-    const results: EntryResult[] = [];
-    const records: DeliveryRecord[] = [];
-    const byHook = new Map<string, JobDelivery[]>();
-    for (const [index, entry] of entries.entries()) {
-      if (!fresh[index]) {
-        results.push({ id: entry._id, duplicate: true, hooks: [] });
-        continue;
-      }
-      const accesses = accessesOf(entry);
-      const hookResults: HookResult[] = [];
-      for (const hook of hooks) {
-        const result = this.#route(hook, entry, accesses, acceptedAt, byHook, records);
-        hookResults.push(result);
-      }
-      results.push({ id: entry._id, duplicate: false, hooks: hookResults });
-    }
-
-    const jobs: { name: string; data: DeliveryJobData }[] = [];
-    for (const [hookId, deliveries] of byHook) {
-      for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
-        jobs.push({
-          name: DELIVERY_JOB_NAME,
-          data: { hookId, deliveries: deliveries.slice(i, i + DELIVERIES_PER_JOB) },
-        });
-      }
-    }
-    const pipeline = redis.pipeline();
-    log.recordAccepted(pipeline, records);
+    const { states, lease } = await takeLeases(
+      this.#options.redis,
+      entries.map((entry) => keys.entrySeen(entry._id)),
+      claimLeaseMs,
+    );
     try {
-      // Records and jobs leave together; the 202 waits for both, so an acknowledged entry is in Redis.
-      const [written] = await Promise.all([
-        pipeline.exec(),
-        jobs.length > 0 ? queue.addBulk(jobs) : undefined,
-      ]);
-      const failed = written?.find(([error]) => error !== null);
-      if (failed) throw failed[0];
+      const busy = states.flatMap((state, i) => (state === "leased" ? [i] : []));
+      if (busy.length > 0) throw inProgress(entries, busy);
+      const hooks = await this.#options.hooks.enabled();
+
+      const results: EntryResult[] = [];
+      const records: DeliveryRecord[] = [];
+      const byHook = new Map<string, JobDelivery[]>();
+      for (const [index, entry] of entries.entries()) {
+        if (states[index] !== "taken") {
+          results.push({ id: entry._id, duplicate: true, hooks: [] });
+          continue;
+        }
+        const accesses = accessesOf(entry);
+        const hookResults: HookResult[] = [];
+        for (const hook of hooks) {
+          const result = this.#route(hook, entry, accesses, acceptedAt, byHook, records);
+          hookResults.push(result);
+        }
+        results.push({ id: entry._id, duplicate: false, hooks: hookResults });
+      }
+
+      // One batch id per request and hook; a batch's job id is `<hookId>.<request>-<n>`.
+      const request = randomUUID();
+      const batches: OutboxBatch[] = [];
+      for (const [hookId, deliveries] of byHook) {
+        for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
+          batches.push({
+            id: `${hookId}.${request}-${i / DELIVERIES_PER_JOB}`,
+            data: { hookId, deliveries: deliveries.slice(i, i + DELIVERIES_PER_JOB) },
+          });
+        }
+      }
+      // The 202 waits for the commit, not for the relay into BullMQ: once committed, the
+      // deliveries are in Redis whatever happens next (the outbox's sweepers relay what a crash
+      // left behind).
+      await writer.commit(
+        {
+          accepted: records,
+          batches,
+          also: (tx) => lease.keep(tx, "1", idempotencyWindowMs),
+        },
+        acceptedAt,
+      );
+      lease.end();
+      this.#options.observer?.accepted(results);
+      return results;
     } catch (error) {
-      // Nothing was acknowledged: let the entries be posted again.
-      const claimed = entries.filter((_, i) => fresh[i]).map((e) => keys.entrySeen(e._id));
-      if (claimed.length > 0) await redis.del(...claimed).catch(() => undefined);
+      // Nothing was committed: let the entries be posted again at once.
+      await lease.release();
       throw error;
     }
-    this.#options.observer?.accepted(results);
-    return results;
-  }
-
-  /** Marks entry ids as seen; true where the id is new within the idempotency window. */
-  async #claim(ids: readonly string[]): Promise<boolean[]> {
-    const { redis, keys, idempotencyWindowMs } = this.#options;
-    const answers = (await redis.eval(
-      CLAIM_SCRIPT,
-      ids.length,
-      ...ids.map((id) => keys.entrySeen(id)),
-      idempotencyWindowMs,
-    )) as number[];
-    return answers.map((answer) => answer === 1);
   }
 
   #route(

@@ -2,7 +2,7 @@ import type { HookwireConfig } from "@hookwire/config";
 import type { Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
 import type { DeliveryJobData, Keyspace } from "@hookwire/queue";
-import type { DeliveryLog, HookStore } from "@hookwire/store";
+import type { DeliveryLog, DeliveryWriter, HookStore } from "@hookwire/store";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ApiKeys } from "./auth";
@@ -18,6 +18,8 @@ export interface Services {
   queue: Queue<DeliveryJobData>;
   hooks: HookStore;
   log: DeliveryLog;
+  /** The one write path for deliveries (records and their batches together). */
+  writer: DeliveryWriter;
   catalog: Catalog;
   sender: Sender;
   intake: Intake;

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { entrySchema, normaliseBody } from "@hookwire/entries";
+import type { Keyspace } from "@hookwire/queue";
+import { isLeaseToken, takeLeases } from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../errors";
 import { entriesAnswerSchema } from "../schemas";
@@ -82,7 +84,7 @@ export function entryRoutes(services: Services): FastifyPluginAsync {
           }
           return idempotent(
             services,
-            `${request.apiKey?.label}:${header}`,
+            idempotencyRedisKey(services.keys, request.apiKey?.label ?? "", header),
             async () => ({
               entries: await services.intake.accept(entries),
             }),
@@ -95,33 +97,47 @@ export function entryRoutes(services: Services): FastifyPluginAsync {
   };
 }
 
+/** Where an API key's Idempotency-Key lives in Redis: hashed, so no header value is stored. */
+export function idempotencyRedisKey(keys: Keyspace, apiKeyLabel: string, header: string): string {
+  return keys.idempotencyKey(createHash("sha256").update(`${apiKeyLabel}:${header}`).digest("hex"));
+}
+
 /**
  * Runs `work` once per key within the idempotency window: a repeat gets the first answer back;
- * a repeat while the first is still running gets 409.
+ * a repeat while the first is still running gets 409. "Running" is a short lease, renewed while
+ * the work goes on, so a crashed first request frees its key within a lease, not a window.
  */
 async function idempotent<T>(
   services: Services,
-  key: string,
+  redisKey: string,
   work: () => Promise<T>,
   onReplay: () => void,
 ): Promise<T> {
-  const redisKey = services.keys.idempotencyKey(createHash("sha256").update(key).digest("hex"));
-  const windowMs = services.config.ingest.idempotencyWindowMs;
-  const claimed = await services.redis.set(redisKey, "pending", "PX", windowMs, "NX");
-  if (claimed === null) {
-    const stored = await services.redis.get(redisKey);
-    if (stored === null || stored === "pending") {
-      throw new ApiError("API_ERR_CONFLICT", "a request with this Idempotency-Key is still being processed");
+  const { idempotencyWindowMs, claimLeaseMs } = services.config.ingest;
+  const { states, lease } = await takeLeases(services.redis, [redisKey], claimLeaseMs);
+  if (states[0] !== "taken") {
+    const stored = states[0] === "kept" ? await services.redis.get(redisKey) : null;
+    if (stored === null || isLeaseToken(stored)) {
+      throw new ApiError(
+        "API_ERR_IN_PROGRESS",
+        "a request with this Idempotency-Key is still being processed",
+        {
+          retryAfterSeconds: 1,
+        },
+      );
     }
     onReplay();
     return JSON.parse(stored) as T;
   }
   try {
     const answer = await work();
-    await services.redis.set(redisKey, JSON.stringify(answer), "PX", windowMs);
+    const tx = services.redis.multi();
+    lease.keep(tx, JSON.stringify(answer), idempotencyWindowMs);
+    await tx.exec();
+    lease.end();
     return answer;
   } catch (error) {
-    await services.redis.del(redisKey).catch(() => undefined);
+    await lease.release();
     throw error;
   }
 }

@@ -1,5 +1,5 @@
-import { attemptJobId, DELIVERY_JOB_NAME, type DeliveryJobData } from "@hookwire/queue";
-import type { DeliveryRecord } from "@hookwire/store";
+import { attemptJobId, type OutboxBatch } from "@hookwire/queue";
+import type { DeliveryRecord, DeliveryStatus } from "@hookwire/store";
 import { ApiError } from "../errors";
 import type { Services } from "../services";
 
@@ -36,27 +36,25 @@ export async function replayFailed(services: Services, hookId: string, since: nu
   return { dryRun, count: deliveryIds.length, deliveryIds };
 }
 
+/** Queues failed deliveries again through the one write path: records and batches together. */
 async function requeue(services: Services, records: readonly DeliveryRecord[]): Promise<DeliveryRecord[]> {
   const now = Date.now();
   const queued: DeliveryRecord[] = [];
-  const jobs: { name: string; data: DeliveryJobData; opts: { jobId: string } }[] = [];
-  const pipeline = services.redis.pipeline();
+  const updates: { record: DeliveryRecord; previous: DeliveryStatus }[] = [];
+  const batches: OutboxBatch[] = [];
   for (const record of records) {
     if (record.payload === undefined) continue;
     const attemptsMade = record.attempts.length;
     const { payload: _payload, reason: _reason, ...rest } = record;
     const pending: DeliveryRecord = { ...rest, status: "pending", updatedAt: now };
-    services.log.recordUpdate(pipeline, pending, record.status);
-    jobs.push({
-      name: DELIVERY_JOB_NAME,
+    updates.push({ record: pending, previous: record.status });
+    batches.push({
+      id: `${attemptJobId(record.id, attemptsMade + 1)}-manual-${now}`,
       data: { hookId: record.hookId, deliveries: [{ ...record.payload, attemptsMade }] },
-      opts: { jobId: `${attemptJobId(record.id, attemptsMade + 1)}-manual-${now}` },
     });
     queued.push(pending);
   }
-  if (jobs.length === 0) return queued;
-  const [written] = await Promise.all([pipeline.exec(), services.queue.addBulk(jobs)]);
-  const failed = written?.find(([error]) => error !== null);
-  if (failed) throw failed[0];
+  if (batches.length === 0) return queued;
+  await services.writer.commit({ updates, batches }, now);
   return queued;
 }
