@@ -18,11 +18,15 @@ describe("HookBacklogs", () => {
     // 75 deliveries, 10 at a time, 50 ms each so far: 375 ms of work, within the 2 s bound.
     expect(backlogs.admit("dead", 25, gate, 50)).toEqual({ admit: true });
     // Stalled 400 ms: 3 s of work, and no pace measured: the backoff.
-    expect(backlogs.admit("dead", 25, gate, 400)).toEqual({ admit: false, delayMs: 200 });
-    expect(backlogs.admit("dead", 25, gate, 400, 3)).toEqual({ admit: false, delayMs: 1_600 });
-    expect(backlogs.admit("dead", 25, gate, 400, 40)).toEqual({ admit: false, delayMs: 30_000 });
+    expect(backlogs.admit("dead", 25, gate, 400)).toEqual({ admit: false, delayMs: 200, stalled: true });
+    expect(backlogs.admit("dead", 25, gate, 400, 3)).toEqual({ admit: false, delayMs: 1_600, stalled: true });
+    expect(backlogs.admit("dead", 25, gate, 400, 40)).toEqual({
+      admit: false,
+      delayMs: 30_000,
+      stalled: true,
+    });
     // Stalled 10 s: back in no less than 5 s, even on its first return.
-    expect(backlogs.admit("dead", 25, gate, 10_000)).toEqual({ admit: false, delayMs: 5_000 });
+    expect(backlogs.admit("dead", 25, gate, 10_000)).toEqual({ admit: false, delayMs: 5_000, stalled: true });
   });
 
   test("a hook that answered before and then stops finishing is treated the same once stalled past the bound", () => {
@@ -30,7 +34,7 @@ describe("HookBacklogs", () => {
     backlogs.enter("h", 100, 0);
     backlogs.done("h", 5, 10);
     // Stalled 2 001 ms since its last attempt: the backoff (800 ms) or half the stall, the longer.
-    expect(backlogs.admit("h", 25, gate, 2_011, 2)).toEqual({ admit: false, delayMs: 1_001 });
+    expect(backlogs.admit("h", 25, gate, 2_011, 2)).toEqual({ admit: false, delayMs: 1_001, stalled: true });
   });
 
   test("a fast hook may hold a long backlog, as long as it clears within the wait bound", () => {
@@ -58,6 +62,7 @@ describe("HookBacklogs", () => {
     expect(backlogs.admit("limited", 25, { concurrency: 10, ratePerSecond: 1 }, 1)).toEqual({
       admit: false,
       delayMs: 30_000,
+      stalled: false,
     });
   });
 

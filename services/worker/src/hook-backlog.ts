@@ -2,9 +2,9 @@
  * How much of this worker process each hook holds: the deliveries of its jobs not yet attempted
  * or still in flight, how long its attempts take, and when one last finished.
  *
- * A job waits for its hook's gate while holding one of the worker's job slots. A receiver that
- * never answers holds its gate for the whole attempt timeout, and without a limit its jobs would
- * take every slot within seconds and stall every other hook. So past a small floor a job is
+ * A job's deliveries wait for their hook's gate in the worker's memory, not in a job slot (see
+ * dispatcher.ts); still, a receiver that never answers holds its gate for the whole attempt
+ * timeout, and without a limit its jobs would pile up in memory. So past a small floor a job is
  * admitted only while its hook's backlog would be worked off within `maxWaitMs` at the pace its
  * attempts go (a hook that has not finished one for a while is taken to be at least that slow);
  * otherwise it goes back to the queue, delayed, and the slot serves another hook.
@@ -27,7 +27,12 @@ export interface BacklogOptions {
   maxDelayMs?: number;
 }
 
-export type BacklogVerdict = { admit: true } | { admit: false; delayMs: number };
+/**
+ * Not admitted: `stalled` when the hook's pace is unknown or it has made no progress for a while
+ * (its job must leave the worker's slot at once), else the hook is only busy (its job may wait for
+ * room, see Dispatcher.room).
+ */
+export type BacklogVerdict = { admit: true } | { admit: false; delayMs: number; stalled: boolean };
 
 interface Backlog {
   /** Deliveries of the hook's running jobs not finished yet. */
@@ -89,6 +94,7 @@ export class HookBacklogs {
     return {
       admit: false,
       delayMs: Math.round(Math.min(this.#maxDelayMs, Math.max(this.#minDelayMs, delayMs))),
+      stalled: !measured,
     };
   }
 

@@ -1,5 +1,4 @@
 export { type MetricsServer, startMetricsServer, WorkerMetrics } from "./metrics";
-export type { DeliveryObserver } from "./processor";
 export { type PreparedRequest, prepareRequest } from "./request";
 export { type DeliveryStat, StatsRecorder } from "./stats-recorder";
 export {
@@ -8,3 +7,4 @@ export {
   startDeliveryWorker,
   WORKER_VERSION,
 } from "./worker";
+export type { DeliveryObserver } from "./worker-context";

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { ATTEMPT_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS } from "@hookwire/queue";
 import type { DeliveryStatus } from "@hookwire/store";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import type { DeliveryObserver } from "./processor";
+import type { DeliveryObserver } from "./worker-context";
 
 export interface WorkerMetricsOptions {
   /** Node's process metrics (CPU, memory, event loop, GC); off for tests that make many workers. */
@@ -21,6 +21,7 @@ export class WorkerMetrics implements DeliveryObserver {
   readonly #attemptDuration: Histogram;
   readonly #endToEnd: Histogram;
   readonly #hooksDisabled: Counter;
+  readonly #stuck: Counter;
 
   constructor(options: WorkerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -53,6 +54,11 @@ export class WorkerMetrics implements DeliveryObserver {
       help: "Hooks the worker turned off itself (410 Gone, failing for too long).",
       registers,
     });
+    this.#stuck = new Counter({
+      name: "hookwire_deliveries_stuck_requeued_total",
+      help: "Deliveries this worker's sweeper found pending with nothing queued behind them, and queued again.",
+      registers,
+    });
     // Zero series from the start, so rate() and the dashboards see every outcome before it happens.
     for (const outcome of ["succeeded", "failed", "skipped"]) this.#deliveries.inc({ outcome }, 0);
     for (const outcome of ["succeeded", "retry", "failed"]) this.#attempts.inc({ outcome }, 0);
@@ -73,6 +79,10 @@ export class WorkerMetrics implements DeliveryObserver {
 
   hookDisabled(): void {
     this.#hooksDisabled.inc();
+  }
+
+  stuck(count: number): void {
+    this.#stuck.inc(count);
   }
 }
 

@@ -56,6 +56,13 @@ export class StatsRecorder {
     pipeline.pexpire(key, STATS_TTL_MS);
   }
 
+  /** Counts deliveries a sweeper found with nothing queued behind them (`deliveries:stuck`). */
+  async recordStuck(redis: Redis, count: number, now = Date.now()): Promise<void> {
+    if (count === 0) return;
+    const key = this.keys.statsMinute(Math.floor(now / 60e3));
+    await redis.pipeline().hincrby(key, "deliveries:stuck", count).pexpire(key, STATS_TTL_MS).exec();
+  }
+
   /** Keeps the latest queue depth in the minute's bucket, so the dashboard can chart its history. */
   async sampleQueue(redis: Redis, counts: QueueSample, now = Date.now()): Promise<void> {
     const key = this.keys.statsMinute(Math.floor(now / 60e3));

@@ -1,17 +1,20 @@
 import type { HookwireConfig } from "@hookwire/config";
 import { createSender, DEFAULT_RETRY_SCHEDULE_SECONDS, type Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
-import { DELIVERY_QUEUE, type DeliveryJobData, keyspace } from "@hookwire/queue";
-import { DeliveryLog, HookStore, SecretBox } from "@hookwire/store";
+import { DELIVERY_QUEUE, type DeliveryJobData, jobBackoffMs, keyspace, Outbox } from "@hookwire/queue";
+import { DeliveryLog, DeliveryWriter, HookStore, SecretBox } from "@hookwire/store";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { Dispatcher } from "./dispatcher";
 import { HookBacklogs } from "./hook-backlog";
 import { HookGates } from "./hook-gate";
 import { HookHealth } from "./hook-health";
 import { WorkerMetrics } from "./metrics";
-import { type DeliveryObserver, processDeliveryJob, type WorkerContext } from "./processor";
+import { processDeliveryJob } from "./processor";
 import { StatsRecorder } from "./stats-recorder";
+import { Sweeper } from "./sweeper";
+import type { DeliveryObserver, WorkerContext } from "./worker-context";
 
 export const WORKER_VERSION = "0.1.0";
 
@@ -79,6 +82,10 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
             metrics.hookDisabled();
             extra.hookDisabled();
           },
+          stuck(count) {
+            metrics.stuck(count);
+            extra.stuck?.(count);
+          },
         };
   const stats = new StatsRecorder(keys);
   // hookwire's own writes (records, stats, health) go over a connection of their own: BullMQ
@@ -86,15 +93,17 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   // them onto each pipeline made from that connection, about 90 µs per job.
   const writes = redis.duplicate({ connectionName: "hookwire-worker-writes" });
   writes.on("error", (error) => logger.warn({ err: error.message }, "redis connection error (writes)"));
+  const log = new DeliveryLog(writes, keys, {
+    succeeded: settings.retentionSucceededMs,
+    failed: settings.retentionFailedMs,
+  });
+  const outbox = new Outbox(keys, queue, settings.lockMs);
   const context: WorkerContext = {
     hooks: new HookStore(redis, keys, new SecretBox(config.secretKey)),
-    log: new DeliveryLog(writes, keys, {
-      succeeded: settings.retentionSucceededMs,
-      failed: settings.retentionFailedMs,
-    }),
+    log,
+    writer: new DeliveryWriter(writes, log, outbox),
     catalog: options.catalog,
     sender,
-    queue,
     redis: writes,
     health,
     gates: new HookGates(settings.perHookConcurrency),
@@ -104,14 +113,17 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       retryAfterCapMs: settings.retryAfterCapMs,
       privateNetworksBlocked: !settings.allowPrivateNetworks && settings.allowedNetworks.length === 0,
       perHookConcurrency: settings.perHookConcurrency,
+      concurrency: settings.concurrency,
     },
     logger,
     observer,
     stats,
   };
+  const dispatcher = new Dispatcher(context);
+  const sweeper = new Sweeper({ outbox, redis: writes, dispatcher, stats, observer, logger });
   const worker = new Worker<DeliveryJobData>(
     DELIVERY_QUEUE,
-    (job, token) => processDeliveryJob(job, token, context),
+    (job, token) => processDeliveryJob(job, token, context, dispatcher),
     {
       connection: redis,
       prefix: config.queuePrefix,
@@ -122,15 +134,22 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       maxStalledCount: 1_000,
       removeOnComplete: { count: 0 },
       removeOnFail: { count: 10_000 },
+      // A job that throws runs again after this (its attempts are unbounded: see JOB_OPTIONS).
+      settings: { backoffStrategy: (attemptsMade: number) => jobBackoffMs(attemptsMade) },
     },
   );
   worker.on("failed", (job, error) => {
+    const retried = job !== undefined && job.attemptsMade < (job.opts.attempts ?? 1);
     logger.error(
-      { jobId: job?.id, hookId: job?.data.hookId, err: error },
-      "delivery job failed; it will be retried",
+      { jobId: job?.id, hookId: job?.data.hookId, attemptsMade: job?.attemptsMade, err: error },
+      retried
+        ? "delivery job failed; it will be retried"
+        : "delivery job failed; a sweeper will queue it again",
     );
   });
   worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+
+  sweeper.start();
 
   const trimTimer = setInterval(() => {
     context.log
@@ -162,23 +181,19 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       // A sample in flight finishes first (no write lands after shutdown), unless Redis is away:
       // then this connection waits for it, and shutdown must not.
       await Promise.race([sampling, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = worker.close();
-      const expired = new Promise<"expired">((resolve) => {
-        timer = setTimeout(() => resolve("expired"), graceMs);
-      });
-      if ((await Promise.race([graceful, expired])) === "expired") {
-        logger.warn(
-          { graceMs },
-          "in-flight deliveries did not finish within the grace period; they will be retried",
-        );
-        // Attempts still in flight end as DELIVERY_ERR_CLOSED: retried by whoever comes next.
+      // No new jobs (the ones handing over finish in moments; the ones waiting for room give up),
+      // then the deliveries held here: attempts in flight may finish within the grace period,
+      // the rest go back to the queue (DELIVERY_ERR_CLOSED, deferred, no attempt spent).
+      const stopped = worker.close();
+      let aborted = false;
+      await dispatcher.drain(graceMs, async () => {
+        aborted = true;
         await sender.destroy();
-        await worker.close(true);
-      } else {
-        await sender.close();
-      }
-      clearTimeout(timer);
+      });
+      await stopped;
+      if (!aborted) await sender.close();
+      await sweeper.stop();
+      await outbox.drain();
       await queue.close();
       writes.disconnect();
     },

@@ -1,0 +1,252 @@
+/**
+ * Where a worker's deliveries wait and run, apart from BullMQ's job slots.
+ *
+ * A job hands its batch over (`submit`) and completes at once: the batch is still in the outbox,
+ * and this worker renews its lease there while it holds it (`heartbeat`), so a crash leaves it to
+ * another worker's sweeper, never lost. The deliveries then wait for their hook's gate here, in
+ * memory, so that any number of hooks whose receivers hang hold nothing but their own gates and
+ * sockets: the job slots stay free for every other hook. Before each attempt the hook's circuit
+ * is asked: open, the delivery is deferred (back to the queue without spending an attempt, due
+ * at the next probe); probing, it waits for the probe's verdict. When the last delivery of a
+ * batch is done, everything learned is committed in one go (outcomes.ts) and the batch is let go.
+ */
+import { circuitAdmission } from "@hookwire/delivery";
+import type { Integration } from "@hookwire/manifest";
+import type { JobDelivery } from "@hookwire/queue";
+import type { Hook } from "@hookwire/store";
+import { attemptDelivery, commitOutcomes, type DeliveryEnd, type Persist } from "./outcomes";
+import type { WorkerContext } from "./worker-context";
+
+/** A batch as a job handed it over. */
+export interface HeldBatch {
+  /** The batch's (and its job's) id in the outbox. */
+  id: string;
+  hook: Hook;
+  integration: Integration;
+  deliveries: readonly JobDelivery[];
+  captureErrorBody: boolean;
+}
+
+interface Holding {
+  batch: HeldBatch;
+  ends: DeliveryEnd[];
+  open: number;
+}
+
+/** First wait before a failed commit is tried again, and the longest. */
+const PERSIST_MIN_DELAY_MS = 100;
+const PERSIST_MAX_DELAY_MS = 5_000;
+
+export class Dispatcher {
+  readonly #ctx: WorkerContext;
+  readonly #held = new Map<string, Holding>();
+  /** Per hook, the probe in flight: deliveries behind an open circuit wait for its verdict. */
+  readonly #probes = new Map<string, Promise<void>>();
+  /** Per hook, jobs waiting in a slot for room in this worker (busy hooks only, see `room`). */
+  readonly #roomWaiters = new Map<string, Set<() => void>>();
+  #waitingJobs = 0;
+  #closing = false;
+  #drained: (() => void) | undefined;
+
+  constructor(ctx: WorkerContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Ids of the batches held now (the heartbeat renews their leases). */
+  heldIds(): string[] {
+    return [...this.#held.keys()];
+  }
+
+  holds(id: string): boolean {
+    return this.#held.has(id);
+  }
+
+  /** Whether a probe of the hook is in flight here. */
+  probing(hookId: string): boolean {
+    return this.#probes.has(hookId);
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Takes a batch in; its deliveries run as its hook's gate allows. Never throws. */
+  submit(batch: HeldBatch): void {
+    const hookId = batch.hook.id;
+    const holding: Holding = { batch, ends: [], open: batch.deliveries.length };
+    this.#held.set(batch.id, holding);
+    this.#ctx.backlogs.enter(hookId, batch.deliveries.length, Date.now());
+    const gate = this.#ctx.gates.for(hookId, batch.hook.delivery);
+    for (const delivery of batch.deliveries) {
+      gate
+        .run(() => this.#attemptOrDefer(batch, delivery))
+        .then(
+          (end) => this.#ended(holding, end),
+          (error: unknown) => {
+            // attemptDelivery never throws; should anything else, the delivery goes back as it was.
+            this.#ctx.logger.error(
+              { err: error, deliveryId: delivery.id },
+              "delivery could not be attempted",
+            );
+            this.#ended(holding, { kind: "deferred", delivery, notBefore: 0 });
+          },
+        );
+    }
+  }
+
+  /**
+   * Whether a job of a busy (not stalled) hook may wait in its slot for room: while most slots
+   * are free to hand other hooks' jobs over, yes; else it goes back to the queue.
+   */
+  canWait(): boolean {
+    const reserve = Math.max(1, Math.floor(this.#ctx.settings.concurrency / 4));
+    return !this.#closing && this.#waitingJobs < this.#ctx.settings.concurrency - reserve;
+  }
+
+  /** Resolves when one of the hook's deliveries here is done, or after `maxWaitMs`. */
+  async room(hookId: string, maxWaitMs: number): Promise<void> {
+    this.#waitingJobs++;
+    let waiters = this.#roomWaiters.get(hookId);
+    if (waiters === undefined) {
+      waiters = new Set();
+      this.#roomWaiters.set(hookId, waiters);
+    }
+    const set = waiters;
+    let wake: () => void = () => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        set.add(wake);
+        timer = setTimeout(resolve, maxWaitMs);
+      });
+    } finally {
+      clearTimeout(timer);
+      set.delete(wake);
+      if (set.size === 0) this.#roomWaiters.delete(hookId);
+      this.#waitingJobs--;
+    }
+  }
+
+  /**
+   * Stops: jobs waiting for room give up, deliveries not started are deferred, and attempts in
+   * flight may finish within `graceMs`; then `abort` (the sender's destroy) cuts them short and
+   * they are deferred too. Resolves once every batch is committed (or given up on).
+   */
+  async drain(graceMs: number, abort: () => Promise<void>): Promise<void> {
+    this.#closing = true;
+    for (const waiters of this.#roomWaiters.values()) for (const wake of waiters) wake();
+    if (this.#held.size === 0) return;
+    const drained = new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      timer = setTimeout(() => resolve("expired"), graceMs);
+    });
+    if ((await Promise.race([drained, expired])) === "expired") {
+      this.#ctx.logger.warn(
+        { graceMs, batches: this.#held.size },
+        "in-flight deliveries did not finish within the grace period; they go back to the queue",
+      );
+      await abort();
+      await drained;
+    }
+    clearTimeout(timer);
+  }
+
+  async #attemptOrDefer(batch: HeldBatch, delivery: JobDelivery): Promise<DeliveryEnd> {
+    const hookId = batch.hook.id;
+    for (;;) {
+      if (this.#closing) return { kind: "deferred", delivery, notBefore: 0 };
+      const admission = this.#ctx.health.admit(hookId, Date.now());
+      if (admission.kind === "send") break;
+      if (admission.kind === "probe") return this.#probe(batch, delivery);
+      const probe = this.#probes.get(hookId);
+      if (probe === undefined) return { kind: "deferred", delivery, notBefore: admission.until };
+      await probe;
+    }
+    return attemptDelivery(this.#ctx, batch.integration, batch.hook, delivery, batch.captureErrorBody);
+  }
+
+  async #probe(batch: HeldBatch, delivery: JobDelivery): Promise<DeliveryEnd> {
+    const hookId = batch.hook.id;
+    let verdict: () => void = () => undefined;
+    this.#probes.set(
+      hookId,
+      new Promise<void>((resolve) => {
+        verdict = resolve;
+      }),
+    );
+    try {
+      // attemptDelivery tells the circuit the probe's answer before it returns.
+      return await attemptDelivery(
+        this.#ctx,
+        batch.integration,
+        batch.hook,
+        delivery,
+        batch.captureErrorBody,
+      );
+    } finally {
+      this.#probes.delete(hookId);
+      verdict();
+    }
+  }
+
+  #ended(holding: Holding, end: DeliveryEnd): void {
+    const hookId = holding.batch.hook.id;
+    holding.ends.push(end);
+    this.#ctx.backlogs.done(hookId, end.kind === "settled" ? end.durationMs : undefined, Date.now());
+    const waiters = this.#roomWaiters.get(hookId);
+    if (waiters !== undefined) for (const wake of waiters) wake();
+    if (--holding.open > 0) return;
+    void this.#commit(holding);
+  }
+
+  async #commit(holding: Holding): Promise<void> {
+    const { batch } = holding;
+    try {
+      await commitOutcomes(this.#ctx, batch.id, batch.hook.id, holding.ends, batch.hook, this.#persist);
+    } catch (error) {
+      // Given up (Redis away past every retry): the batch stays in the outbox and, no longer
+      // renewed, goes back to the queue through a sweeper. Sent again, never lost.
+      this.#ctx.logger.error(
+        { err: error, hookId: batch.hook.id, batchId: batch.id },
+        "could not write a batch's outcomes; it will be sent again",
+      );
+    } finally {
+      this.#held.delete(batch.id);
+      if (this.#held.size === 0) this.#drained?.();
+    }
+  }
+
+  /** Tries a Redis step until it lands: backing off, for at most two leases (or the grace). */
+  readonly #persist: Persist = async (step) => {
+    const deadline = Date.now() + 2 * this.#ctx.writer.outbox.leaseMs;
+    for (let delay = PERSIST_MIN_DELAY_MS; ; delay = Math.min(PERSIST_MAX_DELAY_MS, delay * 2)) {
+      try {
+        return await step();
+      } catch (error) {
+        if (Date.now() + delay > deadline) throw error;
+        this.#ctx.logger.warn({ err: error, retryInMs: delay }, "a write to Redis failed; trying again");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+}
+
+/**
+ * Until when a hook's circuit makes its jobs wait in the queue, without starting a probe (the
+ * job's check); undefined when they may come in. While this worker's probe of the hook is in
+ * flight they come in and wait for its verdict here, rather than for the next probe.
+ */
+export function circuitWait(
+  ctx: WorkerContext,
+  dispatcher: Dispatcher,
+  hookId: string,
+  now: number,
+): number | undefined {
+  if (dispatcher.probing(hookId)) return undefined;
+  const admission = circuitAdmission(ctx.health.state(hookId), now);
+  return admission.verb === "wait" ? now + admission.untilMs : undefined;
+}

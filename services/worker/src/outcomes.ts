@@ -1,0 +1,266 @@
+/**
+ * From attempts to what is written: each delivery of a batch ends settled (an attempt made and
+ * classified, or a reason it was not sent) or deferred (not attempted: its hook's circuit is open,
+ * or the worker is stopping). `commitOutcomes` writes a batch's whole result through the one write
+ * path: the records, the batches that carry its retries and its deferred deliveries, the hook's
+ * health and the minute's stats, and the removal of the batch itself, in one MULTI.
+ */
+import { randomUUID } from "node:crypto";
+import { type AttemptResult, classifyAttempt, type Outcome } from "@hookwire/delivery";
+import type { Integration } from "@hookwire/manifest";
+import { attemptJobId, type JobDelivery, type OutboxBatch } from "@hookwire/queue";
+import type { AttemptRecord, DeliveryRecord, DeliveryStatus, Hook } from "@hookwire/store";
+import { prepareRequest } from "./request";
+import type { DeliveryStat } from "./stats-recorder";
+import type { WorkerContext } from "./worker-context";
+
+/** One delivery's attempt, decided. */
+export interface Settled {
+  kind: "settled";
+  delivery: JobDelivery;
+  attempt: number;
+  status: DeliveryStatus;
+  templateKey: string;
+  reason?: string;
+  attemptRecord?: AttemptRecord;
+  /** The attempt's duration unrounded, as the observer saw it, so stats and metrics agree. */
+  durationMs?: number;
+  retryDelayMs?: number;
+  /** Why the hook must be turned off after this attempt (410 Gone, failing for too long). */
+  disableReason?: string;
+}
+
+/** A delivery not attempted now, to go back to the queue as it is. */
+export interface Deferred {
+  kind: "deferred";
+  delivery: JobDelivery;
+  /** Not before (epoch ms). */
+  notBefore: number;
+}
+
+export type DeliveryEnd = Settled | Deferred;
+
+/**
+ * Makes one attempt of a delivery and classifies it; never throws. The hook's circuit learns of
+ * the answer at once (not when the batch commits), so the deliveries behind it see it open.
+ */
+export async function attemptDelivery(
+  ctx: WorkerContext,
+  integration: Integration,
+  hook: Hook,
+  delivery: JobDelivery,
+  captureErrorBody: boolean,
+): Promise<DeliveryEnd> {
+  const attempt = delivery.attemptsMade + 1;
+  let prepared: ReturnType<typeof prepareRequest>;
+  try {
+    prepared = prepareRequest(integration, hook, delivery, attempt, captureErrorBody);
+  } catch (error) {
+    return unsent(delivery, "failed", `render failed: ${(error as Error).message}`);
+  }
+  if (prepared.kind === "skip")
+    return { ...unsent(delivery, "skipped", prepared.reason), templateKey: prepared.templateKey };
+
+  const result = await ctx.sender.send(prepared.request);
+  // Cut short by this worker's own shutdown: not the receiver's doing, so no attempt is spent.
+  if (result.errorCode === "DELIVERY_ERR_CLOSED") return { kind: "deferred", delivery, notBefore: 0 };
+  const outcome = classifyAttempt(result, {
+    attempt,
+    scheduleSeconds: hook.delivery.retrySchedule ?? ctx.settings.retryScheduleSeconds,
+    retryAfterCapMs: ctx.settings.retryAfterCapMs,
+  });
+  ctx.observer.attempt({
+    outcome: attemptOutcome(outcome.verb),
+    durationMs: result.durationMs,
+  });
+  const settled = settle(delivery, attempt, prepared.templateKey, result, outcome);
+  const now = Date.now();
+  const verdict = ctx.health.settle(hook.id, settled.status === "succeeded", now, settled.reason);
+  if (verdict.disable)
+    settled.disableReason = `failing continuously since ${new Date(verdict.failingSince ?? now).toISOString()}`;
+  else if (outcome.verb === "give_up" && outcome.disableHook)
+    settled.disableReason = outcome.reason ?? "the receiver answered 410 Gone";
+  return settled;
+}
+
+function settle(
+  delivery: JobDelivery,
+  attempt: number,
+  templateKey: string,
+  result: AttemptResult,
+  outcome: Outcome,
+): Settled {
+  const attemptRecord: AttemptRecord = {
+    attempt,
+    at: result.startedAt,
+    durationMs: Math.round(result.durationMs),
+    outcome: outcome.verb,
+    ...(result.status !== undefined ? { statusCode: result.status } : {}),
+    ...(result.errorCode !== undefined ? { errorCode: result.errorCode } : {}),
+    ...(result.errorMessage !== undefined ? { errorMessage: result.errorMessage } : {}),
+    ...(result.errorBody !== undefined ? { errorBody: result.errorBody } : {}),
+  };
+  const common = {
+    kind: "settled" as const,
+    delivery,
+    attempt,
+    templateKey,
+    attemptRecord,
+    durationMs: result.durationMs,
+  };
+  switch (outcome.verb) {
+    case "done":
+      return { ...common, status: "succeeded" };
+    case "retry":
+      return { ...common, status: "pending", reason: outcome.reason, retryDelayMs: outcome.delayMs };
+    case "give_up":
+      return { ...common, status: "failed", reason: outcome.reason };
+  }
+}
+
+export function unsent(delivery: JobDelivery, status: DeliveryStatus, reason: string): Settled {
+  return {
+    kind: "settled",
+    delivery,
+    attempt: delivery.attemptsMade,
+    status,
+    templateKey: delivery.templateKey,
+    reason,
+  };
+}
+
+/** Runs a Redis step until it lands (or gives up by rejecting); the dispatcher's is patient. */
+export type Persist = <T>(step: () => Promise<T>) => Promise<T>;
+
+const once: Persist = (step) => step();
+
+/**
+ * Writes what became of batch `batchId` of `hookId`'s deliveries, in one commit, and disables the
+ * hook afterwards when an outcome says so. Health, metrics and logs learn of each outcome once;
+ * the Redis steps go through `persist`, which may run them again until they land.
+ */
+export async function commitOutcomes(
+  ctx: WorkerContext,
+  batchId: string,
+  hookId: string,
+  ends: readonly DeliveryEnd[],
+  hook?: Hook,
+  persist: Persist = once,
+): Promise<void> {
+  const now = Date.now();
+  const settled: Settled[] = [];
+  const deferred: JobDelivery[] = [];
+  let notBefore = 0;
+  for (const end of ends) {
+    if (end.kind === "settled") settled.push(end);
+    else {
+      deferred.push(end.delivery);
+      notBefore = Math.max(notBefore, end.notBefore);
+    }
+  }
+  const retried = settled.filter((s) => s.delivery.attemptsMade > 0).map((s) => s.delivery.id);
+  const previous = await persist(() => ctx.log.getMany(retried));
+  const updates: { record: DeliveryRecord; previous: DeliveryStatus | undefined }[] = [];
+  const batches: OutboxBatch[] = [];
+  let disableReason: string | undefined;
+  const stats: DeliveryStat[] = [];
+  // Not building the line's object at all when debug is off (pino's call is a no-op then, but
+  // its argument is still made, once per delivery).
+  const debug = ctx.logger.isLevelEnabled("debug");
+
+  for (const s of settled) {
+    const before = previous.get(s.delivery.id);
+    // Optional fields are set, not spread in: this runs for every delivery, and each spread is
+    // one more short-lived object for the collector.
+    const earlier = before?.attempts ?? [];
+    const record: DeliveryRecord = {
+      id: s.delivery.id,
+      hookId,
+      entryId: s.delivery.entryId,
+      status: s.status,
+      templateKey: s.templateKey,
+      acceptedAt: s.delivery.acceptedAt,
+      updatedAt: now,
+      attempts: s.attemptRecord === undefined ? earlier : [...earlier, s.attemptRecord],
+    };
+    if (s.reason !== undefined) record.reason = s.reason;
+    if (s.retryDelayMs !== undefined) record.nextAttemptAt = now + s.retryDelayMs;
+    if (s.status === "failed") record.payload = { ...s.delivery, attemptsMade: s.attempt };
+    updates.push({ record, previous: before?.status });
+    const stat: DeliveryStat = {
+      hookId,
+      status: s.retryDelayMs !== undefined ? "pending" : s.status,
+      acceptedAt: s.delivery.acceptedAt,
+    };
+    if (s.attemptRecord !== undefined && s.durationMs !== undefined)
+      stat.attempt = { outcome: attemptOutcome(s.attemptRecord.outcome), durationMs: s.durationMs };
+    stats.push(stat);
+    if (s.retryDelayMs !== undefined) {
+      batches.push({
+        id: attemptJobId(s.delivery.id, s.attempt + 1),
+        data: { hookId, deliveries: [{ ...s.delivery, attemptsMade: s.attempt }] },
+        notBefore: now + s.retryDelayMs,
+      });
+    } else {
+      ctx.observer.settled({ status: s.status, acceptedAt: s.delivery.acceptedAt, at: now });
+    }
+    if (s.disableReason !== undefined) disableReason ??= s.disableReason;
+    if (s.status === "failed" || s.retryDelayMs !== undefined) {
+      ctx.logger.warn(
+        {
+          deliveryId: s.delivery.id,
+          hookId,
+          entryId: s.delivery.entryId,
+          attempt: s.attempt,
+          status: s.status,
+          reason: s.reason,
+        },
+        s.retryDelayMs !== undefined ? "delivery attempt failed; will retry" : "delivery failed",
+      );
+    } else if (debug) {
+      ctx.logger.debug(
+        { deliveryId: s.delivery.id, hookId, entryId: s.delivery.entryId, status: s.status },
+        "delivery settled",
+      );
+    }
+  }
+  if (deferred.length > 0) {
+    // Not attempted: back to the queue as they were, in a batch of their own.
+    const rest: OutboxBatch = { id: `${hookId}.${randomUUID()}`, data: { hookId, deliveries: deferred } };
+    if (notBefore > now) rest.notBefore = notBefore;
+    batches.push(rest);
+  }
+
+  await persist(() =>
+    ctx.writer.commit(
+      {
+        updates,
+        batches,
+        settled: [batchId],
+        also: (tx) => {
+          ctx.health.persist(tx, hookId);
+          ctx.stats?.record(tx, stats, now);
+        },
+      },
+      now,
+    ),
+  );
+
+  if (disableReason !== undefined && hook !== undefined) {
+    await disableHook(ctx, hookId, disableReason).catch((error: unknown) =>
+      ctx.logger.error({ hookId, err: error }, "could not disable the hook"),
+    );
+  }
+}
+
+/** An attempt's queue verb (done, retry, give_up) as the outcome label metrics and stats use. */
+function attemptOutcome(verb: string): "succeeded" | "retry" | "failed" {
+  return verb === "done" ? "succeeded" : verb === "retry" ? "retry" : "failed";
+}
+
+async function disableHook(ctx: WorkerContext, hookId: string, reason: string): Promise<void> {
+  const at = new Date().toISOString();
+  await ctx.hooks.update(hookId, (hook) => ({ ...hook, on: false, disabled: { reason, at } }));
+  ctx.observer.hookDisabled();
+  ctx.logger.warn({ hookId, reason }, "hook disabled");
+}

@@ -1,0 +1,50 @@
+import type { Sender } from "@hookwire/delivery";
+import type { Catalog } from "@hookwire/manifest";
+import type { DeliveryLog, DeliveryStatus, DeliveryWriter, HookStore } from "@hookwire/store";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { HookBacklogs } from "./hook-backlog";
+import type { HookGates } from "./hook-gate";
+import type { HookHealth } from "./hook-health";
+import type { StatsRecorder } from "./stats-recorder";
+
+/** What the worker tells its metrics about; every call is cheap and synchronous. */
+export interface DeliveryObserver {
+  attempt(info: { outcome: "succeeded" | "retry" | "failed"; durationMs: number }): void;
+  settled(info: { status: DeliveryStatus; acceptedAt: number; at: number }): void;
+  hookDisabled(): void;
+  /** Deliveries a sweeper found with nothing queued behind them, and queued again. */
+  stuck?(count: number): void;
+}
+
+export interface WorkerSettings {
+  retryScheduleSeconds: readonly number[];
+  retryAfterCapMs: number;
+  /** No private or loopback address is reachable: the SSRF guard is on with no exceptions. */
+  privateNetworksBlocked: boolean;
+  /** Requests in flight per hook unless the hook says otherwise (HookGates' default). */
+  perHookConcurrency: number;
+  /** Job slots (BullMQ concurrency). */
+  concurrency: number;
+}
+
+/** What the processor, the dispatcher and the outcomes share: built once by startDeliveryWorker. */
+export interface WorkerContext {
+  hooks: HookStore;
+  log: DeliveryLog;
+  /** The one write path: records, batches (the outbox) and what goes with them, in one MULTI. */
+  writer: DeliveryWriter;
+  catalog: Catalog;
+  sender: Sender;
+  /** hookwire's own connection for writes (not BullMQ's). */
+  redis: Redis;
+  health: HookHealth;
+  gates: HookGates;
+  /** What each hook holds of this worker: a slow hook's jobs go back to the queue. */
+  backlogs: HookBacklogs;
+  settings: WorkerSettings;
+  logger: Logger;
+  observer: DeliveryObserver;
+  /** Per-minute counts in Redis for `GET /v1/stats`, written with each batch's outcomes. */
+  stats?: StatsRecorder;
+}
