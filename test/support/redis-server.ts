@@ -9,6 +9,8 @@ export interface OwnRedis {
   url: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Sends a signal to the running redis-server (SIGSTOP freezes it, SIGCONT thaws it). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 async function freePort(): Promise<number> {
@@ -62,6 +64,9 @@ export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis>
         });
         started.once("exit", (code) => reject(new Error(`redis-server exited with ${code}`)));
       });
+    },
+    signal(signal) {
+      child?.kill(signal);
     },
     async stop() {
       const running = child;

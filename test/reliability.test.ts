@@ -1,0 +1,271 @@
+import { randomBytes } from "node:crypto";
+import { createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
+import { idempotencyRedisKey } from "@hookwire/ingest";
+import { catalogDirs, loadCatalog } from "@hookwire/manifest";
+import { connectRedis, DELIVERY_QUEUE, keyspace } from "@hookwire/queue";
+import { takeLeases } from "@hookwire/store";
+import { type DeliveryWorker, startDeliveryWorker } from "@hookwire/worker";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, test } from "vitest";
+import { entryFixture } from "./support/fixtures";
+import { eventually, type Receiver, startReceiver } from "./support/receiver";
+import { type OwnRedis, ownRedis } from "./support/redis-server";
+import { type System, startSystem } from "./support/system";
+
+// The promise is at least once: an entry answered 202 is delivered, whatever crashed when; and a
+// request that was not answered 202 can be sent again and is then processed, never taken for a
+// duplicate of something that was not queued. One test per invariant; none asserts a time.
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function system(options: Parameters<typeof startSystem>[0]): Promise<System> {
+  const started = await startSystem(options);
+  cleanups.push(() => started.close());
+  return started;
+}
+
+async function receiver(respond?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const started = await startReceiver(respond);
+  cleanups.push(() => started.close());
+  return started;
+}
+
+async function hookTo(sys: System, url: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const created = await sys.api("POST", "/v1/hooks", {
+    integration: "generic-webhook",
+    name: `to ${url}`,
+    formVariables: { url },
+    ...extra,
+  });
+  expect(created.status).toBe(201);
+  return created.json.id as string;
+}
+
+function entries(label: string, count: number): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, i) => entryFixture("flag-toggle", { _id: `${label}-${i}` }));
+}
+
+/** Entry ids of the requests a receiver got (the generic webhook's body carries `_id`). */
+function arrivedIds(rx: Receiver): Set<string> {
+  return new Set(rx.requests.map((r) => String(JSON.parse(r.body)._id)));
+}
+
+/** Posts as a retrying client does: the same body and headers until 202, at most `tries` times. */
+async function postUntilAccepted(
+  sys: System,
+  body: unknown,
+  headers: Record<string, string> = {},
+  tries = 200,
+): Promise<{ status: number; json: any; headers: Headers; refused: number[] }> {
+  const refused: number[] = [];
+  for (let i = 0; i < tries; i++) {
+    const answer = await sys.api("POST", "/v1/entries", body, headers);
+    if (answer.status === 202) return { ...answer, refused };
+    refused.push(answer.status);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`not accepted after ${tries} tries: ${refused.slice(-5).join(", ")}`);
+}
+
+function silentLogger() {
+  return createLogger({ level: "silent", service: "test" });
+}
+
+/** A worker of this process on the system's Redis, with settings of its own (e.g. another key). */
+async function extraWorker(sys: System, env: Record<string, string> = {}): Promise<DeliveryWorker> {
+  const config = loadConfig({ ...sys.env, ...env });
+  const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
+  const redis = connectRedis(config.redisUrl, "worker", "hookwire-test-extra-worker");
+  const worker = startDeliveryWorker({
+    config,
+    redis,
+    catalog,
+    logger: silentLogger(),
+    defaultMetrics: false,
+  });
+  cleanups.push(async () => {
+    await worker.close(500);
+    redis.disconnect();
+  });
+  return worker;
+}
+
+describe("nothing accepted is lost", () => {
+  test("entries whose first request died between lease and commit are answered 409, then accepted and delivered on retry", async () => {
+    const rx = await receiver();
+    const sys = await system({ label: "rel-lease", env: { HOOKWIRE_CLAIM_LEASE_MS: "500" } });
+    await hookTo(sys, rx.url);
+    const posted = entries("died", 5);
+    // What an ingest killed after leasing the entry ids and before its commit leaves behind.
+    const keys = keyspace(sys.config.queuePrefix);
+    const dead = await takeLeases(
+      sys.redis,
+      posted.map((e) => keys.entrySeen(String(e._id))),
+      500,
+    );
+    dead.lease.end();
+
+    const first = await sys.api("POST", "/v1/entries", posted);
+    expect(first.status).toBe(409);
+    expect(first.json.error.code).toBe("API_ERR_IN_PROGRESS");
+    expect(first.json.error.problems.map((p: { pointer: string }) => p.pointer)).toEqual([
+      "/0/_id",
+      "/1/_id",
+      "/2/_id",
+      "/3/_id",
+      "/4/_id",
+    ]);
+    expect(first.headers.get("retry-after")).toBe("1");
+
+    const accepted = await postUntilAccepted(sys, posted);
+    expect(accepted.json.entries.map((e: { duplicate: boolean }) => e.duplicate)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    await rx.waitFor(() => arrivedIds(rx).size === 5);
+    expect([...arrivedIds(rx)].sort()).toEqual(posted.map((e) => String(e._id)).sort());
+  });
+
+  test("an Idempotency-Key whose first request died is processed again once its lease lapses", async () => {
+    const rx = await receiver();
+    const sys = await system({ label: "rel-idem", env: { HOOKWIRE_CLAIM_LEASE_MS: "500" } });
+    await hookTo(sys, rx.url);
+    const keys = keyspace(sys.config.queuePrefix);
+    const dead = await takeLeases(sys.redis, [idempotencyRedisKey(keys, "HOOKWIRE_API_KEY", "req-1")], 500);
+    dead.lease.end();
+    const posted = entries("idem", 3);
+
+    const first = await sys.api("POST", "/v1/entries", posted, { "idempotency-key": "req-1" });
+    expect(first.status).toBe(409);
+    const accepted = await postUntilAccepted(sys, posted, { "idempotency-key": "req-1" });
+    expect(accepted.headers.get("idempotent-replayed")).toBeNull();
+    expect(accepted.json.entries.every((e: { duplicate: boolean }) => !e.duplicate)).toBe(true);
+    await rx.waitFor(() => arrivedIds(rx).size === 3);
+
+    // The finished answer is kept for the window, as before.
+    const again = await sys.api("POST", "/v1/entries", posted, { "idempotency-key": "req-1" });
+    expect(again.status).toBe(202);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  test("a request cut by a Redis freeze is answered 503, and its retry is accepted and delivered", async () => {
+    const redis: OwnRedis = await ownRedis({ appendonly: true });
+    await redis.start();
+    cleanups.push(async () => {
+      redis.signal("SIGCONT");
+      await redis.stop();
+    });
+    const rx = await receiver();
+    const sys = await system({
+      label: "rel-freeze",
+      env: { REDIS_URL: redis.url, HOOKWIRE_CLAIM_LEASE_MS: "500" },
+    });
+    await hookTo(sys, rx.url);
+    const posted = entries("freeze", 10);
+
+    // Freeze Redis the moment it has run the request's lease, before the commit can follow.
+    const monitor = new Redis(redis.url);
+    cleanups.push(async () => monitor.disconnect());
+    const watching = await monitor.monitor();
+    let frozen = false;
+    watching.on("monitor", (_time: string, args: string[]) => {
+      if (!frozen && args.some((arg) => arg.includes(":entry:freeze-"))) {
+        frozen = true;
+        redis.signal("SIGSTOP");
+      }
+    });
+    const cut = await sys.api("POST", "/v1/entries", posted);
+    expect(frozen).toBe(true);
+    expect(cut.status).toBe(503);
+    redis.signal("SIGCONT");
+    watching.disconnect();
+
+    await postUntilAccepted(sys, posted);
+    await rx.waitFor(() => arrivedIds(rx).size === 10, 20_000);
+    expect([...arrivedIds(rx)].sort()).toEqual(posted.map((e) => String(e._id)).sort());
+  });
+
+  test("a job that throws is retried with backoff, not dropped, and a good worker delivers it", async () => {
+    const rx = await receiver();
+    const sys = await system({ label: "rel-throw", worker: false });
+    await hookTo(sys, rx.url, { formVariables: { url: rx.url, secret: "s3cret-value" } });
+    expect((await sys.api("POST", "/v1/entries", entries("throw", 2))).status).toBe(202);
+
+    const queue = new Queue(DELIVERY_QUEUE, { connection: sys.redis, prefix: sys.config.queuePrefix });
+    cleanups.push(() => queue.close());
+    // A worker started with another HOOKWIRE_SECRET_KEY cannot open the hook's secret: its job throws.
+    const wrong = await extraWorker(sys, { HOOKWIRE_SECRET_KEY: randomBytes(32).toString("hex") });
+    await eventually(
+      async () => {
+        const jobs = await queue.getJobs(["delayed", "wait"]);
+        return jobs.length === 1 && (jobs[0]?.attemptsMade ?? 0) >= 1;
+      },
+      10_000,
+      "the thrown job waiting for its next run",
+    );
+    expect(await queue.getJobCounts("failed")).toEqual({ failed: 0 });
+    await wrong.close(500);
+
+    await extraWorker(sys);
+    await rx.waitFor(() => arrivedIds(rx).size === 2, 15_000);
+    const records = await sys.api("GET", "/v1/deliveries?status=succeeded");
+    expect(records.json.deliveries).toHaveLength(2);
+  });
+
+  test("deliveries whose queued job was lost are found by a sweeper, counted as stuck, and delivered", async () => {
+    const rx = await receiver();
+    const sys = await system({ label: "rel-sweep", worker: false, env: { HOOKWIRE_WORKER_LOCK_MS: "1000" } });
+    await hookTo(sys, rx.url);
+    expect((await sys.api("POST", "/v1/entries", entries("lost", 4))).status).toBe(202);
+    // BullMQ loses every job (an operator's obliterate, a Redis that dropped them).
+    const queue = new Queue(DELIVERY_QUEUE, { connection: sys.redis, prefix: sys.config.queuePrefix });
+    cleanups.push(() => queue.close());
+    await queue.obliterate({ force: true });
+    expect(await sys.pendingJobs()).toBe(0);
+    const pending = await sys.api("GET", "/v1/deliveries?status=pending");
+    expect(pending.json.deliveries).toHaveLength(4);
+
+    const worker = await extraWorker(sys);
+    await rx.waitFor(() => arrivedIds(rx).size === 4, 15_000);
+    const metrics = await worker.metrics.registry.getSingleMetricAsString(
+      "hookwire_deliveries_stuck_requeued_total",
+    );
+    expect(metrics).toMatch(/hookwire_deliveries_stuck_requeued_total 4$/m);
+    const keys = keyspace(sys.config.queuePrefix);
+    const minute = await sys.redis.hget(keys.statsMinute(Math.floor(Date.now() / 60e3)), "deliveries:stuck");
+    expect(Number(minute)).toBe(4);
+  });
+});
+
+describe("no hook starves another", () => {
+  test("a healthy hook beside 40 hooks whose receiver never answers gets every delivery", async () => {
+    const healthy = await receiver();
+    const hanging = await receiver(() => {
+      // Takes the request and never answers.
+    });
+    // Fewer job slots than hanging hooks: were slots held by deliveries waiting on a receiver,
+    // the healthy hook would get none before the hanging attempts time out (60 s).
+    const sys = await system({
+      label: "rel-starve",
+      env: { HOOKWIRE_WORKER_CONCURRENCY: "8", HOOKWIRE_SHUTDOWN_GRACE_MS: "200" },
+    });
+    for (let i = 0; i < 40; i++)
+      await hookTo(sys, `${hanging.url}/dead-${i}`, { delivery: { timeoutMs: 60_000 } });
+    await hookTo(sys, `${healthy.url}/alive`);
+    const posted = entries("starve", 200);
+    for (let i = 0; i < posted.length; i += 100) {
+      expect((await sys.api("POST", "/v1/entries", posted.slice(i, i + 100))).status).toBe(202);
+    }
+    await healthy.waitFor(() => arrivedIds(healthy).size === 200, 25_000);
+    expect(arrivedIds(healthy).size).toBe(200);
+    // The hanging hooks are really holding requests open meanwhile.
+    expect(hanging.requests.length).toBeGreaterThan(0);
+  });
+});
