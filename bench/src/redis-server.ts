@@ -7,8 +7,6 @@ import { redisAnswers as answers, connectRedis, DEFAULT_REDIS_URL, dropPrefix } 
 
 export { dropPrefix };
 
-import type { Redis } from "ioredis";
-
 const LOCAL = { host: "127.0.0.1", port: 6379 };
 
 export interface RedisTarget {
@@ -47,6 +45,65 @@ export async function ensureRedis(say: (line: string) => void): Promise<RedisTar
   }
   child.kill("SIGTERM");
   throw new Error("redis-server did not start within 10 s");
+}
+
+/** A redis-server the harness started on a port and a data directory of its own (chaos runs). */
+export interface RedisServerProcess {
+  readonly pid: number;
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  /** Resolves when the process has ended, whatever ended it. */
+  readonly exited: Promise<void>;
+  /** Sends a signal to this process only (SIGKILL, SIGSTOP, SIGCONT for the faults). */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after 10 s; resolves once it has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts redis-server on 127.0.0.1:`port` with its data in `dir` and the append-only file on,
+ * fsynced every second (Redis' default, as `hookwire start` runs it): starting it again on the
+ * same `dir` and `port` after a SIGKILL is a restart on its AOF.
+ */
+export async function startRedisServer(options: { port: number; dir: string }): Promise<RedisServerProcess> {
+  await mkdir(options.dir, { recursive: true });
+  const args = ["--bind", LOCAL.host, "--port", String(options.port), "--dir", options.dir];
+  args.push("--appendonly", "yes", "--appendfsync", "everysec", "--save", "");
+  const child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let errors = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    errors = (errors + chunk.toString("utf8")).slice(-2000);
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const ended = () => child.exitCode !== null || child.signalCode !== null;
+  for (const deadline = Date.now() + 10e3; Date.now() < deadline && !ended(); ) {
+    if (await answers(LOCAL.host, options.port)) {
+      return {
+        pid: child.pid ?? 0,
+        url: `redis://${LOCAL.host}:${options.port}`,
+        port: options.port,
+        dir: options.dir,
+        exited,
+        signal(signal) {
+          if (!ended()) child.kill(signal);
+        },
+        async stop() {
+          if (ended()) return;
+          const timer = setTimeout(() => child.kill("SIGKILL"), 10e3);
+          // A stopped process takes SIGTERM only once it runs again.
+          child.kill("SIGCONT");
+          child.kill("SIGTERM");
+          await exited;
+          clearTimeout(timer);
+        },
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!ended()) child.kill("SIGKILL");
+  await exited;
+  throw new Error(`redis-server on port ${options.port} did not start within 10 s: ${errors.trim()}`);
 }
 
 export async function stopRedis(target: RedisTarget): Promise<void> {

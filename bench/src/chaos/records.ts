@@ -1,0 +1,109 @@
+/**
+ * What the harness reads of hookwire's delivery records in Redis: `<prefix>:delivery:<id>`, one
+ * JSON string per delivery with its `status` and `acceptedAt` (the attempts live beside it, in
+ * `<prefix>:delivery:<id>:attempts`, and are left alone). Read-only.
+ */
+import { keyspace } from "@hookwire/queue";
+import { Redis } from "ioredis";
+
+interface StoredRecord {
+  status?: string;
+  acceptedAt?: number;
+  attempts?: unknown[];
+}
+
+export interface RecordView {
+  status: string;
+  acceptedAt: number | undefined;
+  /** Attempts the record lists, when it keeps them inside. */
+  attempts: number | undefined;
+}
+
+/** Keys read per MGET and scanned per SCAN step. */
+const CHUNK = 1_000;
+/** SCAN steps at most in one count (a million keys at 1 000 a step). */
+const MAX_SCAN_STEPS = 1_000;
+
+/**
+ * A connection of its own for one reading, opened now: right after Redis comes back, a fresh
+ * connection reads before the services' reconnecting ones (their backoff reaches 2 s).
+ */
+export async function withFreshConnection<T>(url: string, read: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(url, {
+    connectionName: "hookwire-chaos",
+    maxRetriesPerRequest: 3,
+    lazyConnect: true,
+  });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    return await read(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Status, acceptedAt and attempts of each delivery id that has a record (ids without one are left out). */
+export async function readRecords(
+  redis: Redis,
+  prefix: string,
+  ids: readonly string[],
+): Promise<Map<string, RecordView>> {
+  const keys = keyspace(prefix);
+  const found = new Map<string, RecordView>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    const raws = await redis.mget(chunk.map((id) => keys.delivery(id)));
+    raws.forEach((raw, j) => {
+      if (raw === null) return;
+      const record = JSON.parse(raw) as StoredRecord;
+      found.set(chunk[j]!, {
+        status: record.status ?? "?",
+        acceptedAt: record.acceptedAt,
+        attempts: Array.isArray(record.attempts) ? record.attempts.length : undefined,
+      });
+    });
+  }
+  return found;
+}
+
+/** The ids among `ids` that Redis records as succeeded. */
+export async function succeededAmong(
+  redis: Redis,
+  prefix: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const records = await readRecords(redis, prefix, ids);
+  return new Set(ids.filter((id) => records.get(id)?.status === "succeeded"));
+}
+
+/**
+ * Delivery records still `pending`: every one under the prefix, or only the deliveries of
+ * `hookIds` (delivery ids start with `<hookId>.`).
+ */
+export async function countPending(
+  redis: Redis,
+  prefix: string,
+  hookIds?: readonly string[],
+): Promise<number> {
+  const patterns =
+    hookIds === undefined
+      ? [`${prefix}:delivery:*`]
+      : hookIds.map((hookId) => `${prefix}:delivery:${hookId}.*`);
+  let pending = 0;
+  for (const pattern of patterns) {
+    let cursor = "0";
+    let steps = 0;
+    do {
+      const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", CHUNK);
+      cursor = next;
+      const records = found.filter((key) => !key.endsWith(":attempts"));
+      if (records.length > 0) {
+        for (const raw of await redis.mget(records)) {
+          if (raw !== null && (JSON.parse(raw) as StoredRecord).status === "pending") pending++;
+        }
+      }
+    } while (cursor !== "0" && ++steps < MAX_SCAN_STEPS);
+  }
+  return pending;
+}

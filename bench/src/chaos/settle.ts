@@ -1,0 +1,61 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Tally, tally } from "./accounting";
+import type { Recorder } from "./recorder";
+import type { ArrivalTable } from "./recorder-protocol";
+import { countPending } from "./records";
+import type { ChaosSystem } from "./system";
+
+export interface Settled {
+  arrivals: ArrivalTable;
+  tally: Tally;
+  /** Delivery records still `pending` when the wait ended. */
+  stuck: number;
+  waitedMs: number;
+  /** Why the wait ended: all delivered and none pending, nothing moved for `quietMs`, or the cap. */
+  ended: "complete" | "quiet" | "cap";
+}
+
+const POLL_MS = 1_000;
+
+/**
+ * Waits, after the last fault, for every expected delivery to arrive and every record to leave
+ * `pending`; gives up when neither count moved for `quietMs` (two leases and 10 s: long enough
+ * for abandoned work to be taken over and retried) or after `capMs` in all.
+ * `pendingOf`: count only these hooks' records (the healthy hooks of scenarios 6 and 7).
+ */
+export async function settle(options: {
+  system: ChaosSystem;
+  recorder: Recorder;
+  expected: ReadonlySet<string>;
+  pendingOf?: readonly string[];
+  quietMs: number;
+  capMs: number;
+}): Promise<Settled> {
+  const { system, recorder, expected } = options;
+  const startedAt = Date.now();
+  let lastChange = startedAt;
+  let seen = "";
+  // Bounded in count as in time: at most one poll a second until the cap.
+  const maxPolls = Math.ceil(options.capMs / POLL_MS) + 1;
+  for (let poll = 1; ; poll++) {
+    const arrivals = await recorder.arrivals();
+    const counted = tally(expected, arrivals);
+    const stuck = await countPending(system.inspect, system.prefix, options.pendingOf);
+    const now = Date.now();
+    const state = `${counted.delivered}/${counted.duplicates}/${stuck}`;
+    if (state !== seen) {
+      seen = state;
+      lastChange = now;
+    }
+    const ended =
+      counted.delivered === expected.size && stuck === 0
+        ? "complete"
+        : now - lastChange >= options.quietMs
+          ? "quiet"
+          : now - startedAt >= options.capMs || poll >= maxPolls
+            ? "cap"
+            : undefined;
+    if (ended !== undefined) return { arrivals, tally: counted, stuck, waitedMs: now - startedAt, ended };
+    await sleep(POLL_MS);
+  }
+}
