@@ -34,6 +34,10 @@ export function keyspace(prefix: string) {
     hooks: `${prefix}:hooks`,
     hooksVersion: `${prefix}:hooks:version`,
     hookHealth: (hookId: string) => `${prefix}:hook:${hookId}:health`,
+    /** A hook's limits shared by the workers (the worker's hook-limits.ts says what is in each). */
+    hookWorkers: (hookId: string) => `${prefix}:hook:${hookId}:workers`,
+    hookLeases: (hookId: string) => `${prefix}:hook:${hookId}:leases`,
+    hookBucket: (hookId: string) => `${prefix}:hook:${hookId}:bucket`,
     delivery: (deliveryId: string) => `${prefix}:delivery:${deliveryId}`,
     deliveryAttempts: (deliveryId: string) => `${prefix}:delivery:${deliveryId}:attempts`,
     // BullMQ keeps the delivery queue under `<prefix>:deliveries:*` (its failed jobs in

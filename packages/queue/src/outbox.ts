@@ -180,24 +180,32 @@ export class Outbox {
    * outbox (false: it was settled already, or it came from before the outbox, and must be staged).
    */
   async hold(redis: Redis, id: string, now = Date.now()): Promise<boolean> {
-    const held = await redis.eval(
-      HOLD_SCRIPT,
-      2,
-      this.#keys.outboxDue,
-      this.#keys.outbox,
-      now + this.#leaseMs,
-      id,
-    );
+    const pipeline = redis.pipeline();
+    this.addHold(pipeline, id, now);
+    const [[error, held] = [null, 0]] = (await pipeline.exec()) ?? [];
+    if (error) throw error;
     return held === 1;
+  }
+
+  /** `hold` as a command of a pipeline the caller sends (its answer: 1 held, 0 not in the outbox). */
+  addHold(pipeline: ChainableCommander, id: string, now = Date.now()): void {
+    pipeline.eval(HOLD_SCRIPT, 2, this.#keys.outboxDue, this.#keys.outbox, now + this.#leaseMs, id);
   }
 
   /** Renews the leases of the batches a worker holds (its heartbeat); one command. */
   async renew(redis: Redis, ids: readonly string[], now = Date.now()): Promise<void> {
+    const pipeline = redis.pipeline();
+    this.addRenewal(pipeline, ids, now);
+    await pipeline.exec();
+  }
+
+  /** `renew` as a command of a pipeline the caller sends (the worker's heartbeat). */
+  addRenewal(pipeline: ChainableCommander, ids: readonly string[], now = Date.now()): void {
     if (ids.length === 0) return;
     const due = now + this.#leaseMs;
     const members: (string | number)[] = [];
     for (const id of ids) members.push(due, id);
-    await redis.zadd(this.#keys.outboxDue, "XX", ...members);
+    pipeline.zadd(this.#keys.outboxDue, "XX", ...members);
   }
 
   /**

@@ -21,6 +21,14 @@ export {
   REDACTED,
   redactHook,
 } from "./hook";
+export {
+  decodeHealth,
+  encodeCircuit,
+  type HealthView,
+  healthView,
+  type StoredCircuit,
+  type StoredHealth,
+} from "./hook-health";
 export { HookStore, type HookStoreOptions } from "./hook-store";
 export { isLeaseToken, Lease, type LeaseState, takeLeases } from "./leases";
 export { generateSecretKey, SecretBox } from "./secret-box";

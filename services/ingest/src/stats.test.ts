@@ -1,5 +1,5 @@
 import { DELIVERY_QUEUE, type DeliveryJobData, keyspace, LATENCY_BUCKETS_SECONDS } from "@hookwire/queue";
-import { generateSecretKey, HookStore, SecretBox } from "@hookwire/store";
+import { generateSecretKey, HookStore, healthView, SecretBox } from "@hookwire/store";
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, test } from "vitest";
 import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
@@ -25,11 +25,7 @@ const sources: StatsSources = {
   async readHealth(ids) {
     return Promise.all(
       ids.map(async (id) => {
-        const raw = await redis.hgetall(keys.hookHealth(id));
-        return {
-          circuit: raw.circuit ?? "closed",
-          consecutiveFailures: Number(raw.consecutiveFailures ?? 0),
-        };
+        return healthView(await redis.hgetall(keys.hookHealth(id)));
       }),
     );
   },

@@ -6,7 +6,7 @@ import {
   type RedisPersistence,
   STATS_TTL_MS,
 } from "@hookwire/queue";
-import type { Hook, HookStore } from "@hookwire/store";
+import type { HealthView, Hook, HookStore } from "@hookwire/store";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { EntryResult } from "./intake";
@@ -78,13 +78,8 @@ export interface QueueSnapshot {
   oldestWaitingAgeSeconds: number;
 }
 
-export interface HookHealthView {
-  circuit: string;
-  consecutiveFailures: number;
-  lastSuccessAt?: string;
-  lastFailureAt?: string;
-  lastFailureReason?: string;
-}
+/** A hook's health as the API shows it (the store's codec reads the hash). */
+export type HookHealthView = HealthView;
 
 export interface HookStats {
   id: string;
@@ -132,7 +127,7 @@ export interface StatsSources {
   queue: Queue<DeliveryJobData>;
   hooks: HookStore;
   /** Each hook's health hash, in the order of the ids (routes/hooks.ts reads them the same way). */
-  readHealth(ids: readonly string[]): Promise<Record<string, unknown>[]>;
+  readHealth(ids: readonly string[]): Promise<HealthView[]>;
   /** Redis' persistence settings, read now. */
   readPersistence(): Promise<RedisPersistence | null>;
 }
@@ -237,7 +232,7 @@ async function hookStats(
 ): Promise<HookStats[]> {
   const health = await sources.readHealth(hooks.map((h) => h.id));
   return hooks.map((hook, i) => {
-    const view = (health[i] ?? { circuit: "closed", consecutiveFailures: 0 }) as unknown as HookHealthView;
+    const view: HookHealthView = health[i] ?? { circuit: "closed", consecutiveFailures: 0 };
     return {
       id: hook.id,
       name: hook.name,

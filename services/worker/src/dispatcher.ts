@@ -14,6 +14,7 @@ import { circuitAdmission } from "@hookwire/delivery";
 import type { Integration } from "@hookwire/manifest";
 import type { JobDelivery } from "@hookwire/queue";
 import type { Hook } from "@hookwire/store";
+import { ReplyError } from "ioredis";
 import { attemptDelivery, commitOutcomes, type DeliveryEnd, type Persist } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
 
@@ -70,14 +71,22 @@ export class Dispatcher {
     return this.#closing;
   }
 
-  /** Takes a batch in; its deliveries run as its hook's gate allows. Never throws. */
-  submit(batch: HeldBatch): void {
+  /**
+   * Takes a batch in; its deliveries run as its hook's gate allows (as wide as the slots this
+   * worker holds for the hook). The first `sendable` may be sent now; the rest (the hook's rate
+   * gave fewer tokens) go back to the queue, due when the tokens come. Never throws.
+   */
+  submit(batch: HeldBatch, sendable = batch.deliveries.length, notBefore = 0): void {
     const hookId = batch.hook.id;
     const holding: Holding = { batch, ends: [], open: batch.deliveries.length };
     this.#held.set(batch.id, holding);
     this.#ctx.backlogs.enter(hookId, batch.deliveries.length, Date.now());
-    const gate = this.#ctx.gates.for(hookId, batch.hook.delivery);
-    for (const delivery of batch.deliveries) {
+    const gate = this.#ctx.gates.for(hookId, { concurrency: Math.max(1, this.#ctx.limits.slots(hookId)) });
+    batch.deliveries.forEach((delivery, i) => {
+      if (i >= sendable) {
+        this.#ended(holding, { kind: "deferred", delivery, notBefore });
+        return;
+      }
       gate
         .run(() => this.#attemptOrDefer(batch, delivery))
         .then(
@@ -91,7 +100,7 @@ export class Dispatcher {
             this.#ended(holding, { kind: "deferred", delivery, notBefore: 0 });
           },
         );
-    }
+    });
   }
 
   /**
@@ -161,7 +170,15 @@ export class Dispatcher {
       if (this.#closing) return { kind: "deferred", delivery, notBefore: 0 };
       const admission = this.#ctx.health.admit(hookId, Date.now());
       if (admission.kind === "send") break;
-      if (admission.kind === "probe") return this.#probe(batch, delivery);
+      if (admission.kind === "probe") {
+        // One probe per cool-down among all workers: the first to claim it sends it.
+        if (this.#probes.has(hookId)) {
+          await this.#probes.get(hookId);
+          continue;
+        }
+        if (await this.#ctx.health.claimProbe(hookId, Date.now())) return this.#probe(batch, delivery);
+        continue;
+      }
       const probe = this.#probes.get(hookId);
       if (probe === undefined) return { kind: "deferred", delivery, notBefore: admission.until };
       await probe;
@@ -205,8 +222,18 @@ export class Dispatcher {
 
   async #commit(holding: Holding): Promise<void> {
     const { batch } = holding;
+    // Booked now, once: the commit may be tried several times.
+    const release = this.#ctx.limits.leaving(batch.hook.id, batch.deliveries.length);
     try {
-      await commitOutcomes(this.#ctx, batch.id, batch.hook.id, holding.ends, batch.hook, this.#persist);
+      await commitOutcomes(
+        this.#ctx,
+        batch.id,
+        batch.hook.id,
+        holding.ends,
+        batch.hook,
+        this.#persist,
+        release,
+      );
     } catch (error) {
       // Given up (Redis away past every retry): the batch stays in the outbox and, no longer
       // renewed, goes back to the queue through a sweeper. Sent again, never lost.
@@ -227,12 +254,24 @@ export class Dispatcher {
       try {
         return await step();
       } catch (error) {
-        if (Date.now() + delay > deadline) throw error;
+        if (!passing(error) || Date.now() + delay > deadline) throw error;
         this.#ctx.logger.warn({ err: error, retryInMs: delay }, "a write to Redis failed; trying again");
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   };
+}
+
+/**
+ * Redis answers that go away by themselves (a replica promoted, a dataset loading, a script
+ * running long), by their error code: the first word of the reply. Any other reply is a mistake
+ * that trying again repeats; a connection failure (no reply at all) always passes.
+ */
+const PASSING_REPLY_CODES = new Set(["LOADING", "READONLY", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"]);
+
+function passing(error: unknown): boolean {
+  if (!(error instanceof ReplyError)) return true;
+  return PASSING_REPLY_CODES.has((error as Error).message.split(" ", 1)[0] ?? "");
 }
 
 /**

@@ -66,7 +66,8 @@ export class HookBacklogs {
   /**
    * Whether a job of `size` deliveries may run now for a hook whose gate lets `concurrency`
    * through at once and, when set, `ratePerSecond` a second. `sentBack`: how often this job was
-   * sent back already.
+   * sent back already. `elsewhere`: the hook's deliveries other workers hold (their share of the
+   * same gate).
    */
   admit(
     hookId: string,
@@ -74,11 +75,12 @@ export class HookBacklogs {
     gate: { concurrency: number; ratePerSecond?: number | undefined },
     now: number,
     sentBack = 0,
+    elsewhere = 0,
   ): BacklogVerdict {
     const { concurrency, ratePerSecond } = gate;
     const backlog = this.#hooks.get(hookId);
     if (backlog === undefined || backlog.deliveries === 0) return { admit: true };
-    const after = backlog.deliveries + size;
+    const after = backlog.deliveries + elsewhere + size;
     if (after <= this.#gateWidths * concurrency) return { admit: true };
     const stalledMs = now - backlog.progressAt;
     const perAttemptMs = Math.max(backlog.meanAttemptMs ?? 0, stalledMs);

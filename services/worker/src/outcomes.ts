@@ -10,6 +10,7 @@ import { type AttemptResult, classifyAttempt, type Outcome } from "@hookwire/del
 import type { Integration } from "@hookwire/manifest";
 import { attemptJobId, type JobDelivery, type OutboxBatch } from "@hookwire/queue";
 import type { AttemptRecord, DeliveryRecord, DeliveryStatus, Hook } from "@hookwire/store";
+import type { Release } from "./hook-limits";
 import { prepareRequest } from "./request";
 import type { DeliveryStat } from "./stats-recorder";
 import type { WorkerContext } from "./worker-context";
@@ -54,7 +55,15 @@ export async function attemptDelivery(
   const attempt = delivery.attemptsMade + 1;
   let prepared: ReturnType<typeof prepareRequest>;
   try {
-    prepared = prepareRequest(integration, hook, delivery, attempt, captureErrorBody);
+    prepared = prepareRequest(
+      integration,
+      hook,
+      delivery,
+      attempt,
+      captureErrorBody,
+      undefined,
+      ctx.settings.perHookConcurrency,
+    );
   } catch (error) {
     return unsent(delivery, "failed", `render failed: ${(error as Error).message}`);
   }
@@ -75,7 +84,7 @@ export async function attemptDelivery(
   });
   const settled = settle(delivery, attempt, prepared.templateKey, result, outcome);
   const now = Date.now();
-  const verdict = ctx.health.settle(hook.id, settled.status === "succeeded", now, settled.reason);
+  const verdict = await ctx.health.report(hook.id, settled.status === "succeeded", now, settled.reason);
   if (verdict.disable)
     settled.disableReason = `failing continuously since ${new Date(verdict.failingSince ?? now).toISOString()}`;
   else if (outcome.verb === "give_up" && outcome.disableHook)
@@ -146,6 +155,7 @@ export async function commitOutcomes(
   ends: readonly DeliveryEnd[],
   hook?: Hook,
   persist: Persist = once,
+  release?: Release,
 ): Promise<void> {
   const now = Date.now();
   const settled: Settled[] = [];
@@ -240,6 +250,7 @@ export async function commitOutcomes(
         also: (tx) => {
           ctx.health.persist(tx, hookId);
           ctx.stats?.record(tx, stats, now);
+          if (release !== undefined) ctx.limits.addRelease(tx, hookId, release);
         },
       },
       now,

@@ -53,21 +53,23 @@ export async function processDeliveryJob(
     throw new DelayedError();
   }
 
-  const gate = {
+  const request = {
     concurrency: hook.delivery.concurrency ?? ctx.settings.perHookConcurrency,
     ratePerSecond: hook.delivery.ratePerSecond,
+    size: deliveries.length,
   };
   for (;;) {
     const verdict = ctx.backlogs.admit(
       hookId,
       deliveries.length,
-      gate,
+      request,
       Date.now(),
       Math.max(0, job.attemptsStarted - 1),
+      ctx.limits.heldElsewhere(hookId),
     );
     if (verdict.admit) break;
     if (verdict.stalled || !dispatcher.canWait()) {
-      // The hook has more waiting here than it can work off soon: let the slot serve others.
+      // The hook has more waiting than it can work off soon: let the slot serve others.
       await job.moveToDelayed(Date.now() + (dispatcher.closing ? 0 : verdict.delayMs), token);
       throw new DelayedError();
     }
@@ -76,23 +78,63 @@ export async function processDeliveryJob(
     await dispatcher.room(hookId, verdict.delayMs);
   }
 
-  // From here this worker holds the batch: its lease is renewed until its outcomes are written.
+  // One round trip: hold the batch in the outbox (its lease renewed from now until its outcomes
+  // are written), and take the hook's shared slots and tokens, reading its circuit on the way.
+  const now = Date.now();
+  const pipeline = ctx.redis.pipeline();
+  ctx.writer.outbox.addHold(pipeline, batchId, now);
+  ctx.limits.addTake(pipeline, hookId, request, now);
+  const [[holdError, held] = [null, 0], [takeError, taken] = [null, null]] = (await pipeline.exec()) ?? [];
+  if (holdError) throw holdError;
+  if (takeError) throw takeError;
+  const take = ctx.limits.answer(hookId, request, taken);
+  ctx.health.sync(hookId, take.health);
+  const blocked = circuitWait(ctx, dispatcher, hookId, Date.now());
+  if (!take.accepted || blocked !== undefined) {
+    if (take.accepted) {
+      // Another worker opened the circuit meanwhile: give the slots and the count back.
+      const release = ctx.limits.leaving(hookId, deliveries.length);
+      const back = ctx.redis.pipeline();
+      ctx.limits.addRelease(back, hookId, release);
+      await back.exec();
+    }
+    // Every slot of the hook is taken by other workers, its tokens are spent, or its circuit is
+    // open: back to the queue until then.
+    const until = blocked ?? take.nextTokenAt ?? Date.now() + backoffMs(job.attemptsStarted);
+    await job.moveToDelayed(Math.max(until, Date.now()), token);
+    throw new DelayedError();
+  }
   const batch = { id: batchId, data: job.data };
-  if (!(await ctx.writer.outbox.hold(ctx.redis, batchId))) {
+  if (held !== 1) {
     // Not in the outbox (a job from before it, or one re-run after its batch was written):
     // commit it now, so that what follows is as safe as for any other batch.
     await ctx.writer.commit({ held: [batch] });
   }
-  dispatcher.submit({
-    id: batchId,
-    hook,
-    integration,
-    deliveries,
-    captureErrorBody:
-      integration.includeErrorResponseBody &&
-      errorBodyAllowed({
-        urlHostIsFixed: integration.urlHostIsFixed,
-        privateNetworksBlocked: ctx.settings.privateNetworksBlocked,
-      }),
-  });
+  // The rest of a batch the rate cut short is due when the tokens for it come.
+  const rate = request.ratePerSecond;
+  const restDue =
+    take.sendable < deliveries.length && rate !== undefined
+      ? (take.nextTokenAt ?? now) + Math.ceil(((deliveries.length - take.sendable - 1) * 1000) / rate)
+      : 0;
+  dispatcher.submit(
+    {
+      id: batchId,
+      hook,
+      integration,
+      deliveries,
+      captureErrorBody:
+        integration.includeErrorResponseBody &&
+        errorBodyAllowed({
+          urlHostIsFixed: integration.urlHostIsFixed,
+          privateNetworksBlocked: ctx.settings.privateNetworksBlocked,
+        }),
+    },
+    take.sendable,
+    restDue,
+  );
+}
+
+/** A job refused for want of a slot: 50 ms doubling to 2 s while it keeps coming back. */
+function backoffMs(attemptsStarted: number): number {
+  return Math.min(2_000, 50 * 2 ** Math.min(Math.max(attemptsStarted - 1, 0), 6));
 }

@@ -10,11 +10,14 @@ import type { Outbox } from "@hookwire/queue";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Dispatcher } from "./dispatcher";
+import type { HookLimits } from "./hook-limits";
 import type { StatsRecorder } from "./stats-recorder";
 import type { DeliveryObserver } from "./worker-context";
 
 export interface SweeperOptions {
   outbox: Outbox;
+  /** The hooks' shared limits: this worker's leases on them are renewed with its batches'. */
+  limits: HookLimits;
   redis: Redis;
   dispatcher: Dispatcher;
   stats: StatsRecorder;
@@ -52,12 +55,20 @@ export class Sweeper {
     await this.#sweeping;
   }
 
-  /** Renews the leases of every batch this worker holds. Never throws. */
+  /** Renews the leases of every batch this worker holds, and of its slots of each hook. Never throws. */
   async heartbeat(): Promise<void> {
-    const { outbox, redis, dispatcher, logger } = this.#options;
-    await outbox.renew(redis, dispatcher.heldIds()).catch((error: unknown) => {
-      logger.warn({ err: error }, "could not renew the leases of the batches held");
-    });
+    const { outbox, limits, redis, dispatcher, logger } = this.#options;
+    const now = Date.now();
+    const pipeline = redis.pipeline();
+    outbox.addRenewal(pipeline, dispatcher.heldIds(), now);
+    limits.addRenewals(pipeline, now);
+    try {
+      const answers = (await pipeline.exec()) ?? [];
+      const failed = answers.find(([error]) => error !== null);
+      if (failed) throw failed[0];
+    } catch (error) {
+      logger.warn({ err: error }, "could not renew the leases of the batches and slots held");
+    }
   }
 
   /** One sweep; answers how many stuck deliveries it queued again. Never throws. */

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { HookBacklogs } from "./hook-backlog";
 import type { HookGates } from "./hook-gate";
 import type { HookHealth } from "./hook-health";
+import type { HookLimits } from "./hook-limits";
 import type { StatsRecorder } from "./stats-recorder";
 
 /** What the worker tells its metrics about; every call is cheap and synchronous. */
@@ -39,6 +40,8 @@ export interface WorkerContext {
   /** hookwire's own connection for writes (not BullMQ's). */
   redis: Redis;
   health: HookHealth;
+  /** The hook's concurrency, rate and held counts, shared with every other worker. */
+  limits: HookLimits;
   gates: HookGates;
   /** What each hook holds of this worker: a slow hook's jobs go back to the queue. */
   backlogs: HookBacklogs;

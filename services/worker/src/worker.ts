@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { HookwireConfig } from "@hookwire/config";
 import { createSender, DEFAULT_RETRY_SCHEDULE_SECONDS, type Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
@@ -10,6 +12,7 @@ import { Dispatcher } from "./dispatcher";
 import { HookBacklogs } from "./hook-backlog";
 import { HookGates } from "./hook-gate";
 import { HookHealth } from "./hook-health";
+import { HookLimits } from "./hook-limits";
 import { WorkerMetrics } from "./metrics";
 import { processDeliveryJob } from "./processor";
 import { StatsRecorder } from "./stats-recorder";
@@ -59,11 +62,6 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       allowedNetworks: settings.allowedNetworks,
     });
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
-  const health = new HookHealth(keys, {
-    failureThreshold: settings.circuitFailureThreshold,
-    openMs: settings.circuitOpenMs,
-    disableAfterMs: settings.disableAfterMs,
-  });
   const metrics = new WorkerMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const extra = options.observer;
   const observer: DeliveryObserver =
@@ -93,6 +91,14 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   // them onto each pipeline made from that connection, about 90 µs per job.
   const writes = redis.duplicate({ connectionName: "hookwire-worker-writes" });
   writes.on("error", (error) => logger.warn({ err: error.message }, "redis connection error (writes)"));
+  const health = new HookHealth(writes, keys, {
+    failureThreshold: settings.circuitFailureThreshold,
+    openMs: settings.circuitOpenMs,
+    disableAfterMs: settings.disableAfterMs,
+  });
+  // This process among the workers sharing each hook's limits (its leases are under this name).
+  const workerId = `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const limits = new HookLimits(keys, workerId, settings.lockMs);
   const log = new DeliveryLog(writes, keys, {
     succeeded: settings.retentionSucceededMs,
     failed: settings.retentionFailedMs,
@@ -106,6 +112,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     sender,
     redis: writes,
     health,
+    limits,
     gates: new HookGates(settings.perHookConcurrency),
     backlogs: new HookBacklogs(),
     settings: {
@@ -120,7 +127,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     stats,
   };
   const dispatcher = new Dispatcher(context);
-  const sweeper = new Sweeper({ outbox, redis: writes, dispatcher, stats, observer, logger });
+  const sweeper = new Sweeper({ outbox, limits, redis: writes, dispatcher, stats, observer, logger });
   const worker = new Worker<DeliveryJobData>(
     DELIVERY_QUEUE,
     (job, token) => processDeliveryJob(job, token, context, dispatcher),

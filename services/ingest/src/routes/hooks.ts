@@ -1,4 +1,4 @@
-import { type Hook, REDACTED, redactHook, StoreError } from "@hookwire/store";
+import { type HealthView, type Hook, healthView, REDACTED, redactHook, StoreError } from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../errors";
 import { checkHook, type HookDraft } from "../hook-input";
@@ -251,22 +251,12 @@ function mergeDraft(current: Hook, patch: Partial<HookDraft>): HookDraft {
   };
 }
 
-async function readHealth(services: Services, ids: readonly string[]): Promise<Record<string, unknown>[]> {
+async function readHealth(services: Services, ids: readonly string[]): Promise<HealthView[]> {
   if (ids.length === 0) return [];
   const pipeline = services.redis.pipeline();
   for (const id of ids) pipeline.hgetall(services.keys.hookHealth(id));
   const answers = (await pipeline.exec()) ?? [];
-  return answers.map(([, value]) => {
-    const raw = (value ?? {}) as Record<string, string>;
-    const health: Record<string, unknown> = {
-      circuit: raw.circuit ?? "closed",
-      consecutiveFailures: Number(raw.consecutiveFailures ?? 0),
-    };
-    if (raw.lastSuccessAt) health.lastSuccessAt = new Date(Number(raw.lastSuccessAt)).toISOString();
-    if (raw.lastFailureAt) health.lastFailureAt = new Date(Number(raw.lastFailureAt)).toISOString();
-    if (raw.lastFailureReason) health.lastFailureReason = raw.lastFailureReason;
-    return health;
-  });
+  return answers.map(([, value]) => healthView(value as Record<string, string> | null));
 }
 
 function storeToApi(error: unknown): never {

@@ -59,6 +59,7 @@ export async function testHook(services: Services, hook: Hook) {
       1,
       true,
       integration.templates.validation ? "validation" : undefined,
+      services.config.worker.perHookConcurrency,
     );
   } catch (error) {
     throw new ApiError(

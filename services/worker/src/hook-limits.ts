@@ -1,0 +1,227 @@
+/**
+ * A hook's limits, shared by every worker through Redis, so that N workers act as one: at most
+ * `concurrency` requests in flight to the hook in all (slots held as leases per worker, so a
+ * killed worker's slots come back within a lease), at most `ratePerSecond` started a second in
+ * all (one token bucket, one second's worth of burst), and the deliveries each worker holds
+ * (backlog admission counts the others' too).
+ *
+ * Nothing here costs a round trip of its own: the take rides in the pipeline of the job's
+ * hand-over (beside the outbox's hold), the release in the MULTI of a batch's outcomes, the
+ * renewal in the worker's heartbeat.
+ *
+ * Keys (names.ts): `hookWorkers` hash, fields `<workerId>:slots` and `<workerId>:held`;
+ * `hookLeases` sorted set, member = worker id, score = when its slots and held count lapse;
+ * `hookBucket` hash {tokens, at}.
+ */
+import type { Keyspace } from "@hookwire/queue";
+import type { ChainableCommander } from "ioredis";
+
+/**
+ * KEYS[1] hookWorkers, KEYS[2] hookLeases, KEYS[3] hookBucket, KEYS[4] the hook's health hash.
+ * ARGV[1] worker id, ARGV[2] now (ms), ARGV[3] lease (ms), ARGV[4] slots wanted more, ARGV[5] the
+ * hook's cap, ARGV[6] slots this worker holds already, ARGV[7] deliveries in the batch, ARGV[8]
+ * rate per second (0: none).
+ * Drops lapsed workers' slots and counts; grants up to the slots wanted within the cap; takes up
+ * to one token per delivery when the hook has a rate. The batch is accepted when the worker then
+ * holds a slot and (with a rate) got a token; only then are the grant, the tokens and the held
+ * count kept. Returns {accepted 0|1, slots granted, tokens (-1: no rate), next token at (ms, 0:
+ * none), deliveries held by other workers, the health hash as HGETALL}.
+ */
+const TAKE_SCRIPT = `local worker, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local lapsed = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", now)
+for _, w in ipairs(lapsed) do
+  redis.call("HDEL", KEYS[1], w .. ":slots", w .. ":held")
+  redis.call("ZREM", KEYS[2], w)
+end
+local used, elsewhere = 0, 0
+local mine = worker .. ":"
+local all = redis.call("HGETALL", KEYS[1])
+for i = 1, #all, 2 do
+  local field, n = all[i], tonumber(all[i + 1])
+  if string.sub(field, -6) == ":slots" then
+    used = used + n
+  elseif string.sub(field, 1, #mine) ~= mine then
+    elsewhere = elsewhere + n
+  end
+end
+local grant = math.max(0, math.min(tonumber(ARGV[4]), tonumber(ARGV[5]) - used))
+local have = grant + tonumber(ARGV[6])
+local size, rate = tonumber(ARGV[7]), tonumber(ARGV[8])
+local health = redis.call("HGETALL", KEYS[4])
+if have <= 0 then return {0, 0, -1, 0, elsewhere, health} end
+local tokens, nextAt = -1, 0
+if rate > 0 then
+  local bucket = redis.call("HMGET", KEYS[3], "tokens", "at")
+  local burst = math.max(1, rate)
+  local at = tonumber(bucket[2]) or now
+  local t = math.min(burst, (tonumber(bucket[1]) or burst) + math.max(0, now - at) * rate / 1000)
+  tokens = math.floor(math.min(size, t))
+  if tokens < size then nextAt = now + math.ceil(math.max(0, 1 - (t - tokens)) * 1000 / rate) end
+  if tokens <= 0 then return {0, 0, 0, nextAt, elsewhere, health} end
+  redis.call("HSET", KEYS[3], "tokens", tostring(t - tokens), "at", now)
+  redis.call("PEXPIRE", KEYS[3], 3600000)
+end
+if grant > 0 then redis.call("HINCRBY", KEYS[1], worker .. ":slots", grant) end
+redis.call("HINCRBY", KEYS[1], worker .. ":held", size)
+redis.call("ZADD", KEYS[2], now + lease, worker)
+return {1, grant, tokens, nextAt, elsewhere, health}`;
+
+/**
+ * KEYS[1] hookWorkers, KEYS[2] hookLeases. ARGV[1] worker id, ARGV[2] slots given back, ARGV[3]
+ * deliveries no longer held. Forgets the worker for the hook once it holds nothing.
+ */
+const RELEASE_SCRIPT = `local worker = ARGV[1]
+local slots = redis.call("HINCRBY", KEYS[1], worker .. ":slots", 0 - tonumber(ARGV[2]))
+local held = redis.call("HINCRBY", KEYS[1], worker .. ":held", 0 - tonumber(ARGV[3]))
+if slots <= 0 then redis.call("HDEL", KEYS[1], worker .. ":slots") end
+if held <= 0 then
+  redis.call("HDEL", KEYS[1], worker .. ":held")
+  if slots <= 0 then redis.call("ZREM", KEYS[2], worker) end
+end
+return 0`;
+
+export interface LimitRequest {
+  /** Requests in flight to the hook at most, in all workers. */
+  concurrency: number;
+  ratePerSecond?: number | undefined;
+  /** Deliveries in the batch. */
+  size: number;
+}
+
+export interface TakeAnswer {
+  accepted: boolean;
+  /** Deliveries of the batch that may be sent now (the rest wait for tokens). */
+  sendable: number;
+  /** When the next token comes (epoch ms), when the batch got fewer than it has. */
+  nextTokenAt: number | undefined;
+  /** The hook's health hash, as HGETALL answered it. */
+  health: (string | number)[];
+}
+
+/** What one batch gives back when its outcomes are written. */
+export interface Release {
+  slots: number;
+  held: number;
+}
+
+interface Local {
+  /** Slots this worker holds for the hook. */
+  slots: number;
+  /** Deliveries of the hook in this worker's memory. */
+  held: number;
+  /** Deliveries other workers held at the last take. */
+  elsewhere: number;
+}
+
+export class HookLimits {
+  readonly #keys: Keyspace;
+  readonly #workerId: string;
+  readonly #leaseMs: number;
+  readonly #hooks = new Map<string, Local>();
+
+  constructor(keys: Keyspace, workerId: string, leaseMs: number) {
+    this.#keys = keys;
+    this.#workerId = workerId;
+    this.#leaseMs = leaseMs;
+  }
+
+  /** Adds the take of a batch to the hand-over's pipeline; read its answer with `answer`. */
+  addTake(pipeline: ChainableCommander, hookId: string, request: LimitRequest, now: number): void {
+    const local = this.#local(hookId);
+    const wanted = Math.max(0, Math.min(request.concurrency - local.slots, request.size));
+    pipeline.eval(
+      TAKE_SCRIPT,
+      4,
+      this.#keys.hookWorkers(hookId),
+      this.#keys.hookLeases(hookId),
+      this.#keys.hookBucket(hookId),
+      this.#keys.hookHealth(hookId),
+      this.#workerId,
+      now,
+      this.#leaseMs,
+      wanted,
+      request.concurrency,
+      local.slots,
+      request.size,
+      request.ratePerSecond ?? 0,
+    );
+  }
+
+  /** Books what the take granted (synchronously, so that a release in between counts it). */
+  answer(hookId: string, request: LimitRequest, raw: unknown): TakeAnswer {
+    const [accepted, granted, tokens, nextAt, elsewhere, health] = raw as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      (string | number)[],
+    ];
+    const local = this.#local(hookId);
+    local.elsewhere = Number(elsewhere);
+    if (Number(accepted) !== 1) {
+      return { accepted: false, sendable: 0, nextTokenAt: Number(nextAt) || undefined, health };
+    }
+    local.slots += Number(granted);
+    local.held += request.size;
+    const sendable = Number(tokens) < 0 ? request.size : Number(tokens);
+    return { accepted: true, sendable, nextTokenAt: Number(nextAt) || undefined, health };
+  }
+
+  /**
+   * A batch of `size` deliveries of the hook leaves this worker's memory: what to give back. The
+   * slots go back with the hook's last held batch (while others wait here, they use them).
+   */
+  leaving(hookId: string, size: number): Release {
+    const local = this.#local(hookId);
+    local.held = Math.max(0, local.held - size);
+    if (local.held > 0) return { slots: 0, held: size };
+    const slots = local.slots;
+    local.slots = 0;
+    return { slots, held: size };
+  }
+
+  /** Adds a release to a MULTI (a batch's outcomes), or to a pipeline of its own. */
+  addRelease(tx: ChainableCommander, hookId: string, release: Release): void {
+    if (release.slots === 0 && release.held === 0) return;
+    tx.eval(
+      RELEASE_SCRIPT,
+      2,
+      this.#keys.hookWorkers(hookId),
+      this.#keys.hookLeases(hookId),
+      this.#workerId,
+      release.slots,
+      release.held,
+    );
+  }
+
+  /** Slots this worker holds for the hook: the width of its gate here. */
+  slots(hookId: string): number {
+    return this.#hooks.get(hookId)?.slots ?? 0;
+  }
+
+  /** Deliveries of the hook held by other workers, as of the last take. */
+  heldElsewhere(hookId: string): number {
+    return this.#hooks.get(hookId)?.elsewhere ?? 0;
+  }
+
+  /** Adds the renewal of this worker's leases on every hook it holds something of. */
+  addRenewals(pipeline: ChainableCommander, now: number): void {
+    for (const [hookId, local] of this.#hooks) {
+      if (local.held === 0 && local.slots === 0) {
+        this.#hooks.delete(hookId);
+        continue;
+      }
+      pipeline.zadd(this.#keys.hookLeases(hookId), "XX", now + this.#leaseMs, this.#workerId);
+    }
+  }
+
+  #local(hookId: string): Local {
+    let local = this.#hooks.get(hookId);
+    if (local === undefined) {
+      local = { slots: 0, held: 0, elsewhere: 0 };
+      this.#hooks.set(hookId, local);
+    }
+    return local;
+  }
+}
