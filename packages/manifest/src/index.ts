@@ -1,4 +1,10 @@
 export {
+  type PreparedRequest,
+  prepareRequest,
+  type RequestDelivery,
+  type RequestHook,
+} from "./attempt-request";
+export {
   type BodyTemplateKey,
   bodyReadsSecrets,
   chooseTemplate,

@@ -1,5 +1,4 @@
 export { type MetricsServer, startMetricsServer, WorkerMetrics } from "./metrics";
-export { type PreparedRequest, prepareRequest } from "./request";
 export { type DeliveryStat, StatsRecorder } from "./stats-recorder";
 export {
   type DeliveryWorker,

@@ -7,11 +7,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { type AttemptResult, classifyAttempt, type Outcome } from "@hookwire/delivery";
-import type { Integration } from "@hookwire/manifest";
+import { type Integration, prepareRequest } from "@hookwire/manifest";
 import { attemptJobId, type JobDelivery, type OutboxBatch } from "@hookwire/queue";
 import type { AttemptRecord, DeliveryRecord, DeliveryStatus, Hook } from "@hookwire/store";
 import type { Release } from "./hook-limits";
-import { prepareRequest } from "./request";
 import type { DeliveryStat } from "./stats-recorder";
 import type { WorkerContext } from "./worker-context";
 
@@ -61,7 +60,6 @@ export async function attemptDelivery(
       delivery,
       attempt,
       captureErrorBody,
-      undefined,
       ctx.settings.perHookConcurrency,
     );
   } catch (error) {

@@ -1,6 +1,6 @@
 import { timestampOf } from "@hookwire/entries";
+import { prepareRequest } from "@hookwire/manifest";
 import type { Hook } from "@hookwire/store";
-import { prepareRequest } from "@hookwire/worker";
 import { ApiError } from "../errors";
 import type { Services } from "../services";
 import { findIntegration } from "./integrations";
@@ -48,18 +48,11 @@ export async function testHook(services: Services, hook: Hook) {
     prepared = prepareRequest(
       integration,
       hook,
-      {
-        id: `${hook.id}.test-${now}`,
-        entryId: String(entry._id),
-        acceptedAt: now,
-        attemptsMade: 0,
-        templateKey: "",
-        entry,
-      },
+      { id: `${hook.id}.test-${now}`, templateKey: "", entry },
       1,
       true,
-      integration.templates.validation ? "validation" : undefined,
       services.config.worker.perHookConcurrency,
+      integration.templates.validation ? "validation" : undefined,
     );
   } catch (error) {
     throw new ApiError(

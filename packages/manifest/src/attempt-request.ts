@@ -1,14 +1,32 @@
-import { DEFAULT_HOOK_CONCURRENCY } from "@hookwire/config";
+/**
+ * The one builder of a delivery's HTTP request, for the worker's attempts and the API's "test
+ * this hook". It lives here, beside the rendering it calls, so that neither service imports the
+ * other; the hook and the delivery are taken by the fields it reads (the store's Hook and the
+ * queue's JobDelivery have them).
+ */
 import { type OutboundRequest, standardWebhookHeaders } from "@hookwire/delivery";
-import {
-  type Integration,
-  renderBody,
-  renderRequest,
-  signatureHeader,
-  type TemplateKey,
-} from "@hookwire/manifest";
-import type { JobDelivery } from "@hookwire/queue";
-import type { Hook } from "@hookwire/store";
+import { renderBody } from "./body";
+import type { FormValues, Integration, TemplateKey } from "./integration";
+import { renderRequest, signatureHeader } from "./request";
+
+/** What of a hook the request is built from. */
+export interface RequestHook {
+  id: string;
+  formVariables: FormValues;
+  delivery: {
+    concurrency?: number | undefined;
+    timeoutMs?: number | undefined;
+    standardWebhooks?: boolean | undefined;
+  };
+}
+
+/** What of a delivery the request is built from. */
+export interface RequestDelivery {
+  id: string;
+  templateKey: string;
+  body?: string | undefined;
+  entry?: Record<string, unknown> | undefined;
+}
 
 export type PreparedRequest =
   | { kind: "send"; request: OutboundRequest; templateKey: string }
@@ -18,17 +36,17 @@ export type PreparedRequest =
  * Builds the request of one attempt from the hook's CURRENT settings: secrets are read here,
  * at send time, so a rotated secret is used from the next attempt on and none ever sits in Redis.
  * Throws the template package's error when a body rendered here fails. `defaultConcurrency` is
- * the worker's HOOKWIRE_HOOK_CONCURRENCY: a hook without its own concurrency gets that many
- * connections per origin.
+ * HOOKWIRE_HOOK_CONCURRENCY: a hook without its own concurrency gets that many connections per
+ * origin.
  */
 export function prepareRequest(
   integration: Integration,
-  hook: Hook,
-  delivery: JobDelivery,
+  hook: RequestHook,
+  delivery: RequestDelivery,
   attempt: number,
   captureErrorBody: boolean,
+  defaultConcurrency: number,
   forceTemplate?: TemplateKey,
-  defaultConcurrency: number = DEFAULT_HOOK_CONCURRENCY,
 ): PreparedRequest {
   const entry = delivery.entry ?? {};
   let body = delivery.body;
