@@ -11,8 +11,26 @@ describe("HookBacklogs", () => {
     expect(backlogs.admit("h", 25, gate, 60_000)).toEqual({ admit: true }); // 50 = 5 gate widths
   });
 
+  test("a stalled hook may hold its allowance here (memory, not slots), then its jobs go back; so when the worker holds its most", () => {
+    const backlogs = new HookBacklogs({ stalledGateWidths: 20, maxHeld: 380 });
+    backlogs.enter("dead", 175, 0);
+    // Stalled, 175 + 25 = 200 = 20 gate widths: still taken in.
+    expect(backlogs.admit("dead", 25, gate, 10_000)).toEqual({ admit: true });
+    backlogs.enter("dead", 25, 0);
+    expect(backlogs.admit("dead", 25, gate, 10_000)).toMatchObject({ admit: false, stalled: true });
+    // Another stalled hook, within its own allowance, but the worker is full.
+    backlogs.enter("other", 190, 0);
+    expect(backlogs.admit("other", 10, gate, 10_000)).toEqual({
+      admit: false,
+      delayMs: 5_000,
+      stalled: true,
+    });
+    backlogs.leave("dead", 200);
+    expect(backlogs.admit("other", 10, gate, 10_000)).toEqual({ admit: true });
+  });
+
   test("a hook that finishes nothing is taken to be as slow as its stall, and sent back with a doubling backoff", () => {
-    const backlogs = new HookBacklogs();
+    const backlogs = new HookBacklogs({ stalledGateWidths: 5 });
     backlogs.enter("dead", 25, 0);
     backlogs.enter("dead", 25, 0);
     // 75 deliveries, 10 at a time, 50 ms each so far: 375 ms of work, within the 2 s bound.
@@ -30,7 +48,7 @@ describe("HookBacklogs", () => {
   });
 
   test("a hook that answered before and then stops finishing is treated the same once stalled past the bound", () => {
-    const backlogs = new HookBacklogs();
+    const backlogs = new HookBacklogs({ stalledGateWidths: 5 });
     backlogs.enter("h", 100, 0);
     backlogs.done("h", 5, 10);
     // Stalled 2 001 ms since its last attempt: the backoff (800 ms) or half the stall, the longer.

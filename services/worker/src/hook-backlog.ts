@@ -19,6 +19,15 @@
 export interface BacklogOptions {
   /** A hook may always hold this many gate widths of deliveries (default 5: a full gate and more). */
   gateWidths?: number;
+  /**
+   * A stalled hook (its receiver not answering) may hold this many gate widths (default 50), while
+   * this worker holds fewer than `maxHeld` deliveries in all: waiting here costs memory only, and
+   * sending its jobs back and forth would cost every other hook Redis round trips. Its circuit
+   * soon opens and sends them back to the queue, due at the next probe.
+   */
+  stalledGateWidths?: number;
+  /** Deliveries this worker holds in all past which a stalled hook's jobs go back (default 20 000). */
+  maxHeld?: number;
   /** Past the floor, a job is admitted only when its hook's backlog clears within this (default 2 s). */
   maxWaitMs?: number;
   /** First backoff, and the least delay (default 200 ms). */
@@ -55,9 +64,14 @@ export class HookBacklogs {
   readonly #maxWaitMs: number;
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
+  readonly #stalledGateWidths: number;
+  readonly #maxHeld: number;
+  #held = 0;
 
   constructor(options: BacklogOptions = {}) {
     this.#gateWidths = options.gateWidths ?? 5;
+    this.#stalledGateWidths = options.stalledGateWidths ?? 50;
+    this.#maxHeld = options.maxHeld ?? 20_000;
     this.#maxWaitMs = options.maxWaitMs ?? 2_000;
     this.#minDelayMs = options.minDelayMs ?? 200;
     this.#maxDelayMs = options.maxDelayMs ?? 30_000;
@@ -90,6 +104,8 @@ export class HookBacklogs {
     );
     if (waitMs <= this.#maxWaitMs) return { admit: true };
     const measured = backlog.meanAttemptMs !== undefined && stalledMs <= this.#maxWaitMs;
+    if (!measured && after <= this.#stalledGateWidths * concurrency && this.#held + size <= this.#maxHeld)
+      return { admit: true };
     const delayMs = measured
       ? waitMs / 2
       : Math.max(this.#minDelayMs * 2 ** Math.min(sentBack, 16), stalledMs / 2);
@@ -109,12 +125,14 @@ export class HookBacklogs {
     }
     if (backlog.deliveries === 0) backlog.progressAt = now;
     backlog.deliveries += size;
+    this.#held += size;
   }
 
   /** One delivery of the hook is done; `attemptMs` when an attempt was made. */
   done(hookId: string, attemptMs: number | undefined, now: number): void {
     const backlog = this.#hooks.get(hookId);
     if (backlog === undefined) return;
+    if (backlog.deliveries > 0) this.#held--;
     backlog.deliveries = Math.max(0, backlog.deliveries - 1);
     if (attemptMs === undefined) return;
     backlog.progressAt = now;
@@ -127,7 +145,10 @@ export class HookBacklogs {
   /** Deliveries of a job that ended without being done one by one (an error, a probe's rest). */
   leave(hookId: string, count: number): void {
     const backlog = this.#hooks.get(hookId);
-    if (backlog !== undefined) backlog.deliveries = Math.max(0, backlog.deliveries - count);
+    if (backlog === undefined) return;
+    const left = Math.min(count, backlog.deliveries);
+    this.#held -= left;
+    backlog.deliveries -= left;
   }
 
   /** The hook's deliveries held in this worker (for tests). */
