@@ -219,6 +219,25 @@ describe("nothing accepted is lost", () => {
     expect(records.json.deliveries).toHaveLength(2);
   });
 
+  test("a job run again after its batch was written sends nothing more", async () => {
+    const rx = await receiver();
+    const sys = await system({ label: "rel-rerun", worker: false });
+    await hookTo(sys, rx.url);
+    expect((await sys.api("POST", "/v1/entries", entries("rerun", 3))).status).toBe(202);
+    const queue = new Queue(DELIVERY_QUEUE, { connection: sys.redis, prefix: sys.config.queuePrefix });
+    cleanups.push(() => queue.close());
+    const [job] = await queue.getJobs(["wait"]);
+    expect(job?.data).toMatchObject({ size: 3 });
+    await extraWorker(sys);
+    await rx.waitFor(() => rx.requests.length === 3);
+    await eventually(async () => (await queue.getJob(job!.id!)) === undefined, 10_000, "the job done");
+
+    // The same job again, as after a crash between the batch's commit and the job's completion.
+    await queue.add(job!.name, job!.data, { jobId: job!.id! });
+    await eventually(async () => (await queue.getJob(job!.id!)) === undefined, 10_000, "the rerun done");
+    expect(rx.requests).toHaveLength(3);
+  });
+
   test("deliveries whose queued job was lost are found by a sweeper, counted as stuck, and delivered", async () => {
     const rx = await receiver();
     const sys = await system({ label: "rel-sweep", worker: false, env: { HOOKWIRE_WORKER_LOCK_MS: "1000" } });

@@ -8,7 +8,14 @@ export {
   waitForReady,
 } from "./connection";
 export { QueueError, type QueueErrorCode } from "./errors";
-export { attemptJobId, DELIVERY_JOB_NAME, type DeliveryJobData, deliveryIdOf, type JobDelivery } from "./job";
+export {
+  attemptJobId,
+  DELIVERY_JOB_NAME,
+  type DeliveryBatch,
+  type DeliveryJobData,
+  deliveryIdOf,
+  type JobDelivery,
+} from "./job";
 export {
   ATTEMPT_BUCKETS_SECONDS,
   DEFAULT_QUEUE_PREFIX,
@@ -22,6 +29,7 @@ export {
 export {
   decodeBatch,
   encodeBatch,
+  held,
   JOB_OPTIONS,
   jobBackoffMs,
   Outbox,

@@ -1,7 +1,7 @@
 /**
  * What ingest puts on the delivery queue and the worker takes off it.
  *
- * A job carries a batch of deliveries for ONE hook (the entries of one ingest request that the
+ * A job stands for a batch of deliveries for ONE hook (the entries of one ingest request that the
  * hook's policy allowed), so that the queue costs a few Redis round trips per batch rather than
  * per delivery. A delivery that needs another attempt leaves its batch and is queued again on
  * its own, delayed by the retry schedule.
@@ -26,9 +26,22 @@ export interface JobDelivery {
   entry?: Record<string, unknown>;
 }
 
-export interface DeliveryJobData {
+/** A batch of deliveries of one hook, as the outbox keeps it (outbox.ts). */
+export interface DeliveryBatch {
   hookId: string;
   deliveries: JobDelivery[];
+}
+
+/**
+ * What a BullMQ job carries: which hook, and how many deliveries its batch holds. The deliveries
+ * themselves are in the outbox under the job's id, written once (the worker reads them with the
+ * hold of its hand-over), so that no body is serialised and stored twice.
+ */
+export interface DeliveryJobData {
+  hookId: string;
+  size: number;
+  /** Jobs queued before the outbox carried their deliveries themselves. */
+  deliveries?: JobDelivery[];
 }
 
 /** Job name: one per kind of job, shown in the queue view. */

@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, test } from "vitest";
 import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
-import type { DeliveryJobData } from "./job";
+import type { DeliveryBatch, DeliveryJobData } from "./job";
 import { DELIVERY_QUEUE, keyspace } from "./names";
 import { decodeBatch, encodeBatch, jobBackoffMs, Outbox, type OutboxBatch } from "./outbox";
 
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 function batch(id: string, notBefore?: number): OutboxBatch {
-  const data: DeliveryJobData = {
+  const data: DeliveryBatch = {
     hookId: "hk_a",
     deliveries: [
       { id: `hk_a.${id}`, entryId: id, acceptedAt: 1, attemptsMade: 0, templateKey: "default", body: "{}" },
@@ -46,8 +46,10 @@ describe("Outbox", () => {
     expect((await outbox.sweep(redis, () => false, now + LEASE_MS - 1)).requeued).toEqual([]);
     const swept = await outbox.sweep(redis, () => false, now + LEASE_MS + 1);
     expect(swept.requeued.map((b) => b.id)).toEqual(["never-relayed"]);
+    // The job names its hook and how many deliveries its batch holds; they stay in the outbox.
     const job = await queue.getJob("never-relayed");
-    expect(job?.data.deliveries[0]?.entryId).toBe("never-relayed");
+    expect(job?.data).toEqual({ hookId: "hk_a", size: 1 });
+    expect((await outbox.hold(redis, "never-relayed"))?.data.deliveries[0]?.entryId).toBe("never-relayed");
     // Taken by that sweep for a lease: a second sweeper at the same moment does not take it too.
     expect((await outbox.sweep(redis, () => false, now + LEASE_MS + 2)).requeued).toEqual([]);
   });
@@ -78,7 +80,7 @@ describe("Outbox", () => {
     const tx = redis.multi();
     outbox.settle(tx, ["settled"]);
     await tx.exec();
-    expect(await outbox.hold(redis, "settled")).toBe(false);
+    expect(await outbox.hold(redis, "settled")).toBeUndefined();
     const swept = await outbox.sweep(redis, () => false, now + 10 * LEASE_MS);
     expect(swept.requeued.map((b) => b.id)).not.toContain("settled");
     expect(await redis.zscore(keys.outboxDue, "settled")).toBeNull();

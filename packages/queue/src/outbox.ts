@@ -20,13 +20,13 @@
 
 import type { Queue } from "bullmq";
 import type { ChainableCommander, Redis } from "ioredis";
-import { DELIVERY_JOB_NAME, type DeliveryJobData } from "./job";
+import { DELIVERY_JOB_NAME, type DeliveryBatch, type DeliveryJobData } from "./job";
 import type { Keyspace } from "./names";
 
 /** One batch of deliveries of one hook, as committed: BullMQ's job id is `id`. */
 export interface OutboxBatch {
   id: string;
-  data: DeliveryJobData;
+  data: DeliveryBatch;
   /** Not to be attempted before (epoch ms): a retry's schedule, a circuit's next probe. */
   notBefore?: number;
 }
@@ -37,7 +37,7 @@ export function encodeBatch(batch: OutboxBatch): string {
 }
 
 export function decodeBatch(id: string, raw: string): OutboxBatch {
-  const { notBefore, data } = JSON.parse(raw) as { notBefore: number; data: DeliveryJobData };
+  const { notBefore, data } = JSON.parse(raw) as { notBefore: number; data: DeliveryBatch };
   return notBefore > 0 ? { id, data, notBefore } : { id, data };
 }
 
@@ -90,13 +90,16 @@ return {#ids, taken}`;
 
 /**
  * KEYS[1] outboxDue, KEYS[2] outbox. ARGV[1] the new due time, ARGV[2] the batch id.
- * Returns 1 and renews the batch's lease when it is in the outbox, else 0.
+ * When the batch is in the outbox: renews its lease and returns its value; else returns false.
  */
-const HOLD_SCRIPT = `if redis.call("HEXISTS", KEYS[2], ARGV[2]) == 1 then
-  redis.call("ZADD", KEYS[1], ARGV[1], ARGV[2])
-  return 1
-end
-return 0`;
+const HOLD_SCRIPT = `local value = redis.call("HGET", KEYS[2], ARGV[2])
+if value then redis.call("ZADD", KEYS[1], ARGV[1], ARGV[2]) end
+return value`;
+
+/** The batch a hold answered (see `addHold`), or undefined when it was not in the outbox. */
+export function held(id: string, answer: unknown): OutboxBatch | undefined {
+  return typeof answer === "string" ? decodeBatch(id, answer) : undefined;
+}
 
 export interface SweepResult {
   /** Batches past their due time that were looked at. */
@@ -153,7 +156,7 @@ export class Outbox {
       .addBulk(
         batches.map((batch) => ({
           name: DELIVERY_JOB_NAME,
-          data: batch.data,
+          data: { hookId: batch.data.hookId, size: batch.data.deliveries.length },
           opts: {
             jobId: batch.id,
             delay: Math.max(0, (batch.notBefore ?? 0) - now),
@@ -176,20 +179,26 @@ export class Outbox {
   }
 
   /**
-   * A worker takes a batch into its memory: renews its lease, and says whether it is still in the
-   * outbox (false: it was settled already, or it came from before the outbox, and must be staged).
+   * A worker takes a batch into its memory: renews its lease, and answers the batch, or
+   * undefined when it is not in the outbox (settled already, or queued before the outbox).
    */
-  async hold(redis: Redis, id: string, now = Date.now()): Promise<boolean> {
+  async hold(redis: Redis, id: string, now = Date.now()): Promise<OutboxBatch | undefined> {
     const pipeline = redis.pipeline();
     this.addHold(pipeline, id, now);
-    const [[error, held] = [null, 0]] = (await pipeline.exec()) ?? [];
+    const [[error, value] = [null, null]] = (await pipeline.exec()) ?? [];
     if (error) throw error;
-    return held === 1;
+    return held(id, value);
   }
 
-  /** `hold` as a command of a pipeline the caller sends (its answer: 1 held, 0 not in the outbox). */
+  /** `hold` as a command of a pipeline the caller sends; read its answer with `held`. */
   addHold(pipeline: ChainableCommander, id: string, now = Date.now()): void {
     pipeline.eval(HOLD_SCRIPT, 2, this.#keys.outboxDue, this.#keys.outbox, now + this.#leaseMs, id);
+  }
+
+  /** A batch as it is in the outbox now, without holding it (undefined: not there). */
+  async read(redis: Redis, id: string): Promise<OutboxBatch | undefined> {
+    const raw = await redis.hget(this.#keys.outbox, id);
+    return raw === null ? undefined : decodeBatch(id, raw);
   }
 
   /** Renews the leases of the batches a worker holds (its heartbeat); one command. */

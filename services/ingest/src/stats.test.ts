@@ -148,8 +148,8 @@ describe("readStats", () => {
   test("the queue's oldest waiting job is timed from when it became due", async () => {
     const now = Date.now();
     // Added first, due first: at the head of the wait list.
-    await queue.add("deliver", { hookId: "hk_x", deliveries: [] }, { timestamp: now - 60_000 });
-    await queue.add("deliver", { hookId: "hk_y", deliveries: [] }, { timestamp: now - 1_000 });
+    await queue.add("deliver", { hookId: "hk_x", size: 0 }, { timestamp: now - 60_000 });
+    await queue.add("deliver", { hookId: "hk_y", size: 0 }, { timestamp: now - 1_000 });
     const snapshot = await readQueue(queue, now);
     expect(snapshot.jobs.waiting).toBe(2);
     expect(snapshot.oldestWaitingAgeSeconds).toBe(60);

@@ -1,5 +1,5 @@
 import { errorBodyAllowed } from "@hookwire/delivery";
-import type { DeliveryJobData } from "@hookwire/queue";
+import { type DeliveryJobData, held } from "@hookwire/queue";
 import { DelayedError, type Job } from "bullmq";
 import { circuitWait, type Dispatcher } from "./dispatcher";
 import { commitOutcomes, unsent } from "./outcomes";
@@ -20,28 +20,26 @@ export async function processDeliveryJob(
   ctx: WorkerContext,
   dispatcher: Dispatcher,
 ): Promise<void> {
-  const { hookId, deliveries } = job.data;
+  const { hookId } = job.data;
+  const size = job.data.size ?? job.data.deliveries?.length ?? 0;
   const batchId = job.id ?? "";
   const hook = await ctx.hooks.get(hookId);
-  if (hook === undefined || !hook.on) {
-    const reason = hook === undefined ? "the hook was deleted" : "the hook is turned off";
-    const status = hook === undefined ? "failed" : "skipped";
+  const integration = hook === undefined ? undefined : ctx.catalog.get(hook.integration);
+  if (hook === undefined || !hook.on || integration === undefined) {
+    const [status, reason] =
+      hook === undefined
+        ? (["failed", "the hook was deleted"] as const)
+        : !hook.on
+          ? (["skipped", "the hook is turned off"] as const)
+          : (["failed", `integration ${hook.integration} is not in the catalog`] as const);
+    const deliveries =
+      (await ctx.writer.outbox.read(ctx.redis, batchId))?.data.deliveries ?? job.data.deliveries;
+    if (deliveries === undefined) return; // settled already
     await commitOutcomes(
       ctx,
       batchId,
       hookId,
       deliveries.map((d) => unsent(d, status, reason)),
-    );
-    return;
-  }
-  const integration = ctx.catalog.get(hook.integration);
-  if (integration === undefined) {
-    const reason = `integration ${hook.integration} is not in the catalog`;
-    await commitOutcomes(
-      ctx,
-      batchId,
-      hookId,
-      deliveries.map((d) => unsent(d, "failed", reason)),
     );
     return;
   }
@@ -56,12 +54,12 @@ export async function processDeliveryJob(
   const request = {
     concurrency: hook.delivery.concurrency ?? ctx.settings.perHookConcurrency,
     ratePerSecond: hook.delivery.ratePerSecond,
-    size: deliveries.length,
+    size,
   };
   for (;;) {
     const verdict = ctx.backlogs.admit(
       hookId,
-      deliveries.length,
+      size,
       request,
       Date.now(),
       Math.max(0, job.attemptsStarted - 1),
@@ -84,31 +82,36 @@ export async function processDeliveryJob(
   const pipeline = ctx.redis.pipeline();
   ctx.writer.outbox.addHold(pipeline, batchId, now);
   ctx.limits.addTake(pipeline, hookId, request, now);
-  const [[holdError, held] = [null, 0], [takeError, taken] = [null, null]] = (await pipeline.exec()) ?? [];
+  const [[holdError, holdAnswer] = [null, null], [takeError, taken] = [null, null]] =
+    (await pipeline.exec()) ?? [];
   if (holdError) throw holdError;
   if (takeError) throw takeError;
   const take = ctx.limits.answer(hookId, request, taken);
   ctx.health.sync(hookId, take.health);
+  const inOutbox = held(batchId, holdAnswer);
+  // In the outbox: its deliveries are there. Not: a job from before the outbox carries them
+  // itself, or the batch was settled already (its job run again after a crash): nothing to do.
+  const deliveries = inOutbox?.data.deliveries ?? job.data.deliveries;
   const blocked = circuitWait(ctx, dispatcher, hookId, Date.now());
-  if (!take.accepted || blocked !== undefined) {
+  if (!take.accepted || blocked !== undefined || deliveries === undefined) {
     if (take.accepted) {
-      // Another worker opened the circuit meanwhile: give the slots and the count back.
-      const release = ctx.limits.leaving(hookId, deliveries.length);
+      // Give the slots and the count back.
+      const release = ctx.limits.leaving(hookId, size);
       const back = ctx.redis.pipeline();
       ctx.limits.addRelease(back, hookId, release);
       await back.exec();
     }
+    if (deliveries === undefined) return;
     // Every slot of the hook is taken by other workers, its tokens are spent, or its circuit is
     // open: back to the queue until then.
     const until = blocked ?? take.nextTokenAt ?? Date.now() + backoffMs(job.attemptsStarted);
     await job.moveToDelayed(Math.max(until, Date.now()), token);
     throw new DelayedError();
   }
-  const batch = { id: batchId, data: job.data };
-  if (held !== 1) {
-    // Not in the outbox (a job from before it, or one re-run after its batch was written):
-    // commit it now, so that what follows is as safe as for any other batch.
-    await ctx.writer.commit({ held: [batch] });
+  if (inOutbox === undefined) {
+    // A job from before the outbox: commit its batch now, so that what follows is as safe as for
+    // any other batch.
+    await ctx.writer.commit({ held: [{ id: batchId, data: { hookId, deliveries } }] });
   }
   // The rest of a batch the rate cut short is due when the tokens for it come.
   const rate = request.ratePerSecond;
