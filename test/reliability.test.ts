@@ -79,7 +79,7 @@ function silentLogger() {
 async function extraWorker(sys: System, env: Record<string, string> = {}): Promise<DeliveryWorker> {
   const config = loadConfig({ ...sys.env, ...env });
   const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
-  const redis = connectRedis(config.redisUrl, "worker", "hookwire-test-extra-worker");
+  const redis = connectRedis(config.redis, "worker", "hookwire-test-extra-worker");
   const worker = startDeliveryWorker({
     config,
     redis,

@@ -8,7 +8,7 @@ import { type DeliveryWorker, startDeliveryWorker } from "@hookwire/worker";
 import { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
-import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from "./redis";
+import { dropPrefix, REDIS_URL, uniquePrefix } from "./redis";
 
 export interface System {
   config: Readonly<HookwireConfig>;
@@ -65,11 +65,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   });
   const logger = createLogger({ level: config.logLevel, service: "test", destination: sink });
   const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
-  const apiRedis = connectRedis(config.redisUrl, "api", "hookwire-test-ingest");
-  const workerRedis = connectRedis(config.redisUrl, "worker", "hookwire-test-worker");
+  const apiRedis = connectRedis(config.redis, "api", "hookwire-test-ingest");
+  const workerRedis = connectRedis(config.redis, "worker", "hookwire-test-worker");
   // The API answers 503 until its connection is ready; tests start once it is.
   await waitForReady(apiRedis, 10_000);
-  const redis = testRedis();
+  // The test's own connection, to the same Redis as the services (a Sentinel group's master too).
+  const redis = connectRedis(config.redis, "worker", "hookwire-test");
   const app = await buildApp({ config, redis: apiRedis, catalog, logger });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
@@ -79,6 +80,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       ? undefined
       : startDeliveryWorker({ config, redis: workerRedis, catalog, logger });
   const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix });
+  // A test that stops Redis (or its master) sees the drop in the services' logs, not on stderr.
+  queue.on("error", () => undefined);
 
   return {
     config,

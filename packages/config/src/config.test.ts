@@ -5,7 +5,7 @@ import { ConfigError } from "./errors";
 describe("loadConfig", () => {
   test("applies the defaults and freezes the result", () => {
     const config = loadConfig({});
-    expect(config.redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(config.redis).toEqual({ url: "redis://127.0.0.1:6379", sentinels: undefined });
     expect(config.queuePrefix).toBe("hookwire");
     expect(config.ingest.port).toBe(8080);
     expect(config.worker.retryScheduleSeconds).toBeUndefined();
@@ -57,5 +57,69 @@ describe("loadConfig", () => {
     expect(loadConfig({ HOOKWIRE_RETRY_SCHEDULE: "1, 2.5,30" }).worker.retryScheduleSeconds).toEqual([
       1, 2.5, 30,
     ]);
+  });
+
+  test("reads a Sentinel group: host:port list (26379 by default, [v6]:port), the master's name, its password", () => {
+    const config = loadConfig({
+      REDIS_URL: "redis://:master-secret@ignored:6379/2",
+      REDIS_SENTINELS: "10.0.0.5:26380, sentinel-b ,[::1]:26381",
+      REDIS_SENTINEL_PASSWORD: "sentinel-secret",
+    });
+    expect(config.redis).toEqual({
+      url: "redis://:master-secret@ignored:6379/2",
+      sentinels: {
+        name: "mymaster",
+        nodes: [
+          { host: "10.0.0.5", port: 26380 },
+          { host: "sentinel-b", port: 26379 },
+          { host: "::1", port: 26381 },
+        ],
+        password: "sentinel-secret",
+      },
+    });
+    expect(loadConfig({ REDIS_SENTINELS: "a:1", REDIS_SENTINEL_NAME: "queues" }).redis.sentinels?.name).toBe(
+      "queues",
+    );
+  });
+
+  test("reports bad sentinels, a name without sentinels and a bad replica count, each by name and value", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        REDIS_SENTINELS: "good:26379,bad:port,:26379,toolong:70000",
+        REDIS_SENTINEL_NAME: "my master",
+        HOOKWIRE_REDIS_WAIT_REPLICAS: "-1",
+        HOOKWIRE_REDIS_WAIT_TIMEOUT_MS: "0",
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join("\n");
+    expect(problems).toContain('REDIS_SENTINELS[1]="bad:port"');
+    expect(problems).toContain('REDIS_SENTINELS[2]=":26379"');
+    expect(problems).toContain('REDIS_SENTINELS[3]="toolong:70000"');
+    expect(problems).not.toContain("REDIS_SENTINELS[0]");
+    expect(problems).toContain('REDIS_SENTINEL_NAME="my master"');
+    expect(problems).toContain('HOOKWIRE_REDIS_WAIT_REPLICAS="-1"');
+    expect(problems).toContain('HOOKWIRE_REDIS_WAIT_TIMEOUT_MS="0"');
+    expect((error as ConfigError).problems).toHaveLength(6);
+
+    expect(() => loadConfig({ REDIS_SENTINEL_NAME: "mymaster" })).toThrowError(
+      /REDIS_SENTINEL_NAME is set but REDIS_SENTINELS is not/,
+    );
+    // The sentinels' password is never echoed in a problem.
+    try {
+      loadConfig({ REDIS_SENTINEL_PASSWORD: "hush-hush" });
+    } catch (caught) {
+      expect((caught as Error).message).not.toContain("hush-hush");
+    }
+  });
+
+  test("waits for no replica unless told; HOOKWIRE_REDIS_WAIT_REPLICAS with its timeout", () => {
+    expect(loadConfig({}).ingest).toMatchObject({ waitReplicas: 0, waitReplicasTimeoutMs: 1_000 });
+    expect(
+      loadConfig({ HOOKWIRE_REDIS_WAIT_REPLICAS: "2", HOOKWIRE_REDIS_WAIT_TIMEOUT_MS: "250" }).ingest,
+    ).toMatchObject({ waitReplicas: 2, waitReplicasTimeoutMs: 250 });
   });
 });

@@ -1,4 +1,10 @@
-import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, isValidPrefix } from "@hookwire/queue";
+import {
+  DEFAULT_QUEUE_PREFIX,
+  DEFAULT_REDIS_URL,
+  isValidPrefix,
+  type RedisTarget,
+  type SentinelGroup,
+} from "@hookwire/queue";
 import { ConfigError } from "./errors";
 
 export type Scope = "ingest" | "read" | "admin";
@@ -12,7 +18,8 @@ export interface ApiKey {
 }
 
 export interface HookwireConfig {
-  redisUrl: string;
+  /** REDIS_URL, or the master of the Sentinel group REDIS_SENTINELS (REDIS_URL then gives only credentials and db). */
+  redis: RedisTarget;
   queuePrefix: string;
   /** AES-256-GCM key for secrets at rest; absent only where nothing reads or writes hooks. */
   secretKey: string | undefined;
@@ -41,6 +48,13 @@ export interface HookwireConfig {
     queueViewWritable: boolean;
     /** Refuse to start on a Redis that says its append-only file is off (acknowledged entries would not survive a restart). */
     requireDurableRedis: boolean;
+    /**
+     * Replicas that must hold a request's writes (Redis WAIT) before it is answered 202, so that an
+     * acknowledged entry survives a failover; 0: answer once the master has them.
+     */
+    waitReplicas: number;
+    /** How long a request waits for them before it is answered 503 (Retry-After). */
+    waitReplicasTimeoutMs: number;
   };
   worker: {
     /** Jobs (batches of deliveries) in flight at once. */
@@ -77,6 +91,10 @@ const DEFAULTS = {
   rateLimitPerMinute: 6_000,
   idempotencyWindowMs: 7 * 24 * 3600e3, // 7 days
   claimLeaseMs: 10e3,
+  waitReplicas: 0,
+  waitReplicasTimeoutMs: 1_000,
+  sentinelName: "mymaster",
+  sentinelPort: 26379,
   workerConcurrency: 64,
   workerMetricsPort: 9464,
   lockMs: 30e3,
@@ -107,7 +125,7 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
     );
   }
   const config: HookwireConfig = {
-    redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redis: { url: env.REDIS_URL ?? DEFAULT_REDIS_URL, sentinels: parseSentinels(env, problems) },
     queuePrefix,
     secretKey: env.HOOKWIRE_SECRET_KEY || undefined,
     extraIntegrationsDirs: (env.HOOKWIRE_INTEGRATIONS_DIR ?? "").split(":").filter((dir) => dir !== ""),
@@ -124,6 +142,13 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
       hooksFile: env.HOOKWIRE_HOOKS_FILE || undefined,
       queueViewWritable: read.bool("HOOKWIRE_QUEUE_VIEW_WRITABLE", false),
       requireDurableRedis: read.bool("HOOKWIRE_REQUIRE_DURABLE_REDIS", false),
+      waitReplicas: read.int("HOOKWIRE_REDIS_WAIT_REPLICAS", DEFAULTS.waitReplicas, 0, 64),
+      waitReplicasTimeoutMs: read.int(
+        "HOOKWIRE_REDIS_WAIT_TIMEOUT_MS",
+        DEFAULTS.waitReplicasTimeoutMs,
+        1,
+        10_000,
+      ),
     },
     worker: {
       concurrency: read.int("HOOKWIRE_WORKER_CONCURRENCY", DEFAULTS.workerConcurrency, 1, 10_000),
@@ -147,6 +172,52 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * REDIS_SENTINELS: comma-separated `host:port` (the port defaults to 26379; `[::1]:26379` for an
+ * IPv6 address), the group's master named by REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD for
+ * sentinels with a `requirepass`. Undefined without REDIS_SENTINELS.
+ */
+function parseSentinels(env: Env, problems: string[]): SentinelGroup | undefined {
+  const raw = env.REDIS_SENTINELS ?? "";
+  const name = env.REDIS_SENTINEL_NAME ?? "";
+  if (raw.trim() === "") {
+    if (name !== "" || env.REDIS_SENTINEL_PASSWORD) {
+      problems.push(
+        `${name !== "" ? "REDIS_SENTINEL_NAME" : "REDIS_SENTINEL_PASSWORD"} is set but REDIS_SENTINELS is not: name the sentinels (host:port,host:port)`,
+      );
+    }
+    return undefined;
+  }
+  const nodes: { host: string; port: number }[] = [];
+  for (const [index, item] of raw.split(",").entries()) {
+    const node = parseHostPort(item.trim(), DEFAULTS.sentinelPort);
+    if (node === undefined) {
+      problems.push(
+        `REDIS_SENTINELS[${index}]=${JSON.stringify(item.trim())}: expected host:port (port 1 to 65535), e.g. 10.0.0.5:26379`,
+      );
+    } else nodes.push(node);
+  }
+  if (name !== "" && !/^[\x21-\x7e]{1,128}$/.test(name)) {
+    problems.push(
+      `REDIS_SENTINEL_NAME=${JSON.stringify(name)}: expected the master's name of \`sentinel monitor\` (1 to 128 printable characters, no spaces)`,
+    );
+  }
+  return {
+    name: name || DEFAULTS.sentinelName,
+    nodes,
+    ...(env.REDIS_SENTINEL_PASSWORD ? { password: env.REDIS_SENTINEL_PASSWORD } : {}),
+  };
+}
+
+/** `host`, `host:port`, `[v6]` or `[v6]:port`; undefined when it is none of them. */
+function parseHostPort(text: string, defaultPort: number): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]/]+))(?::(\d{1,5}))?$/.exec(text);
+  if (match === null) return undefined;
+  const port = match[3] === undefined ? defaultPort : Number(match[3]);
+  if (port < 1 || port > 65_535) return undefined;
+  return { host: match[1] ?? match[2] ?? "", port };
 }
 
 const SCOPES: readonly Scope[] = ["ingest", "read", "admin"];

@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { Redis, type RedisOptions } from "ioredis";
+import { Redis, type RedisOptions, ReplyError } from "ioredis";
 import { QueueError } from "./errors";
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -14,7 +14,27 @@ export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
  */
 export type ConnectionRole = "worker" | "api";
 
-export function connectRedis(url: string, role: ConnectionRole, name = "hookwire"): Redis {
+/** A Sentinel group: the sentinels to ask, and the name of the master they watch. */
+export interface SentinelGroup {
+  /** The master's name in the sentinels' `sentinel monitor <name> ...` (REDIS_SENTINEL_NAME). */
+  name: string;
+  nodes: readonly { host: string; port: number }[];
+  /** The sentinels' own `requirepass`, when they have one (REDIS_SENTINEL_PASSWORD). */
+  password?: string | undefined;
+}
+
+/**
+ * Which Redis hookwire uses: one server at `url`, or the master a Sentinel group names. With
+ * sentinels, `url` still gives the master's user, password, database and scheme (`rediss:` for
+ * TLS); its host and port are not used.
+ */
+export interface RedisTarget {
+  url: string;
+  sentinels?: SentinelGroup | undefined;
+}
+
+export function connectRedis(target: RedisTarget | string, role: ConnectionRole, name = "hookwire"): Redis {
+  const { url, sentinels } = typeof target === "string" ? { url: target, sentinels: undefined } : target;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -33,6 +53,7 @@ export function connectRedis(url: string, role: ConnectionRole, name = "hookwire
     connectionName: name,
     // Reconnect for ever, backing off to 2 s: the service recovers by itself when Redis is back.
     retryStrategy: (times) => Math.min(times * 100, 2_000),
+    ...(sentinels === undefined ? {} : sentinelOptions(sentinels, parsed.protocol === "rediss:")),
   };
   const options: RedisOptions =
     role === "worker"
@@ -44,6 +65,52 @@ export function connectRedis(url: string, role: ConnectionRole, name = "hookwire
           commandTimeout: 2_000,
         };
   return new Redis(url, options);
+}
+
+/**
+ * How a connection follows its Sentinel group's master through a failover. The options are on the
+ * connection itself, so every `duplicate()` of it (BullMQ's blocking clients, the worker's writes,
+ * ingest's commits) follows the master the same way.
+ * - Every connect, and every reconnect after a drop, asks the sentinels which server is the master
+ *   (`SENTINEL get-master-addr-by-name`), and the ready check (INFO, on by default) refuses a
+ *   server that answers with another role, so a connection never settles on a replica.
+ * - A master that dies closes its connections, and each reconnect asks again. ioredis'
+ *   `failoverDetector` (drop the connection on the sentinels' `+switch-master`, for a master that
+ *   hangs without closing them) stays off: it fires for a connection that is already
+ *   reconnecting, and when that catches it resolving the new master, ioredis ends the connection
+ *   for good (status "end": the worker stopped for ever in 1 run of 6 of test/sentinel.test.ts).
+ *   A master that hangs is demoted by the sentinels, which close its clients once it answers
+ *   again; until then ingest's commands time out (503) and the workers wait.
+ * - Sentinel closes the clients of a master it demotes, but a write sent just before that is
+ *   answered READONLY by the demoted server: reconnect (through the sentinels) and fail that one
+ *   command (1), never resend it (2). A resend would replay single commands of a MULTI outside
+ *   their transaction; the caller's own retry (ingest's 503, BullMQ's loops, the outbox's
+ *   sweepers) does it whole. `enableAutoPipelining` stays off for the same reason: it would fail
+ *   unrelated callers' commands together on one such error.
+ */
+function sentinelOptions(group: SentinelGroup, tls: boolean): RedisOptions {
+  return {
+    name: group.name,
+    sentinels: group.nodes.map(({ host, port }) => ({ host, port })),
+    ...(group.password === undefined ? {} : { sentinelPassword: group.password }),
+    // All sentinels away: ask again for ever, backing off to 2 s, like the master's retryStrategy.
+    sentinelRetryStrategy: (times) => Math.min(times * 100, 2_000),
+    // A sentinel that accepts the connection but never answers (frozen) is skipped for the next.
+    sentinelCommandTimeout: 1_000,
+    reconnectOnError: (error) => (redisErrorCode(error) === "READONLY" ? 1 : false),
+    // rediss:// is TLS to the master; the sentinels are asked in plain text.
+    enableTLSForSentinelMode: tls,
+  };
+}
+
+/**
+ * The error code of a Redis error reply (`READONLY`, `LOADING`, `NOSCRIPT`, ...): by the protocol,
+ * the reply's first word. Undefined for anything that is not a reply from Redis.
+ */
+export function redisErrorCode(error: unknown): string | undefined {
+  if (!(error instanceof ReplyError)) return undefined;
+  const code = (error as Error).message.split(" ", 1)[0];
+  return code !== undefined && /^[A-Z][A-Z_]*$/.test(code) ? code : undefined;
 }
 
 /** Resolves once the connection is ready, or rejects after `timeoutMs`. */
@@ -75,6 +142,23 @@ export function describeRedisUrl(url: string): string {
   } catch {
     return "(invalid REDIS_URL)";
   }
+}
+
+/** Where a connection goes, for log lines: the URL with its password hidden, the sentinels. */
+export function describeRedis(target: RedisTarget | string): string {
+  if (typeof target === "string") return describeRedisUrl(target);
+  if (target.sentinels === undefined) return describeRedisUrl(target.url);
+  const nodes = target.sentinels.nodes.map(({ host, port }) => `${host}:${port}`).join(",");
+  // The URL's host is not used with sentinels: only its scheme, database and credentials count.
+  let details = "";
+  try {
+    const parsed = new URL(target.url);
+    const db = parsed.pathname.replace(/^\//, "") || "0";
+    details = ` (${parsed.protocol === "rediss:" ? "TLS, " : ""}db ${db}${parsed.password ? ", password ***" : ""})`;
+  } catch {
+    details = " (invalid REDIS_URL)";
+  }
+  return `master ${target.sentinels.name} via sentinels ${nodes}${details}`;
 }
 
 /**

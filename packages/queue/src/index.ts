@@ -2,9 +2,13 @@ export {
   type ConnectionRole,
   connectRedis,
   DEFAULT_REDIS_URL,
+  describeRedis,
   describeRedisUrl,
   dropPrefix,
+  type RedisTarget,
   redisAnswers,
+  redisErrorCode,
+  type SentinelGroup,
   waitForReady,
 } from "./connection";
 export { QueueError, type QueueErrorCode } from "./errors";

@@ -2,7 +2,7 @@ import { ConfigError, createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/c
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
 import {
   connectRedis,
-  describeRedisUrl,
+  describeRedis,
   keyspace,
   QueueError,
   readRedisPersistence,
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   for (const problem of catalog.problems) logger.error({ problem }, "integration not loaded");
   for (const notice of catalog.notices) logger.info({ notice }, "integration notice");
 
-  const redis = connectRedis(config.redisUrl, "api", "hookwire-ingest");
+  const redis = connectRedis(config.redis, "api", "hookwire-ingest");
   redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
   const ready = await waitForReady(redis, 10_000).then(
     () => true,
@@ -41,13 +41,13 @@ async function main(): Promise<void> {
     if (!ready) {
       throw new QueueError(
         "QUEUE_ERR_UNAVAILABLE",
-        `HOOKWIRE_REQUIRE_DURABLE_REDIS=true, but the Redis at ${describeRedisUrl(config.redisUrl)} did not answer within 10 s, so its persistence cannot be checked`,
+        `HOOKWIRE_REQUIRE_DURABLE_REDIS=true, but the Redis at ${describeRedis(config.redis)} did not answer within 10 s, so its persistence cannot be checked`,
       );
     }
-    requireDurable(await readRedisPersistence(redis), describeRedisUrl(config.redisUrl));
+    requireDurable(await readRedisPersistence(redis), describeRedis(config.redis));
   } else if (!ready) {
     logger.warn(
-      { redis: describeRedisUrl(config.redisUrl) },
+      { redis: describeRedis(config.redis) },
       "Redis does not answer yet; /readyz says so until it does",
     );
   }
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   logger.info(
     {
       port: config.ingest.port,
-      redis: describeRedisUrl(config.redisUrl),
+      redis: describeRedis(config.redis),
       integrations: catalog.list().length,
     },
     "ingest listening",

@@ -1,6 +1,6 @@
 import { ConfigError, createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
-import { connectRedis, describeRedisUrl } from "@hookwire/queue";
+import { connectRedis, describeRedis } from "@hookwire/queue";
 import { startMetricsServer } from "./metrics";
 import { startDeliveryWorker } from "./worker";
 
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   });
   const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, process.env));
   for (const problem of catalog.problems) logger.error({ problem }, "integration not loaded");
-  const redis = connectRedis(config.redisUrl, "worker", "hookwire-worker");
+  const redis = connectRedis(config.redis, "worker", "hookwire-worker");
   redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
   const delivery = startDeliveryWorker({ config, redis, catalog, logger });
   // HOOKWIRE_HOST is where the process's HTTP listens: ingest's API here, the worker's metrics.
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   });
   logger.info(
     {
-      redis: describeRedisUrl(config.redisUrl),
+      redis: describeRedis(config.redis),
       concurrency: config.worker.concurrency,
       integrations: catalog.list().length,
       metricsPort: metricsServer.port,
