@@ -9,6 +9,8 @@
 import type { Outbox, OutboxBatch } from "@hookwire/queue";
 import type { ChainableCommander, Redis } from "ioredis";
 import type { DeliveryLog, DeliveryRecord, DeliveryStatus } from "./delivery-log";
+import { StoreError } from "./errors";
+import { ReplicaWait, type ReplicaWaitOptions } from "./replica-wait";
 
 export interface DeliveryCommit {
   /** Records of deliveries accepted now (intake): written and indexed. */
@@ -25,24 +27,43 @@ export interface DeliveryCommit {
   also?: (tx: ChainableCommander) => void;
 }
 
+export interface DeliveryWriterOptions {
+  /**
+   * Each commit returns only once this many replicas hold it (Redis WAIT on the commit's own
+   * connection, after the EXEC), and rejects with STORE_ERR_NOT_REPLICATED when fewer do within
+   * the timeout: what ingest answers 202 then survives the master's loss.
+   */
+  replicas?: ReplicaWaitOptions | undefined;
+}
+
 export class DeliveryWriter {
   readonly #redis: Redis;
   readonly #log: DeliveryLog;
   readonly #outbox: Outbox;
+  readonly #replicaWait: ReplicaWait | undefined;
 
-  constructor(redis: Redis, log: DeliveryLog, outbox: Outbox) {
+  constructor(redis: Redis, log: DeliveryLog, outbox: Outbox, options: DeliveryWriterOptions = {}) {
     this.#redis = redis;
     this.#log = log;
     this.#outbox = outbox;
+    const replicas = options.replicas;
+    this.#replicaWait =
+      replicas !== undefined && replicas.replicas > 0 ? new ReplicaWait(redis, replicas) : undefined;
   }
 
   get outbox(): Outbox {
     return this.#outbox;
   }
 
+  /** Whether commits wait for replicas (see DeliveryWriterOptions.replicas). */
+  get waitsForReplicas(): boolean {
+    return this.#replicaWait !== undefined;
+  }
+
   /**
-   * Commits everything in one MULTI; rejects when it did not land. The batches' relay starts
-   * then and is returned: callers that answer on commit need not wait for it.
+   * Commits everything in one MULTI; rejects when it did not land (or, waiting for replicas, when
+   * too few of them hold it). The batches' relay starts then and is returned: callers that answer
+   * on commit need not wait for it.
    */
   async commit(change: DeliveryCommit, now = Date.now()): Promise<{ relayed: Promise<void> }> {
     const tx = this.#redis.multi();
@@ -60,6 +81,18 @@ export class DeliveryWriter {
     const relayed = this.#outbox.relay(batches, now);
     // The relay's failure is the sweepers' to mend; it must not surface as unhandled.
     relayed.catch(() => undefined);
+    if (this.#replicaWait !== undefined) {
+      // Relayed all the same: if this master stays, the deliveries go out now rather than when a
+      // sweeper finds them; if it is lost, they are lost with it, and the caller's retry (told
+      // the commit failed) commits them again on the new master.
+      const acknowledged = await this.#replicaWait.acknowledged();
+      if (acknowledged < this.#replicaWait.replicas) {
+        throw new StoreError(
+          "STORE_ERR_NOT_REPLICATED",
+          `${acknowledged} of the ${this.#replicaWait.replicas} replicas asked for acknowledged the commit within ${this.#replicaWait.timeoutMs} ms`,
+        );
+      }
+    }
     return { relayed };
   }
 }

@@ -3,7 +3,8 @@ export type StoreErrorCode =
   | "STORE_ERR_CONFLICT"
   | "STORE_ERR_BAD_SECRET_KEY"
   | "STORE_ERR_DECRYPT"
-  | "STORE_ERR_BAD_ID";
+  | "STORE_ERR_BAD_ID"
+  | "STORE_ERR_NOT_REPLICATED";
 
 const DEFAULT_MESSAGES: Record<StoreErrorCode, string> = {
   STORE_ERR_NOT_FOUND: "not found",
@@ -11,6 +12,7 @@ const DEFAULT_MESSAGES: Record<StoreErrorCode, string> = {
   STORE_ERR_BAD_SECRET_KEY: "HOOKWIRE_SECRET_KEY is not usable",
   STORE_ERR_DECRYPT: "a stored secret could not be decrypted (was HOOKWIRE_SECRET_KEY changed?)",
   STORE_ERR_BAD_ID: "the id is not valid",
+  STORE_ERR_NOT_REPLICATED: "fewer replicas than asked for hold the commit",
 };
 
 export class StoreError extends Error {

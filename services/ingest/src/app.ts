@@ -67,7 +67,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     succeeded: config.worker.retentionSucceededMs,
     failed: config.worker.retentionFailedMs,
   });
-  const writer = new DeliveryWriter(redis, log, new Outbox(keys, queue, config.worker.lockMs));
+  // HOOKWIRE_REDIS_WAIT_REPLICAS: commits WAIT for replicas on a connection of their own. WAIT
+  // must run on the connection that wrote, and it blocks that connection until it answers: on
+  // the shared one, every other request's reads and leases would queue behind it.
+  const { waitReplicas, waitReplicasTimeoutMs } = config.ingest;
+  const commits =
+    waitReplicas > 0
+      ? redis.duplicate({
+          connectionName: "hookwire-ingest-commits",
+          // A commit may wait for the WAIT in flight, then its own.
+          commandTimeout: 2 * waitReplicasTimeoutMs + 2_000,
+        })
+      : undefined;
+  commits?.on("error", (error) => {
+    if (options.logger) options.logger.warn({ err: error.message }, "redis connection error (commits)");
+  });
+  const writer = new DeliveryWriter(
+    commits ?? redis,
+    log,
+    new Outbox(keys, queue, config.worker.lockMs),
+    commits === undefined ? {} : { replicas: { replicas: waitReplicas, timeoutMs: waitReplicasTimeoutMs } },
+  );
   const sender =
     options.sender ??
     createSender({
@@ -219,6 +239,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     services.persistence.close();
     await queue.close().catch(() => undefined);
     if (options.sender === undefined) await sender.close();
+    commits?.disconnect();
   });
   return app;
 }

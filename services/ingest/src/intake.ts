@@ -166,11 +166,21 @@ export class Intake {
       // The 202 waits for the commit, not for the relay into BullMQ: once committed, the
       // deliveries are in Redis whatever happens next (the outbox's sweepers relay what a crash
       // left behind).
+      // Waiting for replicas, an entry answered duplicate must be on them too: its claim may be
+      // from a request that was answered 503 because its commit reached the master only. Writing
+      // the claim again (same value and TTL, only where it still exists) makes this commit's
+      // WAIT cover it, and with it everything written before it, that request's deliveries too.
+      const seen = writer.waitsForReplicas
+        ? entries.flatMap((entry, i) => (states[i] === "kept" ? [keys.entrySeen(entry._id)] : []))
+        : [];
       await writer.commit(
         {
           accepted: records,
           batches,
-          also: (tx) => lease.keep(tx, "1", idempotencyWindowMs),
+          also: (tx) => {
+            lease.keep(tx, "1", idempotencyWindowMs);
+            for (const key of seen) tx.set(key, "1", "KEEPTTL", "XX");
+          },
         },
         acceptedAt,
       );
@@ -178,7 +188,14 @@ export class Intake {
       this.#options.observer?.accepted(results);
       return results;
     } catch (error) {
-      // Nothing was committed: let the entries be posted again at once.
+      // Nothing was committed: let the entries be posted again at once. Or the commit reached the
+      // master but too few replicas in time (STORE_ERR_NOT_REPLICATED, answered 503): the claims
+      // replaced the leases there, so the release leaves them, and that is safe both ways. If
+      // this master stays, a retry finds them and is answered duplicate only once its own WAIT
+      // says the replicas hold them (see `seen` above), the first request's deliveries with them.
+      // If it is lost, the claims, records and batches were on the old master only, all together
+      // (one MULTI is replicated whole or not at all): the new master has none of them, and the
+      // retry is accepted and queued again, a new delivery, never a duplicate answer for a loss.
       await lease.release();
       throw error;
     }

@@ -1,8 +1,8 @@
 import type { HookwireConfig } from "@hookwire/config";
 import type { Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
-import type { DeliveryJobData, Keyspace } from "@hookwire/queue";
-import type { DeliveryLog, DeliveryWriter, HookStore } from "@hookwire/store";
+import { type DeliveryJobData, type Keyspace, redisErrorCode } from "@hookwire/queue";
+import { type DeliveryLog, type DeliveryWriter, type HookStore, StoreError } from "@hookwire/store";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ApiKeys } from "./auth";
@@ -47,6 +47,13 @@ export async function withRedis<T>(services: Services, step: () => Promise<T>): 
     return await step();
   } catch (error) {
     if (error instanceof ApiError) throw error;
+    if (error instanceof StoreError && error.code === "STORE_ERR_NOT_REPLICATED") {
+      throw new ApiError(
+        "API_ERR_UNAVAILABLE",
+        `Redis' replicas did not confirm the writes in time (${error.message}); nothing is acknowledged, retry shortly`,
+        { retryAfterSeconds: 2, cause: error },
+      );
+    }
     if (isRedisFailure(error)) {
       throw new ApiError("API_ERR_UNAVAILABLE", "Redis did not answer; retry shortly", {
         retryAfterSeconds: 2,
@@ -57,11 +64,27 @@ export async function withRedis<T>(services: Services, step: () => Promise<T>): 
   }
 }
 
+/**
+ * Redis replies that mean "not now": a failover under way (READONLY from a demoted master, whose
+ * connection is being moved to the new one; MASTERDOWN), a server still loading its data.
+ */
+const TRANSIENT_REPLIES: ReadonlySet<string> = new Set(["READONLY", "MASTERDOWN", "LOADING", "TRYAGAIN"]);
+
 function isRedisFailure(error: unknown): boolean {
+  const code = redisErrorCode(error);
+  // A MULTI whose commands were refused as they were queued (READONLY from a demoted master):
+  // ioredis rejects the EXEC with EXECABORT and keeps the refusals in `previousErrors`.
+  if (code === "EXECABORT") {
+    const previous = (error as { previousErrors?: unknown[] }).previousErrors ?? [];
+    return previous.some((cause) => TRANSIENT_REPLIES.has(redisErrorCode(cause) ?? ""));
+  }
+  if (code !== undefined) return TRANSIENT_REPLIES.has(code);
   const name = (error as Error | undefined)?.name ?? "";
   const message = (error as Error | undefined)?.message ?? "";
   return (
     name === "MaxRetriesPerRequestError" ||
+    // A command sent on a connection that closed before it was answered (ioredis' AbortError).
+    name === "AbortError" ||
     /Connection is closed|Command timed out|Stream isn't writeable|ECONNREFUSED|ECONNRESET|enableOfflineQueue/i.test(
       message,
     )
