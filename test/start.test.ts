@@ -239,3 +239,74 @@ describe("hookwire start with a redis-server of its own", () => {
     }
   });
 });
+
+// `hookwire start --workers N`: N worker processes beside one ingest, each with its own metrics
+// port, all stopped by one Ctrl-C after ingest.
+describe("hookwire start --workers 2", () => {
+  let child: ChildProcess | undefined;
+  const prefix = uniquePrefix("start-workers");
+  const dataDir = mkdtempSync(join(tmpdir(), "hookwire-start-workers-"));
+  afterAll(async () => {
+    if (child?.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+    const redis = testRedis();
+    await dropPrefix(redis, prefix);
+    redis.disconnect();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("runs two worker processes, each serving its own metrics, and Ctrl-C stops both after ingest", async () => {
+    const port = await freePort();
+    const output: string[] = [];
+    child = spawn(process.execPath, [BIN, "start", "--workers", "2", "--data-dir", dataDir], {
+      env: {
+        ...process.env,
+        REDIS_URL,
+        HOOKWIRE_PORT: String(port),
+        HOOKWIRE_QUEUE_PREFIX: prefix,
+        HOOKWIRE_API_KEY: "start-workers-admin-key",
+        HOOKWIRE_SECRET_KEY: "f".repeat(64),
+        HOOKWIRE_WORKER_METRICS_PORT: "0",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    child.stdout?.on("data", (chunk) => output.push(String(chunk)));
+    child.stderr?.on("data", (chunk) => output.push(String(chunk)));
+    const exit = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
+
+    // Both workers up: each logs its own metrics port once it listens.
+    const ready = /"msg":"worker started"/g;
+    await outputMatching(child, output, /"msg":"worker started"[\s\S]*"msg":"worker started"/);
+    const started = output.join("");
+    const pids = [...started.matchAll(/hookwire: worker (\d) \(pid (\d+)\) started/g)].map((m) =>
+      Number(m[2]),
+    );
+    expect(pids).toHaveLength(2);
+    expect(new Set(pids).size).toBe(2);
+    const metricsPorts = [...started.matchAll(/"metricsPort":(\d+)/g)].map((m) => Number(m[1]));
+    expect(started.match(ready)).toHaveLength(2);
+    expect(new Set(metricsPorts).size).toBe(2);
+    for (const metricsPort of metricsPorts) {
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain("hookwire_deliveries_total");
+    }
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+      45_000,
+      "ingest ready",
+    );
+
+    process.kill(-child.pid!, "SIGINT");
+    expect(await exit).toBe(0);
+    const text = output.join("");
+    const stopped = (name: string) => text.search(new RegExp(`hookwire: ${name} \\(pid \\d+\\) stopped`));
+    expect(stopped("ingest")).toBeGreaterThan(-1);
+    expect(stopped("worker 1")).toBeGreaterThan(stopped("ingest"));
+    expect(stopped("worker 2")).toBeGreaterThan(stopped("ingest"));
+    expect(text).toMatch(/hookwire: worker 1 \(pid \d+\) stopped \(exit code 0\)/);
+    expect(text).toMatch(/hookwire: worker 2 \(pid \d+\) stopped \(exit code 0\)/);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+});

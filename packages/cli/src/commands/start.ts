@@ -8,19 +8,21 @@ import { redisAnswers as answers } from "@hookwire/queue";
 import { generateSecretKey } from "@hookwire/store";
 import type { Command, CommandIO } from "../io";
 
-const HELP = `Usage: hookwire start [--no-worker] [--redis-port PORT] [--data-dir DIR]
+const HELP = `Usage: hookwire start [--workers N | --no-worker] [--redis-port PORT] [--data-dir DIR]
 
 Runs the whole system on this machine: the ingest API (HOOKWIRE_PORT, default 8080) and a
-delivery worker. Redis comes from REDIS_URL; when that is unset and nothing answers on
-127.0.0.1:6379, a local redis-server is started (append-only file on, data in .data/redis)
-and stopped with the service.
+delivery worker. Redis comes from REDIS_URL (or REDIS_SENTINELS); when both are unset and
+nothing answers on 127.0.0.1:6379, a local redis-server is started (append-only file on, data
+in .data/redis) and stopped with the service.
 
-Ctrl-C (or SIGTERM) stops ingest first (no new entries), then the worker (it finishes the
+Ctrl-C (or SIGTERM) stops ingest first (no new entries), then the workers (each finishes the
 deliveries in flight, up to HOOKWIRE_SHUTDOWN_GRACE_MS), then the redis-server it started
 (which writes its append-only file to disk), and waits for each.
 
 Options:
-  --no-worker         run ingest only
+  --workers N         run N worker processes (default 1); worker i serves its metrics on
+                      HOOKWIRE_WORKER_METRICS_PORT + i - 1 (all on a free port when it is 0)
+  --no-worker         run ingest only (--workers 0)
   --redis-port PORT   the local Redis' port: probed on 127.0.0.1, and where redis-server is
                       started when none answers (default 6379; ignored when REDIS_URL is set)
   --data-dir DIR      where the kept keys and the local Redis' data go (default .data)
@@ -39,6 +41,8 @@ const DEFAULT_LOCAL_REDIS_PORT = 6379;
 const INGEST_STOP_MS = 10e3;
 const REDIS_STOP_MS = 30e3;
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+/** More would only share this machine's cores; a bigger deployment runs workers on more machines. */
+const MAX_WORKERS = 64;
 
 export const runStart: Command = async (argv, io) => {
   const { values } = parseArgs({
@@ -46,6 +50,7 @@ export const runStart: Command = async (argv, io) => {
     options: {
       help: { type: "boolean" },
       "no-worker": { type: "boolean" },
+      workers: { type: "string" },
       "redis-port": { type: "string" },
       "data-dir": { type: "string" },
     },
@@ -58,6 +63,17 @@ export const runStart: Command = async (argv, io) => {
   if (!Number.isInteger(redisPort) || redisPort < 1 || redisPort > 65_535) {
     io.stderr.write(
       `hookwire: --redis-port ${JSON.stringify(values["redis-port"])}: expected a port from 1 to 65535\n`,
+    );
+    return 2;
+  }
+  if (values["no-worker"] && values.workers !== undefined) {
+    io.stderr.write("hookwire: --no-worker and --workers: give one of them\n");
+    return 2;
+  }
+  const workerCount = values["no-worker"] ? 0 : Number(values.workers ?? 1);
+  if (!Number.isInteger(workerCount) || workerCount < 0 || workerCount > MAX_WORKERS) {
+    io.stderr.write(
+      `hookwire: --workers ${JSON.stringify(values.workers)}: expected a whole number from 0 to ${MAX_WORKERS}\n`,
     );
     return 2;
   }
@@ -78,7 +94,7 @@ export const runStart: Command = async (argv, io) => {
   }
   if (io.stdout === process.stdout && process.stdout.isTTY) env.HOOKWIRE_PRETTY_LOGS ??= "true";
 
-  const useLocalRedis = env.REDIS_URL === undefined;
+  const useLocalRedis = env.REDIS_URL === undefined && !env.REDIS_SENTINELS;
   if (useLocalRedis) env.REDIS_URL = `redis://${local.host}:${local.port}`;
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -90,6 +106,13 @@ export const runStart: Command = async (argv, io) => {
     }
     throw error;
   }
+  const metricsBase = config.worker.metricsPort;
+  if (metricsBase !== 0 && metricsBase + workerCount - 1 > 65_535) {
+    io.stderr.write(
+      `hookwire: --workers ${workerCount} from HOOKWIRE_WORKER_METRICS_PORT=${metricsBase} runs past port 65535; choose a lower port, or 0\n`,
+    );
+    return 2;
+  }
 
   // Each child is in a process group of its own (detached), so the SIGINT that Ctrl-C sends to
   // the terminal's foreground group reaches this process only, and the order below is this
@@ -98,21 +121,25 @@ export const runStart: Command = async (argv, io) => {
   // deliveries to record in it, and ingest could still be writing entries. Ingest and the worker
   // also stop when this process is gone (their IPC channel closes), so a `kill -9` of hookwire
   // leaves no service behind.
-  const children: { name: string; child: ChildProcess; graceMs: number }[] = [];
+  // Stopped stage by stage: ingest, then every worker at once (each finishes its own deliveries).
+  const stages: { name: string; child: ChildProcess; graceMs: number }[][] = [];
   let redisStart: Promise<ChildProcess | undefined> = Promise.resolve(undefined);
   let stopping: Promise<number> | undefined;
   let finish: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => {
     finish = resolve;
   });
-  // Ingest first, so no entry is accepted that no worker will take; then the worker, which
-  // finishes the attempts in flight and records them; Redis last, once nothing writes to it.
+  // Ingest first, so no entry is accepted that no worker will take; then the workers, which
+  // finish the attempts in flight and record them; Redis last, once nothing writes to it.
   const stopAll = (code: number): Promise<number> => {
     stopping ??= (async () => {
       // A signal while redis-server starts: it is stopped once it is up, never left running.
       const redis = await redisStart;
-      for (const { name, child, graceMs } of children) {
-        say(`${name} (pid ${child.pid}) ${await stopChild(child, graceMs)}`);
+      for (const stage of stages) {
+        const stopped = stage.map(({ name, child, graceMs }) =>
+          stopChild(child, graceMs).then((how) => say(`${name} (pid ${child.pid}) ${how}`)),
+        );
+        await Promise.all(stopped);
       }
       if (redis !== undefined) {
         say(`redis-server (pid ${redis.pid}) ${await stopChild(redis, REDIS_STOP_MS)}`);
@@ -127,7 +154,9 @@ export const runStart: Command = async (argv, io) => {
       say(`${signal}: already stopping; the worker may take up to ${config.worker.shutdownGraceMs} ms`);
       return;
     }
-    say(`${signal}: stopping ingest, then the worker, then the redis-server hookwire started, if any`);
+    say(
+      `${signal}: stopping ingest, then the worker${workerCount === 1 ? "" : "s"}, then the redis-server hookwire started, if any`,
+    );
     void stopAll(0);
   };
   const unexpected = (name: string) => (code: number | null, signal: NodeJS.Signals | null) => {
@@ -149,18 +178,27 @@ export const runStart: Command = async (argv, io) => {
         if (redis === undefined) return 1;
         redis.on("exit", unexpected("redis-server"));
         say(
-          `started redis-server (pid ${redis.pid}) on ${local.host}:${local.port} (append-only file in ${shown(redisDir)}); it stops after the worker`,
+          `started redis-server (pid ${redis.pid}) on ${local.host}:${local.port} (append-only file in ${shown(redisDir)}); it stops after the worker${workerCount === 1 ? "" : "s"}`,
         );
       }
     }
     if (stopping !== undefined) return await stopping;
 
-    for (const name of values["no-worker"] ? ["ingest"] : ["ingest", "worker"]) {
-      const child = spawnService(name, env, io);
-      const graceMs = name === "worker" ? config.worker.shutdownGraceMs + 5_000 : INGEST_STOP_MS;
-      children.push({ name, child, graceMs });
+    const ingest = spawnService("ingest", env, io);
+    ingest.on("exit", unexpected("ingest"));
+    stages.push([{ name: "ingest", child: ingest, graceMs: INGEST_STOP_MS }]);
+    const workers: { name: string; child: ChildProcess; graceMs: number }[] = [];
+    for (let i = 0; i < workerCount; i += 1) {
+      // One worker is "worker", as it always was; several are "worker 1", "worker 2", ...
+      const name = workerCount === 1 ? "worker" : `worker ${i + 1}`;
+      const metricsPort = metricsBase === 0 ? 0 : metricsBase + i;
+      const child = spawnService("worker", { ...env, HOOKWIRE_WORKER_METRICS_PORT: String(metricsPort) }, io);
       child.on("exit", unexpected(name));
+      workers.push({ name, child, graceMs: config.worker.shutdownGraceMs + 5_000 });
+      if (workerCount > 1)
+        say(`${name} (pid ${child.pid}) started, metrics on port ${metricsPort || "(a free one)"}`);
     }
+    if (workers.length > 0) stages.push(workers);
     const base = `http://localhost:${config.ingest.port}`;
     say(`API        ${base}/v1`);
     say(`docs       ${base}/docs`);
