@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 
 const COMPOSE_FILE = fileURLToPath(new URL("../docker-compose.yml", import.meta.url));
+const PROMETHEUS_FILE = fileURLToPath(new URL("../deploy/prometheus.yml", import.meta.url));
 const hasDockerCompose = spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0;
 
 // No Docker engine runs where the tests run, so the compose file is checked as a file: its
@@ -21,6 +22,19 @@ describe("docker-compose.yml", () => {
     expect(compose.services.ingest.command.join(" ")).toContain("services/ingest/src/main.ts");
     expect(compose.services.worker.command.join(" ")).toContain("services/worker/src/main.ts");
     expect(compose.services.ingest.environment.REDIS_URL).toBe("redis://redis:6379");
+  });
+
+  test("scales the worker (`--scale worker=4`): no fixed name or host port, and Prometheus scrapes every replica", () => {
+    const worker = compose.services.worker;
+    expect(worker.container_name).toBeUndefined();
+    // A host port can be bound by one replica only; the metrics port stays on the compose network.
+    expect(worker.ports).toBeUndefined();
+    expect(worker.expose).toContain("9464");
+    const prometheus = parse(readFileSync(PROMETHEUS_FILE, "utf8"));
+    const job = prometheus.scrape_configs.find((c: { job_name: string }) => c.job_name === "hookwire-worker");
+    // Compose's DNS answers the service name with every replica's address.
+    expect(job.dns_sd_configs).toEqual([{ names: ["worker"], type: "A", port: 9464 }]);
+    expect(job.static_configs).toBeUndefined();
   });
 
   test.runIf(hasDockerCompose)("passes docker-compose config", () => {
