@@ -62,6 +62,9 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       allowedNetworks: settings.allowedNetworks,
     });
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  // Redis going away (a failover, a restart) is the connection's to log, once, not a stack trace
+  // per command from the queue.
+  queue.on("error", () => undefined);
   const metrics = new WorkerMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const extra = options.observer;
   const observer: DeliveryObserver =
