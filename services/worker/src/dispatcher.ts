@@ -6,8 +6,9 @@
  * another worker's sweeper, never lost. The deliveries then wait for their hook's gate here, in
  * memory, so that any number of hooks whose receivers hang hold nothing but their own gates and
  * sockets: the job slots stay free for every other hook. Before each attempt the hook's circuit
- * is asked: open, the delivery is deferred (back to the queue without spending an attempt, due
- * at the next probe); probing, it waits for the probe's verdict. When the last delivery of a
+ * is asked: open, the delivery waits here for the next probe without spending an attempt;
+ * probing, it waits for the probe's verdict. Stopping, every waiting delivery is deferred (back
+ * to the queue as it was). When the last delivery of a
  * batch is done, everything learned is committed in one go (outcomes.ts) and the batch is let go.
  */
 import { circuitAdmission } from "@hookwire/delivery";
@@ -45,6 +46,8 @@ export class Dispatcher {
   readonly #probes = new Map<string, Promise<void>>();
   /** Per hook, jobs waiting in a slot for room in this worker (busy hooks only, see `room`). */
   readonly #roomWaiters = new Map<string, Set<() => void>>();
+  /** Per hook, when its open circuit lets a probe out: deliveries behind it wait for that. */
+  readonly #circuitWaits = new Map<string, { until: number; done: Promise<void>; wake: () => void }>();
   #waitingJobs = 0;
   #closing = false;
   #drained: (() => void) | undefined;
@@ -145,6 +148,7 @@ export class Dispatcher {
   async drain(graceMs: number, abort: () => Promise<void>): Promise<void> {
     this.#closing = true;
     for (const waiters of this.#roomWaiters.values()) for (const wake of waiters) wake();
+    for (const wait of this.#circuitWaits.values()) wait.wake();
     if (this.#held.size === 0) return;
     const drained = new Promise<void>((resolve) => {
       this.#drained = resolve;
@@ -179,11 +183,32 @@ export class Dispatcher {
         if (await this.#ctx.health.claimProbe(hookId, Date.now())) return this.#probe(batch, delivery);
         continue;
       }
-      const probe = this.#probes.get(hookId);
-      if (probe === undefined) return { kind: "deferred", delivery, notBefore: admission.until };
-      await probe;
+      // Open: wait here for the next probe, without spending an attempt. Waiting in memory, not
+      // back in the queue: a circuit opening on hundreds of held deliveries would otherwise
+      // write them all back at once, and every other hook would feel that burst.
+      await (this.#probes.get(hookId) ?? this.#circuitWait(hookId, admission.until));
     }
     return attemptDelivery(this.#ctx, batch.integration, batch.hook, delivery, batch.captureErrorBody);
+  }
+
+  /** One wait per hook and probe time, however many deliveries wait on it. */
+  #circuitWait(hookId: string, until: number): Promise<void> {
+    const current = this.#circuitWaits.get(hookId);
+    if (current !== undefined && current.until === until) return current.done;
+    let wake: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const wait = { until, done, wake };
+    this.#circuitWaits.set(hookId, wait);
+    void done.then(() => {
+      if (this.#circuitWaits.get(hookId) === wait) this.#circuitWaits.delete(hookId);
+    });
+    return done;
   }
 
   async #probe(batch: HeldBatch, delivery: JobDelivery): Promise<DeliveryEnd> {
