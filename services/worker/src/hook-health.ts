@@ -30,6 +30,8 @@ interface Health {
   lastSuccessAt?: number;
   lastFailureAt?: number;
   lastFailureReason?: string;
+  /** The transition under way (see `#transition`). */
+  queue: Promise<void>;
 }
 
 /**
@@ -121,7 +123,19 @@ export class HookHealth {
    * nobody wrote in between, else computed again from what they wrote. With Redis away the
    * transition is kept in the mirror alone (this worker still stops sending to a dead receiver).
    */
-  async #transition(hookId: string, event: CircuitEvent): Promise<{ changed: boolean; verdict: Verdict }> {
+  #transition(hookId: string, event: CircuitEvent): Promise<{ changed: boolean; verdict: Verdict }> {
+    // One at a time per hook in this process: ten attempts failing in the same moment would
+    // otherwise race each other's compare-and-set, each losing and reading again.
+    const health = this.#get(hookId);
+    const next = health.queue.then(() => this.#apply(hookId, event));
+    health.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  async #apply(hookId: string, event: CircuitEvent): Promise<{ changed: boolean; verdict: Verdict }> {
     const health = this.#get(hookId);
     const key = this.#keys.hookHealth(hookId);
     for (let attempt = 0; attempt < CAS_TRIES; attempt++) {
@@ -157,7 +171,7 @@ export class HookHealth {
   #get(hookId: string): Health {
     let health = this.#hooks.get(hookId);
     if (health === undefined) {
-      health = { circuit: CLOSED_CIRCUIT, rev: 0 };
+      health = { circuit: CLOSED_CIRCUIT, rev: 0, queue: Promise.resolve() };
       this.#hooks.set(hookId, health);
     }
     return health;
