@@ -166,6 +166,8 @@ export async function commitOutcomes(
       notBefore = Math.max(notBefore, end.notBefore);
     }
   }
+  const circuit = ctx.health.state(hookId);
+  const probeAt = circuit.state === "closed" ? 0 : (circuit.probeAt ?? 0);
   const retried = settled.filter((s) => s.delivery.attemptsMade > 0).map((s) => s.delivery.id);
   const previous = await persist(() => ctx.log.getMany(retried));
   const updates: { record: DeliveryRecord; previous: DeliveryStatus | undefined }[] = [];
@@ -207,7 +209,9 @@ export async function commitOutcomes(
       batches.push({
         id: attemptJobId(s.delivery.id, s.attempt + 1),
         data: { hookId, deliveries: [{ ...s.delivery, attemptsMade: s.attempt }] },
-        notBefore: now + s.retryDelayMs,
+        // Not before the hook's next probe either: a retry due sooner would only come back to
+        // be sent back again, while the circuit is open.
+        notBefore: Math.max(now + s.retryDelayMs, probeAt),
       });
     } else {
       ctx.observer.settled({ status: s.status, acceptedAt: s.delivery.acceptedAt, at: now });
