@@ -117,7 +117,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     health,
     limits,
     gates: new HookGates(settings.perHookConcurrency),
-    backlogs: new HookBacklogs(),
+    // A batch is at most 25 deliveries: as many held as the job slots once held, no more.
+    backlogs: new HookBacklogs({ maxBusyHeld: settings.concurrency * 25 }),
     settings: {
       retryScheduleSeconds: settings.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS,
       retryAfterCapMs: settings.retryAfterCapMs,
