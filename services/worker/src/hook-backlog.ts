@@ -28,12 +28,6 @@ export interface BacklogOptions {
   stalledGateWidths?: number;
   /** Deliveries this worker holds in all past which a stalled hook's jobs go back (default 20 000). */
   maxHeld?: number;
-  /**
-   * Deliveries this worker holds in all past which a busy hook's jobs wait (in their slot, or in
-   * the queue) rather than come in (default 1 600, what 64 job slots of 25 held before): a drain
-   * must not pull the whole queue into one worker's memory.
-   */
-  maxBusyHeld?: number;
   /** Past the floor, a job is admitted only when its hook's backlog clears within this (default 2 s). */
   maxWaitMs?: number;
   /** First backoff, and the least delay (default 200 ms). */
@@ -72,14 +66,12 @@ export class HookBacklogs {
   readonly #maxDelayMs: number;
   readonly #stalledGateWidths: number;
   readonly #maxHeld: number;
-  readonly #maxBusyHeld: number;
   #held = 0;
 
   constructor(options: BacklogOptions = {}) {
     this.#gateWidths = options.gateWidths ?? 5;
     this.#stalledGateWidths = options.stalledGateWidths ?? 50;
     this.#maxHeld = options.maxHeld ?? 20_000;
-    this.#maxBusyHeld = options.maxBusyHeld ?? 1_600;
     this.#maxWaitMs = options.maxWaitMs ?? 2_000;
     this.#minDelayMs = options.minDelayMs ?? 200;
     this.#maxDelayMs = options.maxDelayMs ?? 30_000;
@@ -110,7 +102,7 @@ export class HookBacklogs {
       (after / concurrency) * perAttemptMs,
       ratePerSecond === undefined ? 0 : (after * 1000) / ratePerSecond,
     );
-    if (waitMs <= this.#maxWaitMs && this.#held + size <= this.#maxBusyHeld) return { admit: true };
+    if (waitMs <= this.#maxWaitMs) return { admit: true };
     const measured = backlog.meanAttemptMs !== undefined && stalledMs <= this.#maxWaitMs;
     if (!measured && after <= this.#stalledGateWidths * concurrency && this.#held + size <= this.#maxHeld)
       return { admit: true };

@@ -117,8 +117,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     health,
     limits,
     gates: new HookGates(settings.perHookConcurrency),
-    // A batch is at most 25 deliveries: as many held as the job slots once held, no more.
-    backlogs: new HookBacklogs({ maxBusyHeld: settings.concurrency * 25 }),
+    backlogs: new HookBacklogs(),
     settings: {
       retryScheduleSeconds: settings.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS,
       retryAfterCapMs: settings.retryAfterCapMs,
