@@ -33,15 +33,15 @@ for _, w in ipairs(lapsed) do
   redis.call("HDEL", KEYS[1], w .. ":slots", w .. ":held")
   redis.call("ZREM", KEYS[2], w)
 end
-local used, elsewhere = 0, 0
+-- This worker's own slots are counted as it knows them (ARGV[6]), not as stored: a release it
+-- has booked may not have landed yet, and must not cost it the slots it is asking for again.
+local used, elsewhere = tonumber(ARGV[6]), 0
 local mine = worker .. ":"
 local all = redis.call("HGETALL", KEYS[1])
 for i = 1, #all, 2 do
   local field, n = all[i], tonumber(all[i + 1])
-  if string.sub(field, -6) == ":slots" then
-    used = used + n
-  elseif string.sub(field, 1, #mine) ~= mine then
-    elsewhere = elsewhere + n
+  if string.sub(field, 1, #mine) ~= mine then
+    if string.sub(field, -6) == ":slots" then used = used + n else elsewhere = elsewhere + n end
   end
 end
 local grant = math.max(0, math.min(tonumber(ARGV[4]), tonumber(ARGV[5]) - used))

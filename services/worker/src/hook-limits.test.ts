@@ -1,0 +1,52 @@
+import { keyspace } from "@hookwire/queue";
+import { afterAll, describe, expect, test } from "vitest";
+import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
+import { HookLimits } from "./hook-limits";
+
+const redis = testRedis();
+const prefix = uniquePrefix("limits");
+const keys = keyspace(prefix);
+
+afterAll(async () => {
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+async function take(limits: HookLimits, hookId: string, size: number, concurrency = 10) {
+  const request = { concurrency, size };
+  const pipeline = redis.pipeline();
+  limits.addTake(pipeline, hookId, request, Date.now());
+  const [[error, raw] = [null, null]] = (await pipeline.exec()) ?? [];
+  if (error) throw error;
+  return limits.answer(hookId, request, raw);
+}
+
+describe("HookLimits", () => {
+  test("two workers share one cap: the second gets only what the first left", async () => {
+    const a = new HookLimits(keys, "worker-a", 30_000);
+    const b = new HookLimits(keys, "worker-b", 30_000);
+    expect((await take(a, "hk_cap", 7)).accepted).toBe(true);
+    expect(a.slots("hk_cap")).toBe(7);
+    expect((await take(b, "hk_cap", 25)).accepted).toBe(true);
+    expect(b.slots("hk_cap")).toBe(3);
+    expect((await take(b, "hk_cap", 25)).accepted).toBe(true); // shares its own 3
+    const c = new HookLimits(keys, "worker-c", 30_000);
+    expect((await take(c, "hk_cap", 1)).accepted).toBe(false);
+  });
+
+  test("a worker asking again before its own release landed gets its slots back at once", async () => {
+    const limits = new HookLimits(keys, "worker-r", 30_000);
+    expect((await take(limits, "hk_again", 25)).accepted).toBe(true);
+    expect(limits.slots("hk_again")).toBe(10);
+    // The batch is done: the release is booked, its MULTI not sent yet.
+    const release = limits.leaving("hk_again", 25);
+    expect(release).toEqual({ slots: 10, held: 25 });
+    expect((await take(limits, "hk_again", 25)).accepted).toBe(true);
+    expect(limits.slots("hk_again")).toBe(10);
+    const tx = redis.multi();
+    limits.addRelease(tx, "hk_again", release);
+    await tx.exec();
+    const booked = await redis.hget(keys.hookWorkers("hk_again"), "worker-r:slots");
+    expect(Number(booked)).toBe(10);
+  });
+});
