@@ -1,38 +1,23 @@
 import { randomBytes } from "node:crypto";
-import { createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
 import { idempotencyRedisKey } from "@hookwire/ingest";
-import { catalogDirs, loadCatalog } from "@hookwire/manifest";
-import { connectRedis, DELIVERY_QUEUE, keyspace } from "@hookwire/queue";
+import { DELIVERY_QUEUE, keyspace } from "@hookwire/queue";
 import { takeLeases } from "@hookwire/store";
-import { type DeliveryWorker, startDeliveryWorker } from "@hookwire/worker";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { entryFixture } from "./support/fixtures";
-import { eventually, type Receiver, startReceiver } from "./support/receiver";
+import { eventually, type Receiver } from "./support/receiver";
 import { type OwnRedis, ownRedis } from "./support/redis-server";
-import { type System, startSystem } from "./support/system";
+import { testScope } from "./support/scope";
+import type { System } from "./support/system";
 
 // The promise is at least once: an entry answered 202 is delivered, whatever crashed when; and a
 // request that was not answered 202 can be sent again and is then processed, never taken for a
 // duplicate of something that was not queued. One test per invariant; none asserts a time.
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function system(options: Parameters<typeof startSystem>[0]): Promise<System> {
-  const started = await startSystem(options);
-  cleanups.push(() => started.close());
-  return started;
-}
-
-async function receiver(respond?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const started = await startReceiver(respond);
-  cleanups.push(() => started.close());
-  return started;
-}
+const scope = testScope();
+const system = scope.system;
+const receiver = scope.receiver;
 
 async function hookTo(sys: System, url: string, extra: Record<string, unknown> = {}): Promise<string> {
   const created = await sys.api("POST", "/v1/hooks", {
@@ -71,28 +56,8 @@ async function postUntilAccepted(
   throw new Error(`not accepted after ${tries} tries: ${refused.slice(-5).join(", ")}`);
 }
 
-function silentLogger() {
-  return createLogger({ level: "silent", service: "test" });
-}
-
 /** A worker of this process on the system's Redis, with settings of its own (e.g. another key). */
-async function extraWorker(sys: System, env: Record<string, string> = {}): Promise<DeliveryWorker> {
-  const config = loadConfig({ ...sys.env, ...env });
-  const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
-  const redis = connectRedis(config.redis, "worker", "hookwire-test-extra-worker");
-  const worker = startDeliveryWorker({
-    config,
-    redis,
-    catalog,
-    logger: silentLogger(),
-    defaultMetrics: false,
-  });
-  cleanups.push(async () => {
-    await worker.close(500);
-    redis.disconnect();
-  });
-  return worker;
-}
+const extraWorker = scope.worker;
 
 describe("nothing accepted is lost", () => {
   test("entries whose first request died between lease and commit are answered 409, then accepted and delivered on retry", async () => {
@@ -158,7 +123,7 @@ describe("nothing accepted is lost", () => {
   test("a request cut by a Redis freeze is answered 503, and its retry is accepted and delivered", async () => {
     const redis: OwnRedis = await ownRedis({ appendonly: true });
     await redis.start();
-    cleanups.push(async () => {
+    scope.defer(async () => {
       redis.signal("SIGCONT");
       await redis.stop();
     });
@@ -172,7 +137,7 @@ describe("nothing accepted is lost", () => {
 
     // Freeze Redis the moment it has run the request's lease, before the commit can follow.
     const monitor = new Redis(redis.url);
-    cleanups.push(async () => monitor.disconnect());
+    scope.defer(async () => monitor.disconnect());
     const watching = await monitor.monitor();
     let frozen = false;
     watching.on("monitor", (_time: string, args: string[]) => {
@@ -199,7 +164,7 @@ describe("nothing accepted is lost", () => {
     expect((await sys.api("POST", "/v1/entries", entries("throw", 2))).status).toBe(202);
 
     const queue = new Queue(DELIVERY_QUEUE, { connection: sys.redis, prefix: sys.config.queuePrefix });
-    cleanups.push(() => queue.close());
+    scope.defer(() => queue.close());
     // A worker started with another HOOKWIRE_SECRET_KEY cannot open the hook's secret: its job throws.
     const wrong = await extraWorker(sys, { HOOKWIRE_SECRET_KEY: randomBytes(32).toString("hex") });
     await eventually(
@@ -225,7 +190,7 @@ describe("nothing accepted is lost", () => {
     await hookTo(sys, rx.url);
     expect((await sys.api("POST", "/v1/entries", entries("rerun", 3))).status).toBe(202);
     const queue = new Queue(DELIVERY_QUEUE, { connection: sys.redis, prefix: sys.config.queuePrefix });
-    cleanups.push(() => queue.close());
+    scope.defer(() => queue.close());
     const [job] = await queue.getJobs(["wait"]);
     expect(job?.data).toMatchObject({ size: 3 });
     await extraWorker(sys);
@@ -245,7 +210,7 @@ describe("nothing accepted is lost", () => {
     expect((await sys.api("POST", "/v1/entries", entries("lost", 4))).status).toBe(202);
     // BullMQ loses every job (an operator's obliterate, a Redis that dropped them).
     const queue = new Queue(DELIVERY_QUEUE, { connection: sys.redis, prefix: sys.config.queuePrefix });
-    cleanups.push(() => queue.close());
+    scope.defer(() => queue.close());
     await queue.obliterate({ force: true });
     expect(await sys.pendingJobs()).toBe(0);
     const pending = await sys.api("GET", "/v1/deliveries?status=pending");

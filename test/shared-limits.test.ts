@@ -1,56 +1,29 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
-import { createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
-import { catalogDirs, loadCatalog } from "@hookwire/manifest";
-import { connectRedis, keyspace } from "@hookwire/queue";
-import { type DeliveryWorker, startDeliveryWorker } from "@hookwire/worker";
-import { afterEach, describe, expect, test } from "vitest";
+import { keyspace } from "@hookwire/queue";
+import type { DeliveryWorker } from "@hookwire/worker";
+import { describe, expect, test } from "vitest";
 import { entryFixture } from "./support/fixtures";
-import { eventually, type Receiver, startReceiver } from "./support/receiver";
-import { type System, startSystem } from "./support/system";
+import { eventually, type Receiver } from "./support/receiver";
+import { testScope } from "./support/scope";
+import type { System } from "./support/system";
 
 // N workers act as one on a hook: its concurrency cap, its rate and its circuit are each one,
 // whichever worker sends. Three workers share every hook here.
 
 const WORKER_MAIN = fileURLToPath(new URL("../services/worker/src/main.ts", import.meta.url));
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const scope = testScope();
+const receiver = scope.receiver;
 
-async function system(label: string, env: Record<string, string> = {}): Promise<System> {
-  const started = await startSystem({ label, worker: false, env });
-  cleanups.push(() => started.close());
-  return started;
-}
-
-async function receiver(respond?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const started = await startReceiver(respond);
-  cleanups.push(() => started.close());
-  return started;
+function system(label: string, env: Record<string, string> = {}): Promise<System> {
+  return scope.system({ label, worker: false, env });
 }
 
 /** `count` workers in this process, each with its own connections, state and worker id. */
 async function workers(sys: System, count: number): Promise<DeliveryWorker[]> {
-  const config = loadConfig(sys.env);
-  const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
   const started: DeliveryWorker[] = [];
-  for (let i = 0; i < count; i++) {
-    const redis = connectRedis(config.redis, "worker", `hookwire-test-worker-${i}`);
-    const worker = startDeliveryWorker({
-      config,
-      redis,
-      catalog,
-      logger: createLogger({ level: "silent", service: "test" }),
-      defaultMetrics: false,
-    });
-    cleanups.push(async () => {
-      await worker.close(500);
-      redis.disconnect();
-    });
-    started.push(worker);
-  }
+  for (let i = 0; i < count; i++) started.push(await scope.worker(sys));
   return started;
 }
 
@@ -173,7 +146,7 @@ describe("three workers share one hook", () => {
         stdio: ["ignore", "ignore", "inherit"],
       },
     );
-    cleanups.push(async () => {
+    scope.defer(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     });
     await post(sys, "kill", 10);
