@@ -54,12 +54,29 @@ function postPhase(client: RetryingClient, label: string, durationMs: number): P
 async function latencyInputs(system: ChaosSystem, arrivals: ArrivalTable, ids: readonly string[]) {
   const arrivedAt = new Map(arrivals.ids.map((id, i) => [id, arrivals.firstAt[i]!]));
   const acceptedAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
   let retried = 0;
   for (const [id, record] of await readRecords(system.inspect, system.prefix, ids)) {
     if (record.acceptedAt !== undefined) acceptedAt.set(id, record.acceptedAt);
+    if (record.firstAttemptAt !== undefined) startedAt.set(id, record.firstAttemptAt);
     if ((record.attempts ?? 0) > 1) retried++;
   }
-  return { arrivedAt, acceptedAt, retried };
+  return { arrivedAt, acceptedAt, startedAt, retried };
+}
+
+/**
+ * Where a p95 went: from acceptance (the start of ingest's work on the request) to the first
+ * attempt's start (ingest, the relay, the queue and the worker's hand-over), and from there to
+ * the arrival (the request itself).
+ */
+function latencySplit(
+  label: string,
+  expected: ReadonlySet<string>,
+  inputs: Awaited<ReturnType<typeof latencyInputs>>,
+): string {
+  const queued = p95OfExpected(expected, inputs.startedAt, inputs.acceptedAt);
+  const sent = p95OfExpected(expected, inputs.arrivedAt, inputs.startedAt);
+  return `${label}: p95 ${queued ?? "n/a"} ms from acceptance to the first attempt, ${sent ?? "n/a"} ms from there to arrival`;
 }
 
 const hangingHooks: Scenario = {
@@ -67,12 +84,12 @@ const hangingHooks: Scenario = {
   summary: `a healthy hook alone, then beside ${HANGING_HOOKS} hooks whose receivers hang (each its own origin)`,
   run: (context) =>
     withSystem(context, "hanging-hooks", async (system, client) => {
-      const { recorder } = context;
-      if (recorder.hangingUrls.length < HANGING_HOOKS)
+      const { recorder, hangingRecorder } = context;
+      if (hangingRecorder.hangingUrls.length < HANGING_HOOKS)
         throw new Error(
-          `the recorder has ${recorder.hangingUrls.length} hanging origins, ${HANGING_HOOKS} needed`,
+          `the recorder has ${hangingRecorder.hangingUrls.length} hanging origins, ${HANGING_HOOKS} needed`,
         );
-      await recorder.reset();
+      await Promise.all([recorder.reset(), hangingRecorder.reset()]);
       const healthy = [await system.createHook("chaos-healthy", `${recorder.url}/ok/healthy`)];
       const warm = acceptedEntries(await postPhase(client, "hanging-hooks-warm", WARM_UP_MS));
       const alone = acceptedEntries(
@@ -90,7 +107,7 @@ const hangingHooks: Scenario = {
       });
 
       for (let n = 0; n < HANGING_HOOKS; n++)
-        await system.createHook(`chaos-hanging-${n}`, `${recorder.hangingUrls[n]}/hang/${n}`);
+        await system.createHook(`chaos-hanging-${n}`, `${hangingRecorder.hangingUrls[n]}/hang/${n}`);
       await sleep(HOOKS_SEEN_MS);
       const beside = acceptedEntries(
         await postPhase(client, "hanging-hooks-beside", context.sizes.latencyPhaseMs),
@@ -105,8 +122,9 @@ const hangingHooks: Scenario = {
         quietMs: quietMsOf(system),
         capMs: context.sizes.settleCapMs,
       });
-      const { arrivedAt, acceptedAt, retried } = await latencyInputs(system, settled.arrivals, [...expected]);
-      const { hanging } = await recorder.counts();
+      const inputs = await latencyInputs(system, settled.arrivals, [...expected]);
+      const { arrivedAt, acceptedAt, retried } = inputs;
+      const { hanging } = await hangingRecorder.counts();
       const { tally } = settled;
       return {
         row: {
@@ -122,6 +140,8 @@ const hangingHooks: Scenario = {
         gaveUpEntries: warm.gaveUpEntries + alone.gaveUpEntries + beside.gaveUpEntries,
         notes: [
           `healthy deliveries: ${warmExpected.size} warm-up, ${aloneExpected.size} alone, ${besideExpected.size} beside, ${retried} of them took more than one attempt; the hanging hooks took ${hanging} requests`,
+          latencySplit("alone", aloneExpected, inputs),
+          latencySplit("beside", besideExpected, inputs),
           `settled (${settled.ended}) in ${Math.round(settled.waitedMs / 1000)} s`,
           ...warm.notes,
           ...alone.notes,

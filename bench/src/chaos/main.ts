@@ -76,10 +76,12 @@ async function main(): Promise<number> {
   const say = (line: string) => process.stderr.write(`chaos: ${line}\n`);
   const started = performance.now();
   const tempDir = await mkdtemp(join(tmpdir(), "hookwire-chaos-"));
-  const recorder = await startRecorder(HANGING_HOOKS);
+  const [recorder, hangingRecorder] = await Promise.all([startRecorder(0), startRecorder(HANGING_HOOKS)]);
+  const closeRecorders = () => Promise.all([recorder.close(), hangingRecorder.close()]);
   const live = new Set<ChaosSystem>();
   const context: ScenarioContext = {
     recorder,
+    hangingRecorder,
     sizes: values.quick ? QUICK_SIZES : FULL_SIZES,
     env: passedEnv(),
     tempDir,
@@ -89,7 +91,7 @@ async function main(): Promise<number> {
   const interrupted = () => {
     say("interrupted: stopping the processes this run started");
     void Promise.allSettled([...live].map((system) => system.stop()))
-      .then(() => recorder.close())
+      .then(closeRecorders)
       .then(() => rm(tempDir, { recursive: true, force: true }))
       .finally(() => process.exit(130));
   };
@@ -113,7 +115,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
-    await recorder.close();
+    await closeRecorders();
     await rm(tempDir, { recursive: true, force: true });
   }
 

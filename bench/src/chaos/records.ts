@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 interface StoredRecord {
   status?: string;
   acceptedAt?: number;
-  attempts?: unknown[];
+  attempts?: { at?: number }[];
 }
 
 export interface RecordView {
@@ -17,6 +17,8 @@ export interface RecordView {
   acceptedAt: number | undefined;
   /** Attempts the record lists, when it keeps them inside. */
   attempts: number | undefined;
+  /** When its first attempt started, when the record lists it. */
+  firstAttemptAt: number | undefined;
 }
 
 /** Keys read per MGET and scanned per SCAN step. */
@@ -61,6 +63,7 @@ export async function readRecords(
         status: record.status ?? "?",
         acceptedAt: record.acceptedAt,
         attempts: Array.isArray(record.attempts) ? record.attempts.length : undefined,
+        firstAttemptAt: Array.isArray(record.attempts) ? record.attempts[0]?.at : undefined,
       });
     });
   }

@@ -58,6 +58,12 @@ const REQUEST_TIMEOUT_MS = 10e3;
 
 export interface ScenarioContext {
   recorder: Recorder;
+  /**
+   * The receivers of scenario 6's hanging hooks, one origin each: a process of their own, as
+   * other hosts' would be, so that the healthy hook's arrivals are not stamped late by an event
+   * loop busy taking the dead hooks' connections.
+   */
+  hangingRecorder: Recorder;
   sizes: ChaosSizes;
   /** HOOKWIRE_* settings of the harness's environment, over the chaos defaults. */
   env: Record<string, string>;
