@@ -16,6 +16,7 @@ import type { Integration } from "@hookwire/manifest";
 import type { JobDelivery } from "@hookwire/queue";
 import type { Hook } from "@hookwire/store";
 import { ReplyError } from "ioredis";
+import type { Heard } from "./hook-gate";
 import { attemptDelivery, commitOutcomes, type DeliveryEnd, type Persist } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
 
@@ -33,6 +34,12 @@ interface Holding {
   batch: HeldBatch;
   ends: DeliveryEnd[];
   open: number;
+}
+
+/** What an attempt tells the hook's gate: an answer (any status) widens it, none narrows it. */
+function heardOf(end: DeliveryEnd): Heard {
+  if (end.kind !== "settled" || end.attemptRecord === undefined) return "none";
+  return end.attemptRecord.statusCode === undefined ? "unanswered" : "answered";
 }
 
 /** First wait before a failed commit is tried again, and the longest. */
@@ -91,7 +98,7 @@ export class Dispatcher {
         return;
       }
       gate
-        .run(() => this.#attemptOrDefer(batch, delivery))
+        .run(() => this.#attemptOrDefer(batch, delivery), heardOf)
         .then(
           (end) => this.#ended(holding, end),
           (error: unknown) => {

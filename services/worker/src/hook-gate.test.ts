@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { HookGate } from "./hook-gate";
+import { FIRST_WINDOW, HookGate } from "./hook-gate";
 
 function deferred() {
   let resolve!: () => void;
@@ -16,22 +16,85 @@ describe("HookGate", () => {
     let peak = 0;
     const releases = Array.from({ length: 10 }, () => deferred());
     const done = releases.map((release) =>
-      gate.run(async () => {
-        running++;
-        peak = Math.max(peak, running);
-        await release.promise;
-        running--;
-      }),
+      gate.run(
+        async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await release.promise;
+          running--;
+        },
+        () => "answered",
+      ),
     );
     // Let the first tasks start, then finish them one by one.
-    await Promise.resolve();
+    await settleMicrotasks();
     for (const release of releases) {
       release.resolve();
-      await Promise.resolve();
+      await settleMicrotasks();
     }
     await Promise.all(done);
     expect(peak).toBe(3);
     expect(running).toBe(0);
+  });
+
+  test("a hook no answer came from yet has FIRST_WINDOW in flight; each answer doubles that, up to `concurrency`", async () => {
+    const gate = new HookGate(10);
+    const started: number[] = [];
+    const releases = Array.from({ length: 20 }, () => deferred());
+    const done = releases.map((release, i) =>
+      gate.run(
+        async () => {
+          started.push(i);
+          await release.promise;
+        },
+        () => "answered",
+      ),
+    );
+    await settleMicrotasks();
+    expect(started).toHaveLength(FIRST_WINDOW);
+    expect(gate.width).toBe(FIRST_WINDOW);
+    releases[0]!.resolve();
+    await settleMicrotasks();
+    // One finished, and the window is twice as wide: the rest of it starts.
+    expect(gate.width).toBe(FIRST_WINDOW * 2);
+    expect(started).toHaveLength(1 + FIRST_WINDOW * 2);
+    releases[1]!.resolve();
+    await settleMicrotasks();
+    expect(gate.width).toBe(FIRST_WINDOW * 4);
+    expect(started).toHaveLength(2 + FIRST_WINDOW * 4);
+    releases[2]!.resolve();
+    await settleMicrotasks();
+    expect(gate.width).toBe(10);
+    expect(started).toHaveLength(13);
+    for (const release of releases) release.resolve();
+    await Promise.all(done);
+    expect(started).toHaveLength(20);
+  });
+
+  test("an attempt that got no answer halves the window, never below FIRST_WINDOW; one with no attempt leaves it", async () => {
+    const gate = new HookGate(16);
+    for (let i = 0; i < 3; i++)
+      await gate.run(
+        async () => undefined,
+        () => "answered",
+      );
+    expect(gate.width).toBe(16);
+    await gate.run(
+      async () => undefined,
+      () => "unanswered",
+    );
+    expect(gate.width).toBe(8);
+    await gate.run(
+      async () => undefined,
+      () => "none",
+    );
+    expect(gate.width).toBe(8);
+    for (let i = 0; i < 5; i++)
+      await gate.run(
+        async () => undefined,
+        () => "unanswered",
+      );
+    expect(gate.width).toBe(FIRST_WINDOW);
   });
 
   test("raising the limit wakes waiting tasks at once", async () => {
@@ -54,3 +117,8 @@ describe("HookGate", () => {
     await first;
   });
 });
+
+/** Lets every task that can start now start (each start is a few promise hops). */
+async function settleMicrotasks(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}

@@ -1,3 +1,4 @@
+export { FIRST_WINDOW } from "./hook-gate";
 export { type MetricsServer, startMetricsServer, WorkerMetrics } from "./metrics";
 export { type DeliveryStat, StatsRecorder } from "./stats-recorder";
 export {
