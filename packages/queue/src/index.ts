@@ -14,11 +14,15 @@ export {
 export { QueueError, type QueueErrorCode } from "./errors";
 export {
   attemptJobId,
+  type BatchJobData,
+  type BatchRef,
+  batchRefsOf,
   DELIVERY_JOB_NAME,
   type DeliveryBatch,
   type DeliveryJobData,
   deliveryIdOf,
   type JobDelivery,
+  type RequestJobData,
 } from "./job";
 export {
   ATTEMPT_BUCKETS_SECONDS,
@@ -36,6 +40,7 @@ export {
   held,
   JOB_OPTIONS,
   jobBackoffMs,
+  jobIdOf,
   Outbox,
   type OutboxBatch,
   type SweepResult,

@@ -33,15 +33,40 @@ export interface DeliveryBatch {
 }
 
 /**
- * What a BullMQ job carries: which hook, and how many deliveries its batch holds. The deliveries
- * themselves are in the outbox under the job's id, written once (the worker reads them with the
- * hold of its hand-over), so that no body is serialised and stored twice.
+ * What a BullMQ job of one batch carries: which hook, and how many deliveries its batch holds.
+ * The deliveries themselves are in the outbox under the job's id, written once (the worker reads
+ * them with the hold of its hand-over), so that no body is serialised and stored twice.
  */
-export interface DeliveryJobData {
+export interface BatchJobData {
   hookId: string;
   size: number;
   /** Jobs queued before the outbox carried their deliveries themselves. */
   deliveries?: JobDelivery[];
+}
+
+/** A batch named by a job of many: its id in the outbox, its hook and its size. */
+export interface BatchRef {
+  id: string;
+  hookId: string;
+  size: number;
+}
+
+/**
+ * What a BullMQ job of many batches carries: every batch one ingest request made, of every hook
+ * it went to. One job for the request, not one per hook, so that an entry that fans out to 40
+ * hooks costs the queue one job's round trips, not 40; the worker hands each batch to its own
+ * hook's gate (and sends back, as a job of its own, any batch its hook cannot take now).
+ */
+export interface RequestJobData {
+  batches: BatchRef[];
+}
+
+export type DeliveryJobData = BatchJobData | RequestJobData;
+
+/** The batches a job stands for: its own (the job's id is the batch's), or those it names. */
+export function batchRefsOf(jobId: string, data: DeliveryJobData): BatchRef[] {
+  if ("batches" in data) return data.batches;
+  return [{ id: jobId, hookId: data.hookId, size: data.size ?? data.deliveries?.length ?? 0 }];
 }
 
 /** Job name: one per kind of job, shown in the queue view. */

@@ -18,6 +18,17 @@ afterAll(async () => {
   redis.disconnect();
 });
 
+function grouped(id: string, hookId: string, job: string): OutboxBatch {
+  const delivery = {
+    id: `${hookId}.${id}`,
+    entryId: id,
+    acceptedAt: 1,
+    attemptsMade: 0,
+    templateKey: "default",
+  };
+  return { id, data: { hookId, deliveries: [{ ...delivery, body: "{}" }] }, job };
+}
+
 function batch(id: string, notBefore?: number): OutboxBatch {
   const data: DeliveryBatch = {
     hookId: "hk_a",
@@ -38,6 +49,66 @@ describe("Outbox", () => {
   test("a batch's value decodes to what was encoded", () => {
     expect(decodeBatch("b1", encodeBatch(batch("b1", 5)))).toEqual(batch("b1", 5));
     expect(decodeBatch("b2", encodeBatch(batch("b2")))).toEqual(batch("b2"));
+  });
+
+  test("a batch's job of many is in its value, first, so the sweep script can read it without decoding", () => {
+    const raw = encodeBatch(grouped("g1", "hk_a", "req-1-0"));
+    expect(raw.startsWith('{"job":"req-1-0",')).toBe(true);
+    expect(decodeBatch("g1", raw)).toEqual(grouped("g1", "hk_a", "req-1-0"));
+  });
+
+  test("batches that name one job are relayed as that job, which names each batch, its hook and size", async () => {
+    const now = Date.now();
+    const batches = [
+      grouped("rel-a", "hk_a", "req-rel-0"),
+      grouped("rel-b", "hk_b", "req-rel-0"),
+      batch("rel-own"),
+    ];
+    await commit(batches, now);
+    await outbox.relay(batches, now);
+    expect((await queue.getJob("req-rel-0"))?.data).toEqual({
+      batches: [
+        { id: "rel-a", hookId: "hk_a", size: 1 },
+        { id: "rel-b", hookId: "hk_b", size: 1 },
+      ],
+    });
+    expect((await queue.getJob("rel-own"))?.data).toEqual({ hookId: "hk_a", size: 1 });
+    expect(await queue.getJob("rel-a")).toBeUndefined();
+  });
+
+  test("a batch of a job of many is left alone while that job lives; once it is gone, it is queued again as that job", async () => {
+    const now = Date.now();
+    const batches = [grouped("swg-a", "hk_a", "req-swg-0"), grouped("swg-b", "hk_b", "req-swg-0")];
+    await commit(batches, now);
+    await outbox.relay(batches, now);
+    const first = await outbox.sweep(redis, () => false, now + LEASE_MS + 1);
+    expect(first.requeued.map((b) => b.id)).not.toContain("swg-a");
+    // The job ran and completed (BullMQ removes it), its batches handed to a worker that died.
+    await (await queue.getJob("req-swg-0"))?.remove();
+    const later = now + 3 * LEASE_MS;
+    const swept = await outbox.sweep(redis, () => false, later);
+    expect(swept.requeued.map((b) => b.id).sort()).toEqual(["swg-a", "swg-b"]);
+    expect((await queue.getJob("req-swg-0"))?.data).toEqual({
+      batches: [
+        { id: "swg-a", hookId: "hk_a", size: 1 },
+        { id: "swg-b", hookId: "hk_b", size: 1 },
+      ],
+    });
+  });
+
+  test("a batch a job of many sent back on its own is left alone while its own job lives", async () => {
+    const now = Date.now();
+    const sentBack = grouped("back-a", "hk_a", "req-back-0");
+    await commit([sentBack], now);
+    // Its job of many ran (and is gone); the hook was busy, so the batch went back alone.
+    await outbox.requeue(
+      [{ ref: { id: "back-a", hookId: "hk_a", size: 1 }, notBefore: now + 10 * LEASE_MS }],
+      now,
+    );
+    expect(await (await queue.getJob("back-a"))?.getState()).toBe("delayed");
+    const swept = await outbox.sweep(redis, () => false, now + LEASE_MS + 1);
+    expect(swept.requeued.map((b) => b.id)).not.toContain("back-a");
+    expect(Number(await redis.zscore(keys.outboxDue, "back-a"))).toBeGreaterThan(now + 10 * LEASE_MS);
   });
 
   test("a committed batch that was never relayed is relayed by a sweep once its lease ran out, not before", async () => {

@@ -14,13 +14,18 @@
  * check as before, and a job BullMQ lost or dropped (failed for good, removed by hand, never
  * added because the relay died) is found here.
  *
- * Keys (see names.ts): `outbox` hash, field = batch (job) id, value = `encodeBatch`;
- * `outboxDue` sorted set, member = batch id, score = epoch ms after which a sweeper may take it.
+ * The job of a batch is the batch's own (its id is the batch's), or, for the batches of one ingest
+ * request, one job that names them all (`job` in the value: see RequestJobData). A batch of such
+ * a job that its hook cannot take yet goes back to the queue as a job of its own; so a batch is
+ * queued while either job lives.
+ *
+ * Keys (see names.ts): `outbox` hash, field = batch id, value = `encodeBatch`; `outboxDue`
+ * sorted set, member = batch id, score = epoch ms after which a sweeper may take it.
  */
 
 import type { Queue } from "bullmq";
 import type { ChainableCommander, Redis } from "ioredis";
-import { DELIVERY_JOB_NAME, type DeliveryBatch, type DeliveryJobData } from "./job";
+import { type BatchRef, DELIVERY_JOB_NAME, type DeliveryBatch, type DeliveryJobData } from "./job";
 import type { Keyspace } from "./names";
 
 /** One batch of deliveries of one hook, as committed: BullMQ's job id is `id`. */
@@ -29,16 +34,33 @@ export interface OutboxBatch {
   data: DeliveryBatch;
   /** Not to be attempted before (epoch ms): a retry's schedule, a circuit's next probe. */
   notBefore?: number;
+  /** The job of many batches that queues this one (see RequestJobData); absent: its own. */
+  job?: string;
 }
 
-/** The one codec of an outbox value. */
+/**
+ * The one codec of an outbox value. `job` comes first, so that the sweep script reads it with a
+ * pattern instead of decoding the whole value (bodies included); job ids never hold a quote.
+ */
 export function encodeBatch(batch: OutboxBatch): string {
-  return JSON.stringify({ notBefore: batch.notBefore ?? 0, data: batch.data });
+  return JSON.stringify({ job: batch.job ?? "", notBefore: batch.notBefore ?? 0, data: batch.data });
 }
 
 export function decodeBatch(id: string, raw: string): OutboxBatch {
-  const { notBefore, data } = JSON.parse(raw) as { notBefore: number; data: DeliveryBatch };
-  return notBefore > 0 ? { id, data, notBefore } : { id, data };
+  const { job, notBefore, data } = JSON.parse(raw) as {
+    job?: string;
+    notBefore: number;
+    data: DeliveryBatch;
+  };
+  const batch: OutboxBatch = { id, data };
+  if (notBefore > 0) batch.notBefore = notBefore;
+  if (job) batch.job = job;
+  return batch;
+}
+
+/** The job id that queues a batch: the job of many that names it, or its own. */
+export function jobIdOf(batch: OutboxBatch): string {
+  return batch.job ?? batch.id;
 }
 
 /**
@@ -60,29 +82,37 @@ export function jobBackoffMs(attemptsMade: number, random = Math.random): number
 /**
  * KEYS[1] outboxDue, KEYS[2] outbox. ARGV[1] now (ms), ARGV[2] lease (ms), ARGV[3] how many at
  * most, ARGV[4] the prefix of BullMQ's job hashes (`<prefix>:deliveries:`).
- * For each batch past its due time: gone from the outbox → its stray due entry is dropped; its
- * BullMQ job alive (hash present, not finished) → due again a lease after the job may run; else
- * (no job, or a finished one) → due again in a lease (so that no other sweeper takes it too) and
- * returned as {id, value, finished 0|1} for the caller to relay again.
+ * For each batch past its due time: gone from the outbox → its stray due entry is dropped; a job
+ * that queues it alive (its own, or the job of many its value names; hash present, not finished)
+ * → due again a lease after that job may run; else (no job, or finished ones) → due again in a
+ * lease (so that no other sweeper takes it too) and returned as {id, value, finished 0|1} for the
+ * caller to relay again; `finished`: the job it will be relayed as (the one its value names, else
+ * its own) is finished, and must be removed first.
  */
 const SWEEP_SCRIPT = `local now = tonumber(ARGV[1])
 local lease = tonumber(ARGV[2])
 local ids = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[3]))
 local taken = {}
+local function alive(jobId)
+  local job = redis.call("HMGET", ARGV[4] .. jobId, "timestamp", "delay", "finishedOn")
+  if job[1] and not job[3] then return tonumber(job[1]) + (tonumber(job[2]) or 0), false end
+  return nil, job[3] and true or false
+end
 for _, id in ipairs(ids) do
   local value = redis.call("HGET", KEYS[2], id)
   if not value then
     redis.call("ZREM", KEYS[1], id)
   else
-    local job = redis.call("HMGET", ARGV[4] .. id, "timestamp", "delay", "finishedOn")
-    if job[1] and not job[3] then
-      local runAt = tonumber(job[1]) + (tonumber(job[2]) or 0)
+    local runAt, finished = alive(id)
+    local group = string.match(value, '^{"job":"([^"]+)"')
+    if not runAt and group then runAt, finished = alive(group) end
+    if runAt then
       redis.call("ZADD", KEYS[1], math.max(now, runAt) + lease, id)
     else
       redis.call("ZADD", KEYS[1], now + lease, id)
       taken[#taken + 1] = id
       taken[#taken + 1] = value
-      taken[#taken + 1] = job[3] and 1 or 0
+      taken[#taken + 1] = finished and 1 or 0
     end
   end
 end
@@ -146,31 +176,54 @@ export class Outbox {
   }
 
   /**
-   * Queues committed batches in BullMQ, each as the job of its id (so a relay repeated after a
-   * crash adds nothing while the first job lives). Tracked until done, for `drain`. A failure is
-   * left to the sweepers: the batches are committed, and due once their lease runs out.
+   * Queues committed batches in BullMQ: each as the job of its id, or, those that name a job of
+   * many, as that job (so a relay repeated after a crash adds nothing while the first job lives).
+   * Tracked until done, for `drain`. A failure is left to the sweepers: the batches are
+   * committed, and due once their lease runs out.
    */
   relay(batches: readonly OutboxBatch[], now = Date.now()): Promise<void> {
     if (batches.length === 0) return Promise.resolve();
-    const relayed = this.#queue
-      .addBulk(
-        batches.map((batch) => ({
-          name: DELIVERY_JOB_NAME,
-          data: { hookId: batch.data.hookId, size: batch.data.deliveries.length },
-          opts: {
-            jobId: batch.id,
-            delay: Math.max(0, (batch.notBefore ?? 0) - now),
-            ...JOB_OPTIONS,
-          },
-        })),
-      )
-      .then(() => undefined);
-    this.#relays.add(relayed);
-    void relayed.then(
-      () => this.#relays.delete(relayed),
-      () => this.#relays.delete(relayed),
+    const jobs: QueuedJob[] = [];
+    const groups = new Map<string, { refs: BatchRef[]; notBefore: number }>();
+    for (const batch of batches) {
+      const size = batch.data.deliveries.length;
+      if (batch.job === undefined) {
+        jobs.push(jobOf(batch.id, { hookId: batch.data.hookId, size }, batch.notBefore ?? 0, now));
+        continue;
+      }
+      let group = groups.get(batch.job);
+      if (group === undefined) {
+        group = { refs: [], notBefore: batch.notBefore ?? 0 };
+        groups.set(batch.job, group);
+      }
+      group.refs.push({ id: batch.id, hookId: batch.data.hookId, size });
+      group.notBefore = Math.min(group.notBefore, batch.notBefore ?? 0);
+    }
+    for (const [jobId, group] of groups)
+      jobs.push(jobOf(jobId, { batches: group.refs }, group.notBefore, now));
+    return this.#add(jobs);
+  }
+
+  /**
+   * Sends batches of a job of many back to the queue, each as a job of its own due at its
+   * `notBefore` (its hook could not take it when the job ran). Rejects when Redis does not take
+   * them: the job of many is then run again.
+   */
+  requeue(back: readonly { ref: BatchRef; notBefore: number }[], now = Date.now()): Promise<void> {
+    if (back.length === 0) return Promise.resolve();
+    return this.#add(
+      back.map(({ ref, notBefore }) => jobOf(ref.id, { hookId: ref.hookId, size: ref.size }, notBefore, now)),
     );
-    return relayed;
+  }
+
+  #add(jobs: QueuedJob[]): Promise<void> {
+    const added = this.#queue.addBulk(jobs).then(() => undefined);
+    this.#relays.add(added);
+    void added.then(
+      () => this.#relays.delete(added),
+      () => this.#relays.delete(added),
+    );
+    return added;
   }
 
   /** Waits for the relays under way (a service stopping). */
@@ -218,8 +271,9 @@ export class Outbox {
   }
 
   /**
-   * Finds batches past their lease with nothing queued behind them and relays them again; a
-   * finished BullMQ job of the same id (failed for good) is removed first so the id is free.
+   * Finds batches past their lease with nothing queued behind them and relays them again, as the
+   * job they were queued by; a finished BullMQ job of that id (failed for good) is removed first
+   * so the id is free.
    * `holds`: batches the calling process has in hand itself (their lease lapsed while Redis was
    * away, and is about to be renewed), left alone.
    */
@@ -240,15 +294,26 @@ export class Outbox {
       this.#queue.toKey(""),
     )) as [number, (string | number)[]];
     const requeued: OutboxBatch[] = [];
-    const finished: string[] = [];
+    const finished = new Set<string>();
     for (let i = 0; i < flat.length; i += 3) {
       const id = String(flat[i]);
       if (holds(id)) continue;
-      requeued.push(decodeBatch(id, String(flat[i + 1])));
-      if (Number(flat[i + 2]) === 1) finished.push(id);
+      const batch = decodeBatch(id, String(flat[i + 1]));
+      requeued.push(batch);
+      if (Number(flat[i + 2]) === 1) finished.add(jobIdOf(batch));
     }
     for (const id of finished) await this.#queue.remove(id);
     await this.relay(requeued, now);
     return { examined, requeued };
   }
+}
+
+type QueuedJob = Parameters<Queue<DeliveryJobData>["addBulk"]>[0][number];
+
+function jobOf(jobId: string, data: DeliveryJobData, notBefore: number, now: number): QueuedJob {
+  return {
+    name: DELIVERY_JOB_NAME,
+    data,
+    opts: { jobId, delay: Math.max(0, notBefore - now), ...JOB_OPTIONS },
+  };
 }

@@ -152,17 +152,29 @@ export class Intake {
         results.push({ id: entry._id, duplicate: false, hooks: hookResults });
       }
 
-      // One batch id per request and hook; a batch's job id is `<hookId>.<request>-<n>`.
+      // Batch `<hookId>.<request>-<n>` holds up to 25 deliveries of one hook. The n-th batches
+      // of every hook are queued by one job, `req-<request>-<n>`: an entry that reaches 40 hooks
+      // costs the queue one job, while a hook's many batches still spread over the workers.
       const request = randomUUID();
       const batches: OutboxBatch[] = [];
+      const jobs = new Map<string, OutboxBatch[]>();
       for (const [hookId, deliveries] of byHook) {
         for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
-          batches.push({
-            id: `${hookId}.${request}-${i / DELIVERIES_PER_JOB}`,
+          const n = i / DELIVERIES_PER_JOB;
+          const jobId = `req-${request}-${n}`;
+          const batch: OutboxBatch = {
+            id: `${hookId}.${request}-${n}`,
             data: { hookId, deliveries: deliveries.slice(i, i + DELIVERIES_PER_JOB) },
-          });
+            job: jobId,
+          };
+          batches.push(batch);
+          const job = jobs.get(jobId) ?? [];
+          if (job.length === 0) jobs.set(jobId, job);
+          job.push(batch);
         }
       }
+      // A job of one batch is that batch's own.
+      for (const [only, ...others] of jobs.values()) if (others.length === 0) delete only?.job;
       // The 202 waits for the commit, not for the relay into BullMQ: once committed, the
       // deliveries are in Redis whatever happens next (the outbox's sweepers relay what a crash
       // left behind).

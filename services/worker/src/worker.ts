@@ -151,7 +151,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   worker.on("failed", (job, error) => {
     const retried = job !== undefined && job.attemptsMade < (job.opts.attempts ?? 1);
     logger.error(
-      { jobId: job?.id, hookId: job?.data.hookId, attemptsMade: job?.attemptsMade, err: error },
+      { jobId: job?.id, attemptsMade: job?.attemptsMade, err: error },
       retried
         ? "delivery job failed; it will be retried"
         : "delivery job failed; a sweeper will queue it again",
