@@ -49,4 +49,16 @@ describe("HookLimits", () => {
     const booked = await redis.hget(keys.hookWorkers("hk_again"), "worker-r:slots");
     expect(Number(booked)).toBe(10);
   });
+
+  test("many hand-overs of one hook sent at once take its cap once, and each is accepted on it", async () => {
+    const limits = new HookLimits(keys, "worker-m", 30_000);
+    const request = { concurrency: 10, size: 25 };
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 8; i++) limits.addTake(pipeline, "hk_many", request, Date.now());
+    const answers = ((await pipeline.exec()) ?? []).map(([, raw]) => limits.answer("hk_many", request, raw));
+    expect(answers.every((a) => a.accepted)).toBe(true);
+    expect(limits.slots("hk_many")).toBe(10);
+    const booked = await redis.hget(keys.hookWorkers("hk_many"), "worker-m:slots");
+    expect(Number(booked)).toBe(10);
+  });
 });

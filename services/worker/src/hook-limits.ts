@@ -19,8 +19,8 @@ import type { ChainableCommander } from "ioredis";
 /**
  * KEYS[1] hookWorkers, KEYS[2] hookLeases, KEYS[3] hookBucket, KEYS[4] the hook's health hash.
  * ARGV[1] worker id, ARGV[2] now (ms), ARGV[3] lease (ms), ARGV[4] slots wanted more, ARGV[5] the
- * hook's cap, ARGV[6] slots this worker holds already, ARGV[7] deliveries in the batch, ARGV[8]
- * rate per second (0: none).
+ * hook's cap, ARGV[6] slots this worker has given back whose release is not sent yet,
+ * ARGV[7] deliveries in the batch, ARGV[8] rate per second (0: none).
  * Drops lapsed workers' slots and counts; grants up to the slots wanted within the cap; takes up
  * to one token per delivery when the hook has a rate. The batch is accepted when the worker then
  * holds a slot and (with a rate) got a token; only then are the grant, the tokens and the held
@@ -33,10 +33,13 @@ for _, w in ipairs(lapsed) do
   redis.call("HDEL", KEYS[1], w .. ":slots", w .. ":held")
   redis.call("ZREM", KEYS[2], w)
 end
--- This worker's own slots are counted as it knows them (ARGV[6]), not as stored: a release it
--- has booked may not have landed yet, and must not cost it the slots it is asking for again.
-local used, elsewhere = tonumber(ARGV[6]), 0
+-- This worker's own slots as stored: every take it sent before this one has run (one connection,
+-- in order), so the slots granted to takes whose answers it has not read yet are counted, and
+-- its many hand-overs of one hook at once take the cap once, not once each. Less the releases it
+-- booked but not sent yet (ARGV[6]): they must not cost it the slots it asks for again.
 local mine = worker .. ":"
+local own = math.max(0, (tonumber(redis.call("HGET", KEYS[1], mine .. "slots")) or 0) - tonumber(ARGV[6]))
+local used, elsewhere = own, 0
 local all = redis.call("HGETALL", KEYS[1])
 for i = 1, #all, 2 do
   local field, n = all[i], tonumber(all[i + 1])
@@ -45,7 +48,7 @@ for i = 1, #all, 2 do
   end
 end
 local grant = math.max(0, math.min(tonumber(ARGV[4]), tonumber(ARGV[5]) - used))
-local have = grant + tonumber(ARGV[6])
+local have = grant + own
 local size, rate = tonumber(ARGV[7]), tonumber(ARGV[8])
 local health = redis.call("HGETALL", KEYS[4])
 if have <= 0 then return {0, 0, -1, 0, elsewhere, health} end
@@ -102,6 +105,8 @@ export interface TakeAnswer {
 export interface Release {
   slots: number;
   held: number;
+  /** Added to a write already (see `addRelease`). */
+  sent?: boolean;
 }
 
 interface Local {
@@ -111,6 +116,8 @@ interface Local {
   held: number;
   /** Deliveries other workers held at the last take. */
   elsewhere: number;
+  /** Slots given back whose release is not sent yet (see `addRelease`). */
+  releasing: number;
 }
 
 export class HookLimits {
@@ -141,7 +148,7 @@ export class HookLimits {
       this.#leaseMs,
       wanted,
       request.concurrency,
-      local.slots,
+      local.releasing,
       request.size,
       request.ratePerSecond ?? 0,
     );
@@ -178,11 +185,21 @@ export class HookLimits {
     if (local.held > 0) return { slots: 0, held: size };
     const slots = local.slots;
     local.slots = 0;
+    local.releasing += slots;
     return { slots, held: size };
   }
 
-  /** Adds a release to a MULTI (a batch's outcomes), or to a pipeline of its own. */
+  /**
+   * Adds a release to a MULTI (a batch's outcomes), or to a pipeline of its own, sent at once on
+   * the connection the takes use: from then on Redis has it before any later take, so it no
+   * longer counts as pending (a write sent again after a failure does not count it twice).
+   */
   addRelease(tx: ChainableCommander, hookId: string, release: Release): void {
+    if (!release.sent) {
+      release.sent = true;
+      const local = this.#local(hookId);
+      local.releasing = Math.max(0, local.releasing - release.slots);
+    }
     if (release.slots === 0 && release.held === 0) return;
     tx.eval(
       RELEASE_SCRIPT,
@@ -208,7 +225,7 @@ export class HookLimits {
   /** Adds the renewal of this worker's leases on every hook it holds something of. */
   addRenewals(pipeline: ChainableCommander, now: number): void {
     for (const [hookId, local] of this.#hooks) {
-      if (local.held === 0 && local.slots === 0) {
+      if (local.held === 0 && local.slots === 0 && local.releasing === 0) {
         this.#hooks.delete(hookId);
         continue;
       }
@@ -219,7 +236,7 @@ export class HookLimits {
   #local(hookId: string): Local {
     let local = this.#hooks.get(hookId);
     if (local === undefined) {
-      local = { slots: 0, held: 0, elsewhere: 0 };
+      local = { slots: 0, held: 0, elsewhere: 0, releasing: 0 };
       this.#hooks.set(hookId, local);
     }
     return local;
