@@ -246,8 +246,16 @@ export class Dispatcher {
     const hookId = holding.batch.hook.id;
     holding.ends.push(end);
     this.#ctx.backlogs.done(hookId, end.kind === "settled" ? end.durationMs : undefined, Date.now());
+    // One delivery's room: the job waiting longest takes it (waking them all, each to find no
+    // room but one, cost a drain with a hundred jobs waiting a hundred wake-ups a delivery).
     const waiters = this.#roomWaiters.get(hookId);
-    if (waiters !== undefined) for (const wake of waiters) wake();
+    if (waiters !== undefined) {
+      const [first] = waiters;
+      if (first !== undefined) {
+        waiters.delete(first);
+        first();
+      }
+    }
     if (--holding.open > 0) return;
     void this.#commit(holding);
   }
