@@ -184,6 +184,38 @@ describe("nothing accepted is lost", () => {
     expect(records.json.deliveries).toHaveLength(2);
   });
 
+  test("in a shared job, batches whose hand-over throws go back as jobs of their own, and are delivered", async () => {
+    const rx = await receiver();
+    const sys = await system({ label: "rel-throw-shared", worker: false });
+    await hookTo(sys, `${rx.url}/sealed`, {
+      formVariables: { url: `${rx.url}/sealed`, secret: "s3cret-value" },
+    });
+    await hookTo(sys, `${rx.url}/plain`);
+    expect((await sys.api("POST", "/v1/entries", entries("throw-shared", 2))).status).toBe(202);
+    const queue = new Queue(DELIVERY_QUEUE, { connection: sys.redis, prefix: sys.config.queuePrefix });
+    scope.defer(() => queue.close());
+    expect((await queue.getJobs(["wait"])).map((job) => "batches" in job.data)).toEqual([true]);
+
+    // This worker cannot open the sealed hook's secret, so it cannot read the hooks: each batch
+    // goes back on its own, to be retried alone, and the shared job is done.
+    const wrong = await extraWorker(sys, { HOOKWIRE_SECRET_KEY: randomBytes(32).toString("hex") });
+    await eventually(
+      async () => {
+        const jobs = await queue.getJobs(["delayed", "wait", "active"]);
+        return jobs.length === 2 && jobs.every((job) => !("batches" in job.data));
+      },
+      10_000,
+      "each batch queued on its own",
+    );
+    expect(await queue.getJobCounts("failed")).toEqual({ failed: 0 });
+    await wrong.close(500);
+
+    await extraWorker(sys);
+    await rx.waitFor((requests) => requests.length === 4, 15_000);
+    expect(rx.requests.filter((r) => r.url === "/sealed")).toHaveLength(2);
+    expect(rx.requests.filter((r) => r.url === "/plain")).toHaveLength(2);
+  });
+
   test("a job run again after its batch was written sends nothing more", async () => {
     const rx = await receiver();
     const sys = await system({ label: "rel-rerun", worker: false });
@@ -229,6 +261,36 @@ describe("nothing accepted is lost", () => {
 });
 
 describe("no hook starves another", () => {
+  test("small batches of many hooks share jobs of up to 25 deliveries, and every delivery of them arrives", async () => {
+    const rx = await receiver();
+    const sys = await system({ label: "rel-share", worker: false });
+    const hooks: string[] = [];
+    for (let i = 0; i < 13; i++) hooks.push(await hookTo(sys, `${rx.url}/h${i}`));
+    expect((await sys.api("POST", "/v1/entries", entries("share", 2))).status).toBe(202);
+    const queue = new Queue(DELIVERY_QUEUE, { connection: sys.redis, prefix: sys.config.queuePrefix });
+    scope.defer(() => queue.close());
+    // 13 batches of 2: twelve in one job (24 deliveries), the last in a job of its own.
+    const jobs = await queue.getJobs(["wait"]);
+    const shared = jobs.filter((job) => "batches" in job.data);
+    expect(jobs).toHaveLength(2);
+    expect(shared).toHaveLength(1);
+    expect(shared[0]?.data.batches).toHaveLength(12);
+    expect(new Set(shared[0]?.data.batches.map((b: { hookId: string }) => b.hookId)).size).toBe(12);
+
+    await extraWorker(sys);
+    await rx.waitFor((requests) => requests.length === 26, 15_000);
+    const byHook = new Map<string, number>();
+    for (const request of rx.requests) byHook.set(request.url, (byHook.get(request.url) ?? 0) + 1);
+    expect(byHook.size).toBe(13);
+    expect([...byHook.values()].every((n) => n === 2)).toBe(true);
+    expect(await queue.getJobCounts("failed", "wait", "delayed", "active")).toEqual({
+      failed: 0,
+      wait: 0,
+      delayed: 0,
+      active: 0,
+    });
+  });
+
   test("a healthy hook beside 40 hooks whose receiver never answers gets every delivery", async () => {
     const healthy = await receiver();
     const hanging = await receiver(() => {

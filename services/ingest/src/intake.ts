@@ -103,6 +103,31 @@ function inProgress(entries: readonly Entry[], busy: readonly number[]): ApiErro
 }
 
 /**
+ * Packs batches smaller than a job's worth into shared jobs (`<prefix>-<k>`), in order, each of
+ * up to DELIVERIES_PER_JOB deliveries; a batch alone in its job keeps a job of its own.
+ */
+function shareJobs(batches: readonly OutboxBatch[], prefix: string): void {
+  let job: OutboxBatch[] = [];
+  let size = 0;
+  let k = 0;
+  const close = () => {
+    if (job.length > 1) {
+      const id = `${prefix}-${k++}`;
+      for (const batch of job) batch.job = id;
+    }
+    job = [];
+    size = 0;
+  };
+  for (const batch of batches) {
+    const n = batch.data.deliveries.length;
+    if (size + n > DELIVERIES_PER_JOB) close();
+    job.push(batch);
+    size += n;
+  }
+  close();
+}
+
+/**
  * From accepted entries to queued deliveries: for each entry and each enabled hook, the policy
  * decides, the body is rendered, and all the deliveries of the request are committed together
  * (batches of up to 25 deliveries of one hook) with their records and the entries' claims.
@@ -152,29 +177,21 @@ export class Intake {
         results.push({ id: entry._id, duplicate: false, hooks: hookResults });
       }
 
-      // Batch `<hookId>.<request>-<n>` holds up to 25 deliveries of one hook. The n-th batches
-      // of every hook are queued by one job, `req-<request>-<n>`: an entry that reaches 40 hooks
-      // costs the queue one job, while a hook's many batches still spread over the workers.
+      // Batch `<hookId>.<request>-<n>` holds up to 25 deliveries of one hook. Batches smaller
+      // than that share jobs of up to 25 deliveries in all (`req-<request>-<k>`): an entry that
+      // reaches 40 hooks costs the queue two jobs, not 40, while a job never carries more work
+      // than one full batch (so the worker's job slots still pace what it takes in).
       const request = randomUUID();
       const batches: OutboxBatch[] = [];
-      const jobs = new Map<string, OutboxBatch[]>();
       for (const [hookId, deliveries] of byHook) {
         for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
-          const n = i / DELIVERIES_PER_JOB;
-          const jobId = `req-${request}-${n}`;
-          const batch: OutboxBatch = {
-            id: `${hookId}.${request}-${n}`,
+          batches.push({
+            id: `${hookId}.${request}-${i / DELIVERIES_PER_JOB}`,
             data: { hookId, deliveries: deliveries.slice(i, i + DELIVERIES_PER_JOB) },
-            job: jobId,
-          };
-          batches.push(batch);
-          const job = jobs.get(jobId) ?? [];
-          if (job.length === 0) jobs.set(jobId, job);
-          job.push(batch);
+          });
         }
       }
-      // A job of one batch is that batch's own.
-      for (const [only, ...others] of jobs.values()) if (others.length === 0) delete only?.job;
+      shareJobs(batches, `req-${request}`);
       // The 202 waits for the commit, not for the relay into BullMQ: once committed, the
       // deliveries are in Redis whatever happens next (the outbox's sweepers relay what a crash
       // left behind).

@@ -36,7 +36,7 @@ export async function processDeliveryJob(
   if (!("batches" in job.data)) {
     const [ref] = batchRefsOf(jobId, job.data);
     if (ref === undefined) return;
-    const until = await handOver(ctx, dispatcher, ref, job.attemptsStarted, job.data.deliveries);
+    const until = await handOver(ctx, dispatcher, ref, job.attemptsStarted, true, job.data.deliveries);
     if (until === undefined) return;
     await job.moveToDelayed(until, token);
     throw new DelayedError();
@@ -51,7 +51,7 @@ export async function processDeliveryJob(
   const idle = refs.filter((ref) => !waiting(ref));
   const busy = refs.filter(waiting);
   const handedOver = (batch: readonly BatchRef[]) =>
-    Promise.allSettled(batch.map((ref) => handOver(ctx, dispatcher, ref, 1)));
+    Promise.allSettled(batch.map((ref) => handOver(ctx, dispatcher, ref, 1, false)));
   const outcomes = await handedOver(idle);
   if (busy.length > 0) {
     await setImmediate();
@@ -77,14 +77,16 @@ export async function processDeliveryJob(
 
 /**
  * Hands one batch over to the dispatcher, or answers when it may be tried again (epoch ms).
- * `attemptsStarted`: how often the job was run (1 the first time); `carried`: the deliveries of
- * a job from before the outbox, which carried them itself.
+ * `attemptsStarted`: how often the job was run (1 the first time); `mayWait`: whether the job may
+ * wait in its slot for room (a job of one batch); `carried`: the deliveries of a job from before
+ * the outbox, which carried them itself.
  */
 async function handOver(
   ctx: WorkerContext,
   dispatcher: Dispatcher,
   ref: BatchRef,
   attemptsStarted: number,
+  mayWait: boolean,
   carried?: JobDelivery[],
 ): Promise<number | undefined> {
   const { id: batchId, hookId, size } = ref;
@@ -132,8 +134,12 @@ async function handOver(
     // The hook has more waiting than it can work off soon: let the slot serve others.
     if (verdict.stalled || !dispatcher.canWait())
       return Date.now() + (dispatcher.closing ? 0 : verdict.delayMs);
-    // Busy, not stalled: wait in the slot for its deliveries to move (keeps a drain from churning
-    // its jobs between the queue and here), while enough slots stay free for other hooks.
+    // A job of many does not wait: its other hooks' batches are handed over already. The batch
+    // goes back as a job of its own, due now, which may wait.
+    if (!mayWait) return Date.now();
+    // Busy, not stalled: a job of one batch waits in its slot for the hook's deliveries to move
+    // (keeps a drain from churning its jobs between the queue and here), while enough slots stay
+    // free for other hooks.
     await dispatcher.room(hookId, verdict.delayMs);
   }
   // One round trip: hold the batch in the outbox (its lease renewed from now until its outcomes
