@@ -1,10 +1,11 @@
 /**
  * What ingest puts on the delivery queue and the worker takes off it.
  *
- * A job stands for a batch of deliveries for ONE hook (the entries of one ingest request that the
- * hook's policy allowed), so that the queue costs a few Redis round trips per batch rather than
- * per delivery. A delivery that needs another attempt leaves its batch and is queued again on
- * its own, delayed by the retry schedule.
+ * A batch holds up to 25 deliveries of ONE hook (the entries of one ingest request that the
+ * hook's policy allowed). A job stands for one batch, or for several small ones of one request
+ * (up to 25 deliveries in all), so that the queue costs a few Redis round trips per 25 deliveries
+ * rather than per delivery or per hook. A delivery that needs another attempt leaves its batch
+ * and is queued again on its own, delayed by the retry schedule.
  *
  * Nothing secret is ever in a job: URL and headers are rendered by the worker from the hook's
  * current settings, and a body whose template reads a secret form variable is rendered there too
@@ -52,10 +53,10 @@ export interface BatchRef {
 }
 
 /**
- * What a BullMQ job of many batches carries: every batch one ingest request made, of every hook
- * it went to. One job for the request, not one per hook, so that an entry that fans out to 40
- * hooks costs the queue one job's round trips, not 40; the worker hands each batch to its own
- * hook's gate (and sends back, as a job of its own, any batch its hook cannot take now).
+ * What a BullMQ job of many batches carries: small batches of one ingest request, one per hook,
+ * up to 25 deliveries in all. An entry that fans out to 40 hooks then costs the queue two jobs'
+ * round trips, not 40; the worker hands each batch to its own hook's gate (and sends back, as a
+ * job of its own, any batch its hook cannot take now).
  */
 export interface RequestJobData {
   batches: BatchRef[];

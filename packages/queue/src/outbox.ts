@@ -14,8 +14,8 @@
  * check as before, and a job BullMQ lost or dropped (failed for good, removed by hand, never
  * added because the relay died) is found here.
  *
- * The job of a batch is the batch's own (its id is the batch's), or, for the batches of one ingest
- * request, one job that names them all (`job` in the value: see RequestJobData). A batch of such
+ * The job of a batch is the batch's own (its id is the batch's), or, for small batches of one
+ * ingest request, one job that names them all (`job` in the value: see RequestJobData). A batch of such
  * a job that its hook cannot take yet goes back to the queue as a job of its own; so a batch is
  * queued while either job lives.
  *
