@@ -14,8 +14,8 @@ import { commitOutcomes, unsent } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
 
 /**
- * Processes one job in a few milliseconds: a batch of one hook's deliveries, or the batches of
- * one ingest request (one per hook: see RequestJobData). Each batch is handed to the dispatcher
+ * Processes one job in a few milliseconds: a batch of one hook's deliveries, or small batches of
+ * one ingest request, one per hook (up to 25 deliveries in all: see RequestJobData). Each batch is handed to the dispatcher
  * unless its hook cannot take it now (its circuit is open, or the hook already has more here
  * than it can work off soon); then a job of one batch waits in the queue, delayed, and a job of
  * many sends that batch back as a job of its own. The job's slot is never held while deliveries
