@@ -6,6 +6,7 @@ import { parse } from "yaml";
 
 const COMPOSE_FILE = fileURLToPath(new URL("../docker-compose.yml", import.meta.url));
 const PROMETHEUS_FILE = fileURLToPath(new URL("../deploy/prometheus.yml", import.meta.url));
+const SENTINEL_FILE = fileURLToPath(new URL("../deploy/compose.sentinel.yml", import.meta.url));
 const hasDockerCompose = spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0;
 
 // No Docker engine runs where the tests run, so the compose file is checked as a file: its
@@ -39,6 +40,36 @@ describe("docker-compose.yml", () => {
 
   test.runIf(hasDockerCompose)("passes docker-compose config", () => {
     const result = spawnSync("docker-compose", ["-f", COMPOSE_FILE, "config", "-q"], {
+      env: { ...process.env, HOOKWIRE_API_KEY: "compose-check-key", HOOKWIRE_SECRET_KEY: "c".repeat(64) },
+      encoding: "utf8",
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  test("the Sentinel override adds a replica and three sentinels, and points ingest and every worker at them", () => {
+    const sentinel = parse(readFileSync(SENTINEL_FILE, "utf8"), { merge: true });
+    const names = ["sentinel-1", "sentinel-2", "sentinel-3"];
+    expect(Object.keys(sentinel.services)).toEqual(expect.arrayContaining(["redis-replica", ...names]));
+    expect(sentinel.services["redis-replica"].command.join(" ")).toContain("--replicaof redis 6379");
+    for (const name of names) {
+      const script = sentinel.services[name].entrypoint.join(" ");
+      expect(script).toContain("sentinel monitor hookwire redis 6379 2");
+      expect(script).toContain("--sentinel");
+      expect(sentinel.services[name].environment.HOSTNAME_ANNOUNCED).toBe(name);
+    }
+    for (const service of ["ingest", "worker"]) {
+      const env = sentinel.services[service].environment;
+      expect(env.REDIS_SENTINELS.split(",")).toEqual(names.map((name) => `${name}:26379`));
+      expect(env.REDIS_SENTINEL_NAME).toBe("hookwire");
+    }
+    // The override keeps the base file's services as they are otherwise (no name, no host port).
+    expect(sentinel.services.worker.container_name).toBeUndefined();
+    expect(sentinel.services.worker.ports).toBeUndefined();
+  });
+
+  test.runIf(hasDockerCompose)("passes docker-compose config with the Sentinel override", () => {
+    const result = spawnSync("docker-compose", ["-f", COMPOSE_FILE, "-f", SENTINEL_FILE, "config", "-q"], {
       env: { ...process.env, HOOKWIRE_API_KEY: "compose-check-key", HOOKWIRE_SECRET_KEY: "c".repeat(64) },
       encoding: "utf8",
     });
