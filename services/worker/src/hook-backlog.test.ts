@@ -30,7 +30,7 @@ describe("HookBacklogs", () => {
   });
 
   test("a hook that finishes nothing is taken to be as slow as its stall, and sent back with a doubling backoff", () => {
-    const backlogs = new HookBacklogs({ stalledGateWidths: 5 });
+    const backlogs = new HookBacklogs({ stalledGateWidths: 5, horizonMs: 2_000 });
     backlogs.enter("dead", 25, 0);
     backlogs.enter("dead", 25, 0);
     // 75 deliveries, 10 at a time, 50 ms each so far: 375 ms of work, within the 2 s bound.
@@ -55,8 +55,8 @@ describe("HookBacklogs", () => {
     expect(backlogs.admit("h", 25, gate, 2_011, 2)).toEqual({ admit: false, delayMs: 1_001, stalled: true });
   });
 
-  test("a fast hook may hold a long backlog, as long as it clears within the wait bound", () => {
-    const backlogs = new HookBacklogs();
+  test("a fast hook may hold a long backlog, as long as it clears within the horizon", () => {
+    const backlogs = new HookBacklogs({ horizonMs: 2_000 });
     backlogs.enter("fast", 1_000, 0);
     for (let i = 0; i < 20; i++) backlogs.done("fast", 5, 10);
     // 980 + 25 deliveries, 10 at a time, 5 ms each: about 500 ms of work.
@@ -71,7 +71,7 @@ describe("HookBacklogs", () => {
   });
 
   test("a rate-limited hook is judged by its rate, however fast its receiver answers", () => {
-    const backlogs = new HookBacklogs();
+    const backlogs = new HookBacklogs({ horizonMs: 2_000 });
     backlogs.enter("limited", 60, 0);
     backlogs.done("limited", 1, 1);
     expect(backlogs.admit("limited", 25, { concurrency: 10, ratePerSecond: 100 }, 1)).toEqual({
@@ -82,6 +82,17 @@ describe("HookBacklogs", () => {
       delayMs: 30_000,
       stalled: false,
     });
+  });
+
+  test("by default a busy hook is admitted only while its backlog clears within 250 ms", () => {
+    const backlogs = new HookBacklogs();
+    backlogs.enter("h", 200, 0);
+    for (let i = 0; i < 20; i++) backlogs.done("h", 10, 5);
+    // 180 + 25 deliveries, 10 at a time, 10 ms each: about 205 ms of work.
+    expect(backlogs.admit("h", 25, gate, 5)).toEqual({ admit: true });
+    // 100 more: about 305 ms, past the horizon though far from stalled: back, not stalled.
+    backlogs.enter("h", 100, 5);
+    expect(backlogs.admit("h", 25, gate, 5)).toMatchObject({ admit: false, stalled: false });
   });
 
   test("done and leave give the deliveries back; a hook emptied and started again is not stalled", () => {

@@ -5,9 +5,10 @@
  * A job's deliveries wait for their hook's gate in the worker's memory, not in a job slot (see
  * dispatcher.ts); still, a receiver that never answers holds its gate for the whole attempt
  * timeout, and without a limit its jobs would pile up in memory. So past a small floor a job is
- * admitted only while its hook's backlog would be worked off within `maxWaitMs` at the pace its
+ * admitted only while its hook's backlog would be worked off within `horizonMs` at the pace its
  * attempts go (a hook that has not finished one for a while is taken to be at least that slow);
- * otherwise it goes back to the queue, delayed, and the slot serves another hook.
+ * otherwise it waits for room in its slot, or goes back to the queue, delayed, and the slot
+ * serves another hook.
  *
  * The delay: half the expected wait when the pace is measured, so that the hook's gate never runs
  * dry while its next job sits in the queue; when it is not (nothing finished yet, or nothing for
@@ -28,7 +29,15 @@ export interface BacklogOptions {
   stalledGateWidths?: number;
   /** Deliveries this worker holds in all past which a stalled hook's jobs go back (default 20 000). */
   maxHeld?: number;
-  /** Past the floor, a job is admitted only when its hook's backlog clears within this (default 2 s). */
+  /**
+   * Past the floor, a job is admitted only when its hook's backlog clears within this (default
+   * 250 ms). Short, so that a worker holds little more than its gates can send soon: every
+   * delivery held costs a hold, a decode and, later, a commit on the event loop the in-flight
+   * requests share, and pulling seconds of one hook's work in at once made each of its attempts
+   * wait behind that work (e2e with one hook ran at 0.4 of the previous main with 2 s).
+   */
+  horizonMs?: number;
+  /** A hook with no attempt finished for this long is taken to be stalled (default 2 s). */
   maxWaitMs?: number;
   /** First backoff, and the least delay (default 200 ms). */
   minDelayMs?: number;
@@ -62,6 +71,7 @@ export class HookBacklogs {
   readonly #hooks = new Map<string, Backlog>();
   readonly #gateWidths: number;
   readonly #maxWaitMs: number;
+  readonly #horizonMs: number;
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #stalledGateWidths: number;
@@ -73,6 +83,7 @@ export class HookBacklogs {
     this.#stalledGateWidths = options.stalledGateWidths ?? 50;
     this.#maxHeld = options.maxHeld ?? 20_000;
     this.#maxWaitMs = options.maxWaitMs ?? 2_000;
+    this.#horizonMs = options.horizonMs ?? 250;
     this.#minDelayMs = options.minDelayMs ?? 200;
     this.#maxDelayMs = options.maxDelayMs ?? 30_000;
   }
@@ -102,7 +113,7 @@ export class HookBacklogs {
       (after / concurrency) * perAttemptMs,
       ratePerSecond === undefined ? 0 : (after * 1000) / ratePerSecond,
     );
-    if (waitMs <= this.#maxWaitMs) return { admit: true };
+    if (waitMs <= this.#horizonMs) return { admit: true };
     const measured = backlog.meanAttemptMs !== undefined && stalledMs <= this.#maxWaitMs;
     if (!measured && after <= this.#stalledGateWidths * concurrency && this.#held + size <= this.#maxHeld)
       return { admit: true };
