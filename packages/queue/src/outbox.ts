@@ -15,9 +15,9 @@
  * added because the relay died) is found here.
  *
  * The job of a batch is the batch's own (its id is the batch's), or, for small batches of one
- * ingest request, one job that names them all (`job` in the value: see RequestJobData). A batch of such
- * a job that its hook cannot take yet goes back to the queue as a job of its own; so a batch is
- * queued while either job lives.
+ * ingest request, one job that names them all (`job` in the value: see RequestJobData). A batch
+ * of such a job that its hook cannot take yet goes back to the queue as a job of its own; so a
+ * batch is queued while either job lives.
  *
  * Keys (see names.ts): `outbox` hash, field = batch id, value = `encodeBatch`; `outboxDue`
  * sorted set, member = batch id, score = epoch ms after which a sweeper may take it.
