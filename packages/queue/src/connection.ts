@@ -113,6 +113,37 @@ export function redisErrorCode(error: unknown): string | undefined {
   return code !== undefined && /^[A-Z][A-Z_]*$/.test(code) ? code : undefined;
 }
 
+/**
+ * Redis replies that go away by themselves: a failover under way (READONLY from a demoted master,
+ * whose connection is being moved to the new one; MASTERDOWN), a dataset loading, a script
+ * running long (BUSY), a cluster reconfiguring (TRYAGAIN, CLUSTERDOWN).
+ */
+const TRANSIENT_REPLY_CODES: ReadonlySet<string> = new Set([
+  "READONLY",
+  "MASTERDOWN",
+  "LOADING",
+  "BUSY",
+  "TRYAGAIN",
+  "CLUSTERDOWN",
+]);
+
+/**
+ * Whether a Redis error reply means "not now" (trying again later may work) rather than a mistake
+ * that trying again repeats. A MULTI whose commands were refused as they were queued (READONLY
+ * from a demoted master) is rejected with EXECABORT, the refusals kept in `previousErrors`: it is
+ * judged by them. Undefined for anything that is not a reply (a connection failure, a timeout),
+ * which callers judge themselves.
+ */
+export function transientRedisReply(error: unknown): boolean | undefined {
+  const code = redisErrorCode(error);
+  if (code === undefined) return error instanceof ReplyError ? false : undefined;
+  if (code === "EXECABORT") {
+    const previous = (error as { previousErrors?: unknown[] }).previousErrors ?? [];
+    return previous.some((cause) => TRANSIENT_REPLY_CODES.has(redisErrorCode(cause) ?? ""));
+  }
+  return TRANSIENT_REPLY_CODES.has(code);
+}
+
 /** Resolves once the connection is ready, or rejects after `timeoutMs`. */
 export async function waitForReady(redis: Redis, timeoutMs = 5_000): Promise<void> {
   if (redis.status === "ready") return;

@@ -9,6 +9,7 @@ export {
   redisAnswers,
   redisErrorCode,
   type SentinelGroup,
+  transientRedisReply,
   waitForReady,
 } from "./connection";
 export { QueueError, type QueueErrorCode } from "./errors";

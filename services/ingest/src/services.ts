@@ -1,7 +1,7 @@
 import type { HookwireConfig } from "@hookwire/config";
 import type { Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
-import { type DeliveryJobData, type Keyspace, redisErrorCode } from "@hookwire/queue";
+import { type DeliveryJobData, type Keyspace, transientRedisReply } from "@hookwire/queue";
 import { type DeliveryLog, type DeliveryWriter, type HookStore, StoreError } from "@hookwire/store";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -64,21 +64,9 @@ export async function withRedis<T>(services: Services, step: () => Promise<T>): 
   }
 }
 
-/**
- * Redis replies that mean "not now": a failover under way (READONLY from a demoted master, whose
- * connection is being moved to the new one; MASTERDOWN), a server still loading its data.
- */
-const TRANSIENT_REPLIES: ReadonlySet<string> = new Set(["READONLY", "MASTERDOWN", "LOADING", "TRYAGAIN"]);
-
 function isRedisFailure(error: unknown): boolean {
-  const code = redisErrorCode(error);
-  // A MULTI whose commands were refused as they were queued (READONLY from a demoted master):
-  // ioredis rejects the EXEC with EXECABORT and keeps the refusals in `previousErrors`.
-  if (code === "EXECABORT") {
-    const previous = (error as { previousErrors?: unknown[] }).previousErrors ?? [];
-    return previous.some((cause) => TRANSIENT_REPLIES.has(redisErrorCode(cause) ?? ""));
-  }
-  if (code !== undefined) return TRANSIENT_REPLIES.has(code);
+  const transient = transientRedisReply(error);
+  if (transient !== undefined) return transient;
   const name = (error as Error | undefined)?.name ?? "";
   const message = (error as Error | undefined)?.message ?? "";
   return (

@@ -13,9 +13,8 @@
  */
 import { circuitAdmission } from "@hookwire/delivery";
 import type { Integration } from "@hookwire/manifest";
-import type { JobDelivery } from "@hookwire/queue";
+import { type JobDelivery, transientRedisReply } from "@hookwire/queue";
 import type { Hook } from "@hookwire/store";
-import { ReplyError } from "ioredis";
 import type { Heard } from "./hook-gate";
 import { attemptDelivery, commitOutcomes, type DeliveryEnd, type Persist } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
@@ -302,16 +301,9 @@ export class Dispatcher {
   };
 }
 
-/**
- * Redis answers that go away by themselves (a replica promoted, a dataset loading, a script
- * running long), by their error code: the first word of the reply. Any other reply is a mistake
- * that trying again repeats; a connection failure (no reply at all) always passes.
- */
-const PASSING_REPLY_CODES = new Set(["LOADING", "READONLY", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"]);
-
+/** Whether a failed Redis step may pass by itself: any connection failure, or a "not now" reply. */
 function passing(error: unknown): boolean {
-  if (!(error instanceof ReplyError)) return true;
-  return PASSING_REPLY_CODES.has((error as Error).message.split(" ", 1)[0] ?? "");
+  return transientRedisReply(error) ?? true;
 }
 
 /**
