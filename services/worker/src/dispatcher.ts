@@ -90,7 +90,7 @@ export class Dispatcher {
     const holding: Holding = { batch, ends: [], open: batch.deliveries.length };
     this.#held.set(batch.id, holding);
     this.#ctx.backlogs.enter(hookId, batch.deliveries.length, Date.now());
-    const gate = this.#ctx.gates.for(hookId, { concurrency: Math.max(1, this.#ctx.limits.slots(hookId)) });
+    const gate = this.#ctx.gates.for(hookId, Math.max(1, this.#ctx.limits.slots(hookId)));
     batch.deliveries.forEach((delivery, i) => {
       if (i >= sendable) {
         this.#ended(holding, { kind: "deferred", delivery, notBefore });

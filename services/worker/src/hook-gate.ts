@@ -1,7 +1,8 @@
 /**
- * Per-hook limits inside one worker process: at most `concurrency` requests in flight to a hook,
- * and, when set, at most `ratePerSecond` started each second. A slow hook then holds only its own
- * slots, never the worker's.
+ * A hook's gate inside one worker process: at most `concurrency` requests in flight to the hook
+ * (the slots this worker holds of the hook's shared cap; its rate is the shared token bucket's,
+ * taken at hand-over: see hook-limits.ts). A slow hook then holds only its own slots, never the
+ * worker's.
  *
  * Within `concurrency`, a hook earns its width (a slow start, as TCP's): it starts with
  * FIRST_WINDOW requests in flight, doubles that with each answer that comes back, and halves it
@@ -22,21 +23,14 @@ export class HookGate {
   readonly #waiting: (() => void)[] = [];
   #concurrency: number;
   #window = FIRST_WINDOW;
-  #ratePerSecond: number | undefined;
-  #tokens = 0;
-  #refilledAt = 0;
 
-  constructor(concurrency: number, ratePerSecond?: number) {
+  constructor(concurrency: number) {
     this.#concurrency = concurrency;
-    this.#ratePerSecond = ratePerSecond;
-    this.#tokens = ratePerSecond ?? 0;
   }
 
-  /** Settings may change between jobs (the hook was edited). */
-  configure(concurrency: number, ratePerSecond?: number): void {
+  /** The concurrency may change between batches (slots taken or given back, the hook edited). */
+  configure(concurrency: number): void {
     this.#concurrency = concurrency;
-    if (ratePerSecond !== this.#ratePerSecond) this.#tokens = ratePerSecond ?? 0;
-    this.#ratePerSecond = ratePerSecond;
     this.#wakeNext();
   }
 
@@ -52,7 +46,6 @@ export class HookGate {
     else this.#inFlight++;
     let result: Heard = "none";
     try {
-      await this.#takeToken();
       const value = await task();
       result = heard(value);
       return value;
@@ -72,38 +65,19 @@ export class HookGate {
       this.#waiting.shift()?.();
     }
   }
-
-  async #takeToken(): Promise<void> {
-    const rate = this.#ratePerSecond;
-    if (rate === undefined) return;
-    for (;;) {
-      const now = Date.now();
-      this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refilledAt) / 1000) * rate);
-      this.#refilledAt = now;
-      if (this.#tokens >= 1) {
-        this.#tokens -= 1;
-        return;
-      }
-      // Rate limiting is a real wait: the next token comes in (1 - tokens) / rate seconds.
-      await new Promise((resolve) => setTimeout(resolve, Math.ceil(((1 - this.#tokens) / rate) * 1000)));
-    }
-  }
 }
 
 /** One gate per hook, made on first use. */
 export class HookGates {
   readonly #gates = new Map<string, HookGate>();
 
-  constructor(private readonly defaultConcurrency: number) {}
-
-  for(hookId: string, settings: { concurrency?: number; ratePerSecond?: number }): HookGate {
-    const concurrency = settings.concurrency ?? this.defaultConcurrency;
+  for(hookId: string, concurrency: number): HookGate {
     let gate = this.#gates.get(hookId);
     if (gate === undefined) {
-      gate = new HookGate(concurrency, settings.ratePerSecond);
+      gate = new HookGate(concurrency);
       this.#gates.set(hookId, gate);
     } else {
-      gate.configure(concurrency, settings.ratePerSecond);
+      gate.configure(concurrency);
     }
     return gate;
   }

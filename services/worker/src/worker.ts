@@ -116,7 +116,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     redis: writes,
     health,
     limits,
-    gates: new HookGates(settings.perHookConcurrency),
+    gates: new HookGates(),
     backlogs: new HookBacklogs(),
     settings: {
       retryScheduleSeconds: settings.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS,
