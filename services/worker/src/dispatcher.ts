@@ -11,7 +11,6 @@
  * to the queue as it was). When the last delivery of a
  * batch is done, everything learned is committed in one go (outcomes.ts) and the batch is let go.
  */
-import { circuitAdmission } from "@hookwire/delivery";
 import type { Integration } from "@hookwire/manifest";
 import { type JobDelivery, transientRedisReply } from "@hookwire/queue";
 import type { Hook } from "@hookwire/store";
@@ -318,6 +317,6 @@ export function circuitWait(
   now: number,
 ): number | undefined {
   if (dispatcher.probing(hookId)) return undefined;
-  const admission = circuitAdmission(ctx.health.state(hookId), now);
-  return admission.verb === "wait" ? now + admission.untilMs : undefined;
+  const admission = ctx.health.admit(hookId, now);
+  return admission.kind === "wait" ? admission.until : undefined;
 }
