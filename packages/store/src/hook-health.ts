@@ -7,16 +7,10 @@
  * `probeAt`, `failedProbes` (epoch ms or counts; absent when unset), `rev` (bumped by every
  * circuit write), `lastSuccessAt`, `lastFailureAt`, `lastFailureReason`, `updatedAt`.
  */
+import type { CircuitState } from "@hookwire/delivery";
 
-/** The circuit as stored; the same shape as @hookwire/delivery's CircuitState. */
-export interface StoredCircuit {
-  state: "closed" | "open" | "half_open";
-  consecutiveFailures: number;
-  openedAt?: number;
-  failingSince?: number;
-  probeAt?: number;
-  failedProbes?: number;
-}
+/** The circuit as stored: @hookwire/delivery's CircuitState, field for field. */
+export type StoredCircuit = CircuitState;
 
 export interface StoredHealth {
   circuit: StoredCircuit;
@@ -37,7 +31,12 @@ export interface HealthView {
 }
 
 const CIRCUIT_STATES = new Set(["closed", "open", "half_open"]);
-const OPTIONAL_NUMBERS = ["openedAt", "failingSince", "probeAt", "failedProbes"] as const;
+const OPTIONAL_NUMBERS = [
+  "openedAt",
+  "failingSince",
+  "probeAt",
+  "failedProbes",
+] as const satisfies readonly (keyof CircuitState)[];
 
 /** Field/value pairs as HGETALL answers them, flat (a script's answer) or as an object. */
 type Raw = Record<string, string> | readonly (string | number)[];

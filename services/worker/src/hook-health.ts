@@ -18,18 +18,13 @@ import {
   nextCircuitState,
 } from "@hookwire/delivery";
 import type { Keyspace } from "@hookwire/queue";
-import { decodeHealth, encodeCircuit } from "@hookwire/store";
+import { decodeHealth, encodeCircuit, type StoredHealth } from "@hookwire/store";
 import type { ChainableCommander, Redis } from "ioredis";
 
 export type Admission = { kind: "send" } | { kind: "probe" } | { kind: "wait"; until: number };
 
-interface Health {
-  circuit: CircuitState;
-  /** The revision of `circuit` in Redis (0: never written). */
-  rev: number;
-  lastSuccessAt?: number;
-  lastFailureAt?: number;
-  lastFailureReason?: string;
+/** A hook's health as this worker mirrors it: the stored health, and its transition under way. */
+interface Health extends StoredHealth {
   /** The transition under way (see `#transition`). */
   queue: Promise<void>;
 }
