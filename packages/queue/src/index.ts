@@ -48,6 +48,7 @@ export {
 } from "./outbox";
 export {
   assessPersistence,
+  durabilityProblem,
   persistenceWarning,
   type RedisPersistence,
   readRedisPersistence,

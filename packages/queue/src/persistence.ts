@@ -117,17 +117,23 @@ export function persistenceWarning(persistence: RedisPersistence): string | unde
 }
 
 /**
- * HOOKWIRE_REQUIRE_DURABLE_REDIS=true: refuses a Redis that says its append-only file is off.
- * A Redis that will not say (CONFIG disabled) passes: on managed Redis persistence is the
- * provider's setting, and refusing there would make the setting unusable; the log warns instead.
+ * HOOKWIRE_REQUIRE_DURABLE_REDIS=true: what is wrong with a Redis that says its append-only file
+ * is off, or undefined when nothing is. A Redis that will not say (CONFIG disabled) passes: on
+ * managed Redis persistence is the provider's setting, and refusing there would make the setting
+ * unusable; the log warns instead. Start-up refuses with it, `/readyz` answers it.
  */
-export function requireDurable(persistence: RedisPersistence, redis: string): void {
-  if (persistence.durable !== false) return;
-  throw new QueueError(
-    "QUEUE_ERR_NOT_DURABLE",
+export function durabilityProblem(persistence: RedisPersistence, redis: string): string | undefined {
+  if (persistence.durable !== false) return undefined;
+  return (
     `HOOKWIRE_REQUIRE_DURABLE_REDIS=true, but the Redis at ${redis} has its append-only file off ` +
-      `(appendonly no, save ${JSON.stringify(persistence.save)}): an acknowledged entry would not survive ` +
-      `a Redis restart (loses ${persistence.lossWindow}). Turn the append-only file on ` +
-      "(redis-cli CONFIG SET appendonly yes, and appendonly yes in redis.conf), or unset HOOKWIRE_REQUIRE_DURABLE_REDIS",
+    `(appendonly no, save ${JSON.stringify(persistence.save)}): an acknowledged entry would not survive ` +
+    `a Redis restart (loses ${persistence.lossWindow}). Turn the append-only file on ` +
+    "(redis-cli CONFIG SET appendonly yes, and appendonly yes in redis.conf), or unset HOOKWIRE_REQUIRE_DURABLE_REDIS"
   );
+}
+
+/** Refuses to start on a Redis that `durabilityProblem` finds fault with. */
+export function requireDurable(persistence: RedisPersistence, redis: string): void {
+  const problem = durabilityProblem(persistence, redis);
+  if (problem !== undefined) throw new QueueError("QUEUE_ERR_NOT_DURABLE", problem);
 }

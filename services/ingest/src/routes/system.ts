@@ -1,4 +1,4 @@
-import type { RedisPersistence } from "@hookwire/queue";
+import { describeRedis, durabilityProblem, type RedisPersistence } from "@hookwire/queue";
 import type { FastifyPluginAsync } from "fastify";
 import { redisPersistenceSchema } from "../schemas";
 import type { Services } from "../services";
@@ -80,13 +80,10 @@ async function redisProblem(services: Services): Promise<Readiness> {
       Promise.all([services.redis.ping(), services.persistence.read()]),
       timeout,
     ]);
-    if (services.config.ingest.requireDurableRedis && persistence.durable === false) {
-      return {
-        reason: `HOOKWIRE_REQUIRE_DURABLE_REDIS=true and Redis has its append-only file off (appendonly ${persistence.appendonly}): acknowledged entries would not survive a Redis restart`,
-        persistence,
-      };
-    }
-    return { persistence };
+    const problem = services.config.ingest.requireDurableRedis
+      ? durabilityProblem(persistence, describeRedis(services.config.redis))
+      : undefined;
+    return problem === undefined ? { persistence } : { reason: problem, persistence };
   } catch (error) {
     return { reason: (error as Error).message };
   } finally {
