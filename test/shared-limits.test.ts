@@ -129,7 +129,7 @@ describe("three workers share one hook", () => {
     );
   });
 
-  test("a worker killed while it holds a hook's slots gives them back within the lease", async () => {
+  test("a worker killed while it holds a hook's slots: the next worker gets them and sends everything, and all are given back", async () => {
     let holding = true;
     const held: ServerResponse[] = [];
     const rx = await receiver((_request, response) => {
