@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { keyspace } from "@hookwire/queue";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, test } from "vitest";
 import { eventually } from "./support/receiver";
-import { type OwnRedis, ownRedis } from "./support/redis-server";
+import { freePort, type OwnRedis, ownRedis } from "./support/redis-server";
 import { type System, startSystem } from "./support/system";
 
 // What Redis keeps on disk decides whether an entry answered 202 survives a Redis restart: ingest
@@ -15,14 +14,6 @@ import { type System, startSystem } from "./support/system";
 // nothing on disk, so each case runs a redis-server of its own.
 
 const INGEST_MAIN = fileURLToPath(new URL("../services/ingest/src/main.ts", import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === "object" && address ? address.port : 0;
-}
 
 const servers: OwnRedis[] = [];
 const systems: System[] = [];

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,16 +11,9 @@ import { afterAll, describe, expect, test } from "vitest";
 import { entryFixture } from "./support/fixtures";
 import { eventually, type Receiver, startReceiver } from "./support/receiver";
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from "./support/redis";
+import { freePort } from "./support/redis-server";
 
 const BIN = fileURLToPath(new URL("../packages/cli/bin/hookwire.mjs", import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === "object" && address ? address.port : 0;
-}
 
 // `npm start` is `hookwire start`: the whole system from one command, stopped by one signal.
 describe("hookwire start", () => {

@@ -13,7 +13,8 @@ export interface OwnRedis {
   signal(signal: NodeJS.Signals): void;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback now (the OS's pick), for a server a test starts. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();

@@ -7,9 +7,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./redis-server";
 
 export const SENTINEL_MASTER_NAME = "mymaster";
 const HOST = "127.0.0.1";
@@ -53,15 +53,6 @@ export interface SentinelGroup {
   /** Everything the sentinels printed, for a failing test's message. */
   sentinelLogs(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 /** A child whose stdout is collected, and a wait for a line in it: an event, never a timer. */
