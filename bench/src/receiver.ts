@@ -1,9 +1,5 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { forkIpcChild } from "./ipc-child";
 import type { ReceiverAnswer, ReceiverRequest } from "./receiver-protocol";
-
-// Distributive, so that each op keeps its own fields.
-type RequestBody<R> = R extends { id: number } ? Omit<R, "id"> : never;
 
 export interface Arrival {
   count: number;
@@ -31,55 +27,15 @@ export interface Receiver {
 }
 
 export async function startReceiver(): Promise<Receiver> {
-  const child: ChildProcess = fork(fileURLToPath(new URL("./receiver-process.ts", import.meta.url)), [], {
-    execArgv: ["--import", import.meta.resolve("tsx/esm")],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  let nextId = 1;
-  const pending = new Map<
-    number,
-    { resolve: (answer: ReceiverAnswer) => void; reject: (e: Error) => void }
-  >();
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.on("exit", (code, signal) => {
-    for (const { reject } of pending.values())
-      reject(new Error(`the receiver process ended (${signal ?? `exit code ${code}`})`));
-    pending.clear();
-  });
-
-  const ready = await new Promise<{ port: number; deadPort: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the receiver process did not start within 20 s")), 20e3);
-    child.once("exit", () => reject(new Error("the receiver process ended before it was ready")));
-    child.on("message", (answer: ReceiverAnswer) => {
-      if (answer.op === "ready") {
-        clearTimeout(timer);
-        resolve(answer);
-        return;
-      }
-      if (!("id" in answer)) return;
-      const waiting = pending.get(answer.id);
-      pending.delete(answer.id);
-      waiting?.resolve(answer);
-    });
-  });
-
-  async function ask<O extends ReceiverAnswer["op"]>(
-    request: RequestBody<ReceiverRequest>,
-    ...expected: O[]
-  ): Promise<Extract<ReceiverAnswer, { op: O }>> {
-    const id = nextId++;
-    const answer = await new Promise<ReceiverAnswer>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      child.send({ ...request, id });
-    });
-    if (!(expected as string[]).includes(answer.op)) {
-      throw new Error(`the receiver answered ${answer.op} to ${request.op}`);
-    }
-    return answer as Extract<ReceiverAnswer, { op: O }>;
-  }
+  const { child, ready } = await forkIpcChild<
+    ReceiverRequest,
+    ReceiverAnswer,
+    Extract<ReceiverAnswer, { op: "ready" }>
+  >(new URL("./receiver-process.ts", import.meta.url), [], "receiver");
+  const ask = child.ask;
 
   return {
-    pid: child.pid ?? 0,
+    pid: child.pid,
     url: `http://127.0.0.1:${ready.port}`,
     deadUrl: `http://127.0.0.1:${ready.deadPort}`,
     async reset(record = false) {
@@ -106,13 +62,6 @@ export async function startReceiver(): Promise<Receiver> {
         lastAt: answer.lastAt,
       };
     },
-    async close() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.disconnect();
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5e3);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
+    close: () => child.close(),
   };
 }

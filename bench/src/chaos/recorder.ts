@@ -1,8 +1,5 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { forkIpcChild } from "../ipc-child";
 import type { ArrivalTable, RecorderAnswer, RecorderRequest } from "./recorder-protocol";
-
-type RequestBody<R> = R extends { id: number } ? Omit<R, "id"> : never;
 
 export interface RecorderCounts {
   /** Distinct delivery ids that arrived at an `/ok/` path since the reset. */
@@ -31,55 +28,15 @@ export interface Recorder {
 }
 
 export async function startRecorder(hangingOrigins: number): Promise<Recorder> {
-  const child: ChildProcess = fork(
-    fileURLToPath(new URL("./recorder-process.ts", import.meta.url)),
-    [String(hangingOrigins)],
-    {
-      execArgv: ["--import", import.meta.resolve("tsx/esm")],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    },
-  );
-  let nextId = 1;
-  const pending = new Map<number, { resolve: (a: RecorderAnswer) => void; reject: (e: Error) => void }>();
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.on("exit", (code, signal) => {
-    for (const { reject } of pending.values())
-      reject(new Error(`the recorder process ended (${signal ?? `exit code ${code}`})`));
-    pending.clear();
-  });
-
-  const ready = await new Promise<{ port: number; hangingPorts: number[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the recorder process did not start within 20 s")), 20e3);
-    child.once("exit", () => reject(new Error("the recorder process ended before it was ready")));
-    child.on("message", (answer: RecorderAnswer) => {
-      if (answer.op === "ready") {
-        clearTimeout(timer);
-        resolve(answer);
-        return;
-      }
-      if (!("id" in answer)) return;
-      const waiting = pending.get(answer.id);
-      pending.delete(answer.id);
-      waiting?.resolve(answer);
-    });
-  });
-
-  async function ask<O extends RecorderAnswer["op"]>(
-    request: RequestBody<RecorderRequest>,
-    ...expected: O[]
-  ): Promise<Extract<RecorderAnswer, { op: O }>> {
-    const id = nextId++;
-    const answer = await new Promise<RecorderAnswer>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      child.send({ ...request, id });
-    });
-    if (!(expected as string[]).includes(answer.op))
-      throw new Error(`the recorder answered ${answer.op} to ${request.op}`);
-    return answer as Extract<RecorderAnswer, { op: O }>;
-  }
+  const { child, ready } = await forkIpcChild<
+    RecorderRequest,
+    RecorderAnswer,
+    Extract<RecorderAnswer, { op: "ready" }>
+  >(new URL("./recorder-process.ts", import.meta.url), [String(hangingOrigins)], "recorder");
+  const ask = child.ask;
 
   return {
-    pid: child.pid ?? 0,
+    pid: child.pid,
     url: `http://127.0.0.1:${ready.port}`,
     hangingUrls: ready.hangingPorts.map((port) => `http://127.0.0.1:${port}`),
     async reset() {
@@ -97,12 +54,6 @@ export async function startRecorder(hangingOrigins: number): Promise<Recorder> {
       const answer = await ask({ op: "nextArrival", timeoutMs }, "arrived", "timeout");
       return answer.op === "arrived" ? answer.at : undefined;
     },
-    async close() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.disconnect();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5e3);
-      await exited;
-      clearTimeout(timer);
-    },
+    close: () => child.close(),
   };
 }
