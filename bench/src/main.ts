@@ -24,6 +24,7 @@ import { startReceiver } from "./receiver";
 import { ensureRedis, localRedisPid, stopRedis } from "./redis-server";
 import { benchRender } from "./render-bench";
 import { type BenchReport, checkTargets, type E2eFigures, formatTable, type MachineInfo } from "./report";
+import { passedEnv } from "./service-process";
 import { median } from "./statistics";
 import { startSystem } from "./system-under-test";
 import { renderedRequest } from "./workload";
@@ -303,20 +304,6 @@ async function main(): Promise<number> {
     say(`results written to ${file}`);
   }
   return 0;
-}
-
-/**
- * HOOKWIRE_* settings of the bench's own environment, handed on to both services, and BENCH_ROOT
- * (the services run from that checkout instead of this one).
- */
-function passedEnv(): Record<string, string> {
-  const passed: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    const handedOn =
-      (name.startsWith("HOOKWIRE_") && name !== "HOOKWIRE_SHARED_DIR") || name === "BENCH_ROOT";
-    if (handedOn && value !== undefined) passed[name] = value;
-  }
-  return passed;
 }
 
 async function machineInfo(redisUrl: string): Promise<MachineInfo> {

@@ -18,6 +18,49 @@ export interface ServiceProcess {
   readonly exited: Promise<number | null>;
 }
 
+/**
+ * HOOKWIRE_* settings of the harness's own environment, handed on to both services, and BENCH_ROOT
+ * (the services run from that checkout instead of this one): `HOOKWIRE_WORKER_CONCURRENCY=128
+ * npm run bench` tries a setting as is.
+ */
+export function passedEnv(): Record<string, string> {
+  const passed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    const handedOn =
+      (name.startsWith("HOOKWIRE_") && name !== "HOOKWIRE_SHARED_DIR") || name === "BENCH_ROOT";
+    if (handedOn && value !== undefined) passed[name] = value;
+  }
+  return passed;
+}
+
+/**
+ * The settings every harness starts the services with: a Redis and a key prefix of the run's own,
+ * loopback ports, loopback allowed through the SSRF guard, no practical rate limit, warnings only,
+ * and a short shutdown grace (a dead hook's hanging requests must not hold a stop for 20 s).
+ */
+export function serviceEnv(run: {
+  redisUrl: string;
+  prefix: string;
+  apiKey: string;
+  secretKey: string;
+  ingestPort: number;
+  metricsPort: number;
+}): Record<string, string> {
+  return {
+    REDIS_URL: run.redisUrl,
+    HOOKWIRE_QUEUE_PREFIX: run.prefix,
+    HOOKWIRE_API_KEY: run.apiKey,
+    HOOKWIRE_SECRET_KEY: run.secretKey,
+    HOOKWIRE_HOST: "127.0.0.1",
+    HOOKWIRE_PORT: String(run.ingestPort),
+    HOOKWIRE_WORKER_METRICS_PORT: String(run.metricsPort),
+    HOOKWIRE_ALLOWED_NETWORKS: "127.0.0.0/8",
+    HOOKWIRE_RATE_LIMIT_PER_MINUTE: "100000000",
+    LOG_LEVEL: "warn",
+    HOOKWIRE_SHUTDOWN_GRACE_MS: "3000",
+  };
+}
+
 export interface ServiceOptions {
   /**
    * The services' environment. `BENCH_ROOT` in it runs the service from another checkout

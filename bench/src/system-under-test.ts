@@ -5,7 +5,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { IngestClient } from "./ingest-client";
 import { dropPrefix } from "./redis-server";
-import { freePort, type ServiceProcess, startService, waitUntilUp } from "./service-process";
+import { freePort, type ServiceProcess, serviceEnv, startService, waitUntilUp } from "./service-process";
 
 export interface SystemOptions {
   redisUrl: string;
@@ -53,18 +53,14 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
   const apiKey = `bench-${randomBytes(16).toString("hex")}`;
   const [ingestPort, metricsPort] = await Promise.all([freePort(), freePort()]);
   const env: Record<string, string> = {
-    REDIS_URL: options.redisUrl,
-    HOOKWIRE_QUEUE_PREFIX: prefix,
-    HOOKWIRE_API_KEY: apiKey,
-    HOOKWIRE_SECRET_KEY: generateSecretKey(),
-    HOOKWIRE_HOST: "127.0.0.1",
-    HOOKWIRE_PORT: String(ingestPort),
-    HOOKWIRE_WORKER_METRICS_PORT: String(metricsPort),
-    HOOKWIRE_ALLOWED_NETWORKS: "127.0.0.0/8",
-    HOOKWIRE_RATE_LIMIT_PER_MINUTE: "100000000",
-    LOG_LEVEL: "warn",
-    // A dead hook's hanging requests must not hold the stop (and the CPU profile) for 20 s.
-    HOOKWIRE_SHUTDOWN_GRACE_MS: "3000",
+    ...serviceEnv({
+      redisUrl: options.redisUrl,
+      prefix,
+      apiKey,
+      secretKey: generateSecretKey(),
+      ingestPort,
+      metricsPort,
+    }),
     ...options.env,
   };
   const profile = options.cpuProfileDir === undefined ? {} : { cpuProfileDir: options.cpuProfileDir };

@@ -12,6 +12,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { passedEnv } from "../service-process";
 import { FAULT_SCENARIOS } from "./fault-scenarios";
 import { HANGING_HOOKS, ISOLATION_SCENARIOS } from "./isolation-scenarios";
 import { startRecorder } from "./recorder";
@@ -46,17 +47,6 @@ function pick(list: string | undefined): typeof SCENARIOS {
         );
       return found;
     });
-}
-
-/** HOOKWIRE_* settings of the harness's own environment, and BENCH_ROOT (another checkout). */
-function passedEnv(): Record<string, string> {
-  const passed: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    const handedOn =
-      (name.startsWith("HOOKWIRE_") && name !== "HOOKWIRE_SHARED_DIR") || name === "BENCH_ROOT";
-    if (handedOn && value !== undefined) passed[name] = value;
-  }
-  return passed;
 }
 
 async function main(): Promise<number> {

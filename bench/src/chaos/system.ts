@@ -6,7 +6,7 @@ import { generateSecretKey } from "@hookwire/store";
 import type { Redis } from "ioredis";
 import { IngestClient } from "../ingest-client";
 import { type RedisServerProcess, startRedisServer } from "../redis-server";
-import { freePort, type ServiceProcess, startService, waitUntilUp } from "../service-process";
+import { freePort, type ServiceProcess, serviceEnv, startService, waitUntilUp } from "../service-process";
 
 /**
  * What one chaos scenario runs against, all its own: a redis-server (AOF on, fsync every second,
@@ -56,17 +56,14 @@ export async function startChaosSystem(options: {
   const redisDir = join(options.dir, "redis");
   let redisServer = await startRedisServer({ port: redisPort, dir: redisDir });
   const env: Record<string, string> = {
-    REDIS_URL: redisServer.url,
-    HOOKWIRE_QUEUE_PREFIX: prefix,
-    HOOKWIRE_API_KEY: apiKey,
-    HOOKWIRE_SECRET_KEY: generateSecretKey(),
-    HOOKWIRE_HOST: "127.0.0.1",
-    HOOKWIRE_PORT: String(ingestPort),
-    HOOKWIRE_WORKER_METRICS_PORT: String(metricsPort),
-    HOOKWIRE_ALLOWED_NETWORKS: "127.0.0.0/8",
-    HOOKWIRE_RATE_LIMIT_PER_MINUTE: "100000000",
-    LOG_LEVEL: "warn",
-    HOOKWIRE_SHUTDOWN_GRACE_MS: "3000",
+    ...serviceEnv({
+      redisUrl: redisServer.url,
+      prefix,
+      apiKey,
+      secretKey: generateSecretKey(),
+      ingestPort,
+      metricsPort,
+    }),
     // Abandoned work is taken over after 5 s, and retries come within seconds, so that every
     // scenario settles within a bounded wait.
     HOOKWIRE_WORKER_LOCK_MS: "5000",
