@@ -23,7 +23,7 @@ import {
   until,
   withSystem,
 } from "./scenario";
-import { settle } from "./settle";
+import { rowOf, settle, settledNote } from "./settle";
 import type { ChaosSystem } from "./system";
 
 /** Hooks every entry goes to in these scenarios (each an `/ok/` path of the recorder). */
@@ -93,18 +93,13 @@ async function finish(
     capMs: context.sizes.settleCapMs,
   });
   const { tally } = settled;
-  const notes = [...done.notes, `settled (${settled.ended}) in ${Math.round(settled.waitedMs / 1000)} s`];
+  const notes = [...done.notes, settledNote(settled)];
   if (tally.unexpected > 0)
     notes.push(`${tally.unexpected} deliveries arrived for entries never answered 202`);
   if (tally.lost > 0) notes.push(`lost, e.g. ${tally.lostIds.slice(0, 3).join(", ")}`);
   return {
     row: {
-      name: done.name,
-      accepted: tally.accepted,
-      delivered: tally.delivered,
-      lost: tally.lost,
-      duplicates: tally.duplicates,
-      stuck: settled.stuck,
+      ...rowOf(done.name, settled),
       inFlightAtFault: done.inFlight,
     },
     gaveUpEntries: done.gaveUpEntries,

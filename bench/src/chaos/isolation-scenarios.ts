@@ -17,7 +17,7 @@ import {
   type Scenario,
   withSystem,
 } from "./scenario";
-import { settle } from "./settle";
+import { rowOf, settle, settledNote } from "./settle";
 import type { ChaosSystem } from "./system";
 
 /** Hooks whose receivers hang in scenario 6, each on an origin of its own (the recorder opens them). */
@@ -125,15 +125,9 @@ const hangingHooks: Scenario = {
       const inputs = await latencyInputs(system, settled.arrivals, [...expected]);
       const { arrivedAt, acceptedAt, retried } = inputs;
       const { hanging } = await hangingRecorder.counts();
-      const { tally } = settled;
       return {
         row: {
-          name: "hanging-hooks",
-          accepted: tally.accepted,
-          delivered: tally.delivered,
-          lost: tally.lost,
-          duplicates: tally.duplicates,
-          stuck: settled.stuck,
+          ...rowOf("hanging-hooks", settled),
           healthyP95Ms: p95OfExpected(besideExpected, arrivedAt, acceptedAt),
           healthyAloneP95Ms: p95OfExpected(aloneExpected, arrivedAt, acceptedAt),
         },
@@ -142,7 +136,7 @@ const hangingHooks: Scenario = {
           `healthy deliveries: ${warmExpected.size} warm-up, ${aloneExpected.size} alone, ${besideExpected.size} beside, ${retried} of them took more than one attempt; the hanging hooks took ${hanging} requests`,
           latencySplit("alone", aloneExpected, inputs),
           latencySplit("beside", besideExpected, inputs),
-          `settled (${settled.ended}) in ${Math.round(settled.waitedMs / 1000)} s`,
+          settledNote(settled),
           ...warm.notes,
           ...alone.notes,
           ...beside.notes,
@@ -177,20 +171,14 @@ const sharedOrigin: Scenario = {
       const { arrivedAt, acceptedAt, retried } = await latencyInputs(system, settled.arrivals, [...expected]);
       const p95 = p95OfExpected(expected, arrivedAt, acceptedAt);
       const { hanging } = await recorder.counts();
-      const { tally } = settled;
       return {
         row: {
-          name: "shared-origin",
-          accepted: tally.accepted,
-          delivered: tally.delivered,
-          lost: tally.lost,
-          duplicates: tally.duplicates,
-          stuck: settled.stuck,
+          ...rowOf("shared-origin", settled),
         },
         gaveUpEntries: accepted.gaveUpEntries,
         notes: [
           `the healthy path's p95: ${p95 === null ? "n/a (>5 % never came)" : `${p95} ms`}, ${retried} of its deliveries took more than one attempt; the hanging path took ${hanging} requests`,
-          `settled (${settled.ended}) in ${Math.round(settled.waitedMs / 1000)} s`,
+          settledNote(settled),
           ...accepted.notes,
         ],
       };

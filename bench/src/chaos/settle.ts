@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Tally, tally } from "./accounting";
+import { type ScenarioRow, type Tally, tally } from "./accounting";
 import type { Recorder } from "./recorder";
 import type { ArrivalTable } from "./recorder-protocol";
 import { countPending } from "./records";
@@ -13,6 +13,24 @@ export interface Settled {
   waitedMs: number;
   /** Why the wait ended: all delivered and none pending, nothing moved for `quietMs`, or the cap. */
   ended: "complete" | "quiet" | "cap";
+}
+
+/** A scenario's row as the settled wait counted it; the scenario adds its own columns. */
+export function rowOf(name: string, settled: Settled): ScenarioRow {
+  const { tally } = settled;
+  return {
+    name,
+    accepted: tally.accepted,
+    delivered: tally.delivered,
+    lost: tally.lost,
+    duplicates: tally.duplicates,
+    stuck: settled.stuck,
+  };
+}
+
+/** The note every scenario prints of its wait. */
+export function settledNote(settled: Settled): string {
+  return `settled (${settled.ended}) in ${Math.round(settled.waitedMs / 1000)} s`;
 }
 
 const POLL_MS = 1_000;
