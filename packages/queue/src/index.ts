@@ -33,6 +33,7 @@ export {
   type Keyspace,
   keyspace,
   LATENCY_BUCKETS_SECONDS,
+  STATS_STUCK_FIELD,
   STATS_TTL_MS,
 } from "./names";
 export {

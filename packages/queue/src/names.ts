@@ -22,6 +22,9 @@ export const ATTEMPT_BUCKETS_SECONDS: readonly number[] = [
 /** Minute buckets outlive the hour `GET /v1/stats` shows, with room for clock skew. */
 export const STATS_TTL_MS = 2 * 3600e3;
 
+/** The minute bucket's field that counts deliveries a sweeper found stuck and queued again. */
+export const STATS_STUCK_FIELD = "deliveries:stuck";
+
 const PREFIX_PATTERN = /^[A-Za-z0-9_.{}-]{1,64}$/;
 
 export function isValidPrefix(prefix: string): boolean {

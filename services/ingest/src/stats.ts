@@ -4,6 +4,7 @@ import {
   type Keyspace,
   LATENCY_BUCKETS_SECONDS,
   type RedisPersistence,
+  STATS_STUCK_FIELD,
   STATS_TTL_MS,
 } from "@hookwire/queue";
 import type { HealthView, Hook, HookStore } from "@hookwire/store";
@@ -49,7 +50,6 @@ export interface DeliveryCounts {
 }
 
 /** The minute-hash field the sweeper counts stuck deliveries in (HINCRBY). */
-const STUCK_FIELD = "deliveries:stuck";
 
 export interface AttemptCounts {
   succeeded: number;
@@ -132,13 +132,17 @@ export interface StatsSources {
   readPersistence(): Promise<RedisPersistence | null>;
 }
 
+/** The epoch minutes of the stats window ending now, oldest first. */
+function windowMinutes(now: number): number[] {
+  const first = Math.floor(now / MINUTE_MS) - STATS_WINDOW_MINUTES + 1;
+  return Array.from({ length: STATS_WINDOW_MINUTES }, (_, i) => first + i);
+}
+
 export async function readStats(sources: StatsSources, now = Date.now()): Promise<StatsReport> {
-  const currentMinute = Math.floor(now / MINUTE_MS);
-  const first = currentMinute - STATS_WINDOW_MINUTES + 1;
+  const window = windowMinutes(now);
+  const first = window[0] ?? 0;
   const pipeline = sources.redis.pipeline();
-  for (let minute = first; minute <= currentMinute; minute++) {
-    pipeline.hgetall(sources.keys.statsMinute(minute));
-  }
+  for (const minute of window) pipeline.hgetall(sources.keys.statsMinute(minute));
   const [answers, queue, hooks, persistence] = await Promise.all([
     pipeline.exec(),
     readQueue(sources.queue, now),
@@ -180,11 +184,8 @@ export async function readStats(sources: StatsSources, now = Date.now()): Promis
 
 /** Deliveries found stuck in the stats window, for `hookwire_deliveries_stuck`: one field per minute. */
 export async function readStuckLastHour(sources: StatsSources, now = Date.now()): Promise<number> {
-  const currentMinute = Math.floor(now / MINUTE_MS);
   const pipeline = sources.redis.pipeline();
-  for (let minute = currentMinute - STATS_WINDOW_MINUTES + 1; minute <= currentMinute; minute++) {
-    pipeline.hget(sources.keys.statsMinute(minute), STUCK_FIELD);
-  }
+  for (const minute of windowMinutes(now)) pipeline.hget(sources.keys.statsMinute(minute), STATS_STUCK_FIELD);
   let stuck = 0;
   for (const [error, value] of (await pipeline.exec()) ?? []) {
     if (error !== null) throw error;

@@ -2,6 +2,7 @@ import {
   ATTEMPT_BUCKETS_SECONDS,
   type Keyspace,
   LATENCY_BUCKETS_SECONDS,
+  STATS_STUCK_FIELD,
   STATS_TTL_MS,
 } from "@hookwire/queue";
 import type { DeliveryStatus } from "@hookwire/store";
@@ -56,11 +57,11 @@ export class StatsRecorder {
     pipeline.pexpire(key, STATS_TTL_MS);
   }
 
-  /** Counts deliveries a sweeper found with nothing queued behind them (`deliveries:stuck`). */
+  /** Counts deliveries a sweeper found with nothing queued behind them (STATS_STUCK_FIELD). */
   async recordStuck(redis: Redis, count: number, now = Date.now()): Promise<void> {
     if (count === 0) return;
     const key = this.keys.statsMinute(Math.floor(now / 60e3));
-    await redis.pipeline().hincrby(key, "deliveries:stuck", count).pexpire(key, STATS_TTL_MS).exec();
+    await redis.pipeline().hincrby(key, STATS_STUCK_FIELD, count).pexpire(key, STATS_TTL_MS).exec();
   }
 
   /** Keeps the latest queue depth in the minute's bucket, so the dashboard can chart its history. */
