@@ -61,4 +61,25 @@ describe("HookLimits", () => {
     const booked = await redis.hget(keys.hookWorkers("hk_many"), "worker-m:slots");
     expect(Number(booked)).toBe(10);
   });
+
+  test("a take that leaned on slots this worker gave back before reading its answer is not accepted, and what it kept goes back", async () => {
+    const limits = new HookLimits(keys, "worker-g", 30_000);
+    const request = { concurrency: 10, size: 25 };
+    expect((await take(limits, "hk_gone", 25)).accepted).toBe(true);
+    // A second batch's take is sent while the worker holds the slots...
+    const pipeline = redis.pipeline();
+    limits.addTake(pipeline, "hk_gone", request, Date.now());
+    // ...and before its answer is read, the first batch ends and its slots are given back.
+    const release = limits.leaving("hk_gone", 25);
+    expect(release.slots).toBe(10);
+    const [[, raw] = [null, null]] = (await pipeline.exec()) ?? [];
+    const answer = limits.answer("hk_gone", request, raw);
+    expect(answer).toMatchObject({ accepted: false, kept: true });
+    expect(limits.slots("hk_gone")).toBe(0);
+    const tx = redis.multi();
+    limits.addRelease(tx, "hk_gone", release);
+    limits.addRelease(tx, "hk_gone", limits.leaving("hk_gone", 25));
+    await tx.exec();
+    expect(await redis.hgetall(keys.hookWorkers("hk_gone"))).toEqual({});
+  });
 });

@@ -92,7 +92,14 @@ export interface LimitRequest {
 }
 
 export interface TakeAnswer {
+  /** The batch may be sent: this worker holds a slot of the hook (and, with a rate, a token). */
   accepted: boolean;
+  /**
+   * Redis kept the batch's count (and any grant): what it kept must be given back if the batch is
+   * not sent after all. Kept but not accepted: the take leaned on this worker's own slots, which
+   * it gave back between sending the take and reading its answer.
+   */
+  kept: boolean;
   /** Deliveries of the batch that may be sent now (the rest wait for tokens). */
   sendable: number;
   /** When the next token comes (epoch ms), when the batch got fewer than it has. */
@@ -166,13 +173,16 @@ export class HookLimits {
     ];
     const local = this.#local(hookId);
     local.elsewhere = Number(elsewhere);
-    if (Number(accepted) !== 1) {
-      return { accepted: false, sendable: 0, nextTokenAt: Number(nextAt) || undefined, health };
-    }
+    const nextTokenAt = Number(nextAt) || undefined;
+    if (Number(accepted) !== 1) return { accepted: false, kept: false, sendable: 0, nextTokenAt, health };
     local.slots += Number(granted);
     local.held += request.size;
+    // Granted nothing, on slots this worker held when Redis ran the take but has given back since
+    // (a release booked after the take was sent): it holds no slot now, and sending would put one
+    // request more than the cap in flight.
+    if (local.slots === 0) return { accepted: false, kept: true, sendable: 0, nextTokenAt, health };
     const sendable = Number(tokens) < 0 ? request.size : Number(tokens);
-    return { accepted: true, sendable, nextTokenAt: Number(nextAt) || undefined, health };
+    return { accepted: true, kept: true, sendable, nextTokenAt, health };
   }
 
   /**

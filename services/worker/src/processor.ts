@@ -160,7 +160,7 @@ async function handOver(
   const deliveries = inOutbox?.data.deliveries ?? carried;
   const blocked = circuitWait(ctx, dispatcher, hookId, Date.now());
   if (!take.accepted || blocked !== undefined || deliveries === undefined) {
-    if (take.accepted) {
+    if (take.kept) {
       // Give the slots and the count back.
       const release = ctx.limits.leaving(hookId, size);
       const back = ctx.redis.pipeline();
