@@ -295,6 +295,49 @@ describe("no hook starves another", () => {
     });
   });
 
+  /**
+   * A hook that answers, slowly: four requests at a time, 20 ms each (200 a second), warmed up so
+   * that the worker knows its pace; then 8 batches of 50 (2 s of its work) posted at once.
+   */
+  async function busyHook(label: string, workerOn = true) {
+    const rx = await receiver((_request, response) => {
+      setTimeout(() => response.writeHead(200).end("{}"), 20);
+    });
+    const sys = await system({ label, worker: workerOn, env: { HOOKWIRE_SHUTDOWN_GRACE_MS: "200" } });
+    const worker = workerOn ? sys.worker : await extraWorker(sys);
+    await hookTo(sys, `${rx.url}/busy`, { delivery: { concurrency: 4 } });
+    expect((await sys.api("POST", "/v1/entries", entries(`${label}-warm`, 1))).status).toBe(202);
+    await rx.waitFor((requests) => requests.length === 1);
+    const posted = entries(label, 400);
+    for (let i = 0; i < posted.length; i += 50) {
+      expect((await sys.api("POST", "/v1/entries", posted.slice(i, i + 50))).status).toBe(202);
+    }
+    return { rx, sys, worker: worker!, posted };
+  }
+
+  test("a busy hook's batches wait in the worker, in no job slot and not delayed in the queue, and all arrive", async () => {
+    const { rx, sys, posted } = await busyHook("rel-park");
+    // Every job is taken and done while most of the hook's work is still ahead: its batches wait
+    // in the worker's memory. Had they waited in job slots (active) or gone back to the queue
+    // (delayed), the queue would empty only with the last batch or two left to send.
+    await eventually(async () => (await sys.pendingJobs()) === 0, 10_000, "the queue empties");
+    expect(posted.length + 1 - rx.requests.length).toBeGreaterThanOrEqual(150);
+    await rx.waitFor(() => arrivedIds(rx).size === posted.length + 1, 20_000);
+    expect(await sys.pendingJobs()).toBe(0);
+  });
+
+  test("the batches parked in a worker that stops go back to the queue, and the next worker delivers them", async () => {
+    const { rx, sys, worker, posted } = await busyHook("rel-unpark", false);
+    await eventually(async () => (await sys.pendingJobs()) === 0, 10_000, "the queue empties");
+    await worker.close(200);
+    const left = posted.length + 1 - arrivedIds(rx).size;
+    expect(left).toBeGreaterThan(0);
+    // What the stopped worker had parked (and had not sent) is queued again, due now.
+    expect(await sys.pendingJobs()).toBeGreaterThan(0);
+    await extraWorker(sys);
+    await rx.waitFor(() => arrivedIds(rx).size === posted.length + 1, 20_000);
+  });
+
   test("a healthy hook beside 40 hooks whose receiver never answers gets every delivery", async () => {
     const healthy = await receiver();
     const hanging = await receiver(() => {

@@ -8,11 +8,17 @@
  * sockets: the job slots stay free for every other hook. Before each attempt the hook's circuit
  * is asked: open, the delivery waits here for the next probe without spending an attempt;
  * probing, it waits for the probe's verdict. Stopping, every waiting delivery is deferred (back
- * to the queue as it was). When the last delivery of a
- * batch is done, everything learned is committed in one go (outcomes.ts) and the batch is let go.
+ * to the queue as it was). When the last delivery of a batch is done, everything learned is
+ * committed in one go (outcomes.ts) and the batch is let go.
+ *
+ * A job whose hook is busy (it has more here than it can work off soon) completes at once too:
+ * its batch is parked here, its lease renewed like a held batch's, and handed over in turn as the
+ * hook's deliveries here come to an end. Sending it back to the queue instead, delayed, cost a
+ * drain of one hook three round trips per batch and left its gate empty whenever the delay
+ * outlasted the work in hand.
  */
 import type { Integration } from "@hookwire/manifest";
-import { type JobDelivery, transientRedisReply } from "@hookwire/queue";
+import { type BatchRef, type JobDelivery, transientRedisReply } from "@hookwire/queue";
 import type { Hook } from "@hookwire/store";
 import type { Heard } from "./hook-gate";
 import { attemptDelivery, commitOutcomes, type DeliveryEnd, type Persist } from "./outcomes";
@@ -40,6 +46,25 @@ function heardOf(end: DeliveryEnd): Heard {
   return end.attemptRecord.statusCode === undefined ? "unanswered" : "answered";
 }
 
+/**
+ * A parked batch's hand-over: undefined once it is handed over (or was settled already), else
+ * when to try again (epoch ms).
+ */
+export type Resumed = { at: number } | undefined;
+
+interface Parked {
+  ref: BatchRef;
+  resume: () => Promise<Resumed>;
+}
+
+/**
+ * Deliveries parked in one worker at most: past that, a busy hook's jobs are delayed in the queue
+ * instead (the same bound as the deliveries a worker holds, see hook-backlog.ts).
+ */
+const MAX_PARKED_DELIVERIES = 20_000;
+/** A parked batch whose hand-over threw is tried again after this. */
+const PARK_RETRY_MS = 1_000;
+
 /** First wait before a failed commit is tried again, and the longest. */
 const PERSIST_MIN_DELAY_MS = 100;
 const PERSIST_MAX_DELAY_MS = 5_000;
@@ -49,11 +74,17 @@ export class Dispatcher {
   readonly #held = new Map<string, Holding>();
   /** Per hook, the probe in flight: deliveries behind an open circuit wait for its verdict. */
   readonly #probes = new Map<string, Promise<void>>();
-  /** Per hook, jobs waiting in a slot for room in this worker (busy hooks only, see `room`). */
-  readonly #roomWaiters = new Map<string, Set<() => void>>();
+  /** Per hook, its parked batches in the order they came (see `park`). */
+  readonly #parked = new Map<string, Parked[]>();
+  readonly #parkedIds = new Set<string>();
+  #parkedDeliveries = 0;
+  /** Per hook, the pass handing its parked batches over, and the hooks woken during one. */
+  readonly #resuming = new Map<string, Promise<void>>();
+  readonly #rewoken = new Set<string>();
+  /** Per hook, when its parked batches are tried next at the latest. */
+  readonly #parkTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   /** Per hook, when its open circuit lets a probe out: deliveries behind it wait for that. */
   readonly #circuitWaits = new Map<string, { until: number; done: Promise<void>; wake: () => void }>();
-  #waitingJobs = 0;
   #closing = false;
   #drained: (() => void) | undefined;
 
@@ -61,13 +92,13 @@ export class Dispatcher {
     this.#ctx = ctx;
   }
 
-  /** Ids of the batches held now (the heartbeat renews their leases). */
+  /** Ids of the batches held now, parked ones too (the heartbeat renews their leases). */
   heldIds(): string[] {
-    return [...this.#held.keys()];
+    return [...this.#held.keys(), ...this.#parkedIds];
   }
 
   holds(id: string): boolean {
-    return this.#held.has(id);
+    return this.#held.has(id) || this.#parkedIds.has(id);
   }
 
   /** Whether a probe of the hook is in flight here. */
@@ -111,49 +142,123 @@ export class Dispatcher {
     });
   }
 
+  /** Deliveries of the hook parked here, waiting for room (see `park`). */
+  parkedOf(hookId: string): number {
+    let deliveries = 0;
+    for (const parked of this.#parked.get(hookId) ?? []) deliveries += parked.ref.size;
+    return deliveries;
+  }
+
+  /** Whether a batch of `size` deliveries may be parked here: this worker is not stopping, nor full. */
+  mayPark(size: number): boolean {
+    return !this.#closing && this.#parkedDeliveries + size <= MAX_PARKED_DELIVERIES;
+  }
+
   /**
-   * Whether a job of a busy (not stalled) hook may wait in its slot for room: while most slots
-   * are free to hand other hooks' jobs over, yes; else it goes back to the queue.
+   * Parks a batch whose hook is busy (its lease renewed already, see processor.ts): it waits here
+   * behind the hook's other parked batches, holding no job slot, and `resume` hands it over when
+   * the hook has room (one of its deliveries here is done), or at `retryAt` at the latest (the room
+   * may come from other workers).
    */
-  canWait(): boolean {
-    const reserve = Math.max(1, Math.floor(this.#ctx.settings.concurrency / 4));
-    return !this.#closing && this.#waitingJobs < this.#ctx.settings.concurrency - reserve;
-  }
-
-  /** Resolves when one of the hook's deliveries here is done, or after `maxWaitMs`. */
-  async room(hookId: string, maxWaitMs: number): Promise<void> {
-    this.#waitingJobs++;
-    let waiters = this.#roomWaiters.get(hookId);
-    if (waiters === undefined) {
-      waiters = new Set();
-      this.#roomWaiters.set(hookId, waiters);
+  park(ref: BatchRef, retryAt: number, resume: () => Promise<Resumed>): void {
+    let line = this.#parked.get(ref.hookId);
+    if (line === undefined) {
+      line = [];
+      this.#parked.set(ref.hookId, line);
     }
-    const set = waiters;
-    let wake: () => void = () => undefined;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        set.add(wake);
-        timer = setTimeout(resolve, maxWaitMs);
-      });
-    } finally {
-      clearTimeout(timer);
-      set.delete(wake);
-      if (set.size === 0) this.#roomWaiters.delete(hookId);
-      this.#waitingJobs--;
-    }
+    line.push({ ref, resume });
+    this.#parkedIds.add(ref.id);
+    this.#parkedDeliveries += ref.size;
+    this.#wakeAt(ref.hookId, retryAt);
   }
 
   /**
-   * Stops: jobs waiting for room give up, deliveries not started are deferred, and attempts in
-   * flight may finish within `graceMs`; then `abort` (the sender's destroy) cuts them short and
-   * they are deferred too. Resolves once every batch is committed (or given up on).
+   * Sends every parked batch back to the queue, due now: called once this worker takes no more
+   * jobs (their own jobs are finished, so each can be queued again under its id). Should Redis not
+   * take them, their leases lapse and a sweeper queues them again.
+   */
+  async unpark(): Promise<void> {
+    const back = [...this.#parked.values()].flat().map(({ ref }) => ({ ref, notBefore: 0 }));
+    this.#parked.clear();
+    this.#parkedIds.clear();
+    this.#parkedDeliveries = 0;
+    try {
+      await this.#ctx.writer.outbox.requeue(back);
+    } catch (error) {
+      this.#ctx.logger.warn(
+        { err: error, batches: back.length },
+        "could not queue the parked batches again; a sweeper will once their leases lapse",
+      );
+    }
+  }
+
+  /** Hands the hook's parked batches over in order while it has room; one pass per hook at once. */
+  #resume(hookId: string): void {
+    if (this.#closing) return;
+    if (this.#resuming.has(hookId)) {
+      this.#rewoken.add(hookId);
+      return;
+    }
+    const line = this.#parked.get(hookId);
+    if (line === undefined) return;
+    const pass = (async () => {
+      while (!this.#closing) {
+        const head = line[0];
+        if (head === undefined) break;
+        this.#rewoken.delete(hookId);
+        let resumed: Resumed;
+        try {
+          resumed = await head.resume();
+        } catch (error) {
+          this.#ctx.logger.error(
+            { err: error, hookId, batchId: head.ref.id },
+            "a parked batch could not be handed over; it is tried again",
+          );
+          resumed = { at: Date.now() + PARK_RETRY_MS };
+        }
+        if (resumed !== undefined) {
+          // No room yet: at the time given, or sooner when a delivery came to an end meanwhile.
+          if (this.#rewoken.delete(hookId)) continue;
+          this.#wakeAt(hookId, resumed.at);
+          break;
+        }
+        line.shift();
+        this.#parkedIds.delete(head.ref.id);
+        this.#parkedDeliveries -= head.ref.size;
+      }
+    })().finally(() => {
+      this.#resuming.delete(hookId);
+      if (line.length === 0 && this.#parked.get(hookId) === line) this.#parked.delete(hookId);
+    });
+    this.#resuming.set(hookId, pass);
+  }
+
+  #wakeAt(hookId: string, at: number): void {
+    const current = this.#parkTimers.get(hookId);
+    if (current !== undefined && current.at <= at) return;
+    if (current !== undefined) clearTimeout(current.timer);
+    const timer = setTimeout(
+      () => {
+        this.#parkTimers.delete(hookId);
+        this.#resume(hookId);
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.#parkTimers.set(hookId, { at, timer });
+  }
+
+  /**
+   * Stops: parked batches stay parked (see `unpark`), deliveries not started are deferred, and
+   * attempts in flight may finish within `graceMs`; then `abort` (the sender's destroy) cuts them
+   * short and they are deferred too. Resolves once every batch is committed (or given up on).
    */
   async drain(graceMs: number, abort: () => Promise<void>): Promise<void> {
     this.#closing = true;
-    for (const waiters of this.#roomWaiters.values()) for (const wake of waiters) wake();
+    for (const { timer } of this.#parkTimers.values()) clearTimeout(timer);
+    this.#parkTimers.clear();
     for (const wait of this.#circuitWaits.values()) wait.wake();
+    // A hand-over under way ends (in a batch held here, or a parked one) before the count below.
+    await Promise.allSettled([...this.#resuming.values()]);
     if (this.#held.size === 0) return;
     const drained = new Promise<void>((resolve) => {
       this.#drained = resolve;
@@ -244,16 +349,8 @@ export class Dispatcher {
     const hookId = holding.batch.hook.id;
     holding.ends.push(end);
     this.#ctx.backlogs.done(hookId, end.kind === "settled" ? end.durationMs : undefined, Date.now());
-    // One delivery's room: the job waiting longest takes it (waking them all, each to find no
-    // room but one, cost a drain with a hundred jobs waiting a hundred wake-ups a delivery).
-    const waiters = this.#roomWaiters.get(hookId);
-    if (waiters !== undefined) {
-      const [first] = waiters;
-      if (first !== undefined) {
-        waiters.delete(first);
-        first();
-      }
-    }
+    // One delivery's room: the hook's parked batches may come in.
+    if (this.#parked.has(hookId)) this.#resume(hookId);
     if (--holding.open > 0) return;
     void this.#commit(holding);
   }

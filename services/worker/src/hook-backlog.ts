@@ -7,8 +7,8 @@
  * timeout, and without a limit its jobs would pile up in memory. So past a small floor a job is
  * admitted only while its hook's backlog would be worked off within `horizonMs` at the pace its
  * attempts go (a hook that has not finished one for a while is taken to be at least that slow);
- * otherwise it waits for room in its slot, or goes back to the queue, delayed, and the slot
- * serves another hook.
+ * otherwise its batch is parked in the worker until the hook has room (a busy hook), or its job
+ * goes back to the queue, delayed (a stalled one); either way the slot serves another hook.
  *
  * The delay: half the expected wait when the pace is measured, so that the hook's gate never runs
  * dry while its next job sits in the queue; when it is not (nothing finished yet, or nothing for
@@ -47,8 +47,8 @@ export interface BacklogOptions {
 
 /**
  * Not admitted: `stalled` when the hook's pace is unknown or it has made no progress for a while
- * (its job must leave the worker's slot at once), else the hook is only busy (its job may wait for
- * room, see Dispatcher.room).
+ * (its job goes back to the queue), else the hook is only busy (its batch may wait in the worker
+ * for room, see Dispatcher.park).
  */
 export type BacklogVerdict = { admit: true } | { admit: false; delayMs: number; stalled: boolean };
 

@@ -15,11 +15,12 @@ import type { WorkerContext } from "./worker-context";
 
 /**
  * Processes one job in a few milliseconds: a batch of one hook's deliveries, or small batches of
- * one ingest request, one per hook (up to 25 deliveries in all: see RequestJobData). Each batch is handed to the dispatcher
- * unless its hook cannot take it now (its circuit is open, or the hook already has more here
- * than it can work off soon); then a job of one batch waits in the queue, delayed, and a job of
- * many sends that batch back as a job of its own. The job's slot is never held while deliveries
- * wait on a receiver.
+ * one ingest request, one per hook (up to 25 deliveries in all: see RequestJobData). Each batch is
+ * handed to the dispatcher unless its hook cannot take it now. A busy hook's batch (its
+ * deliveries here move, but it has more than it can work off soon) is parked in the dispatcher
+ * and handed over when the hook has room; a batch whose hook is stalled (no answer for a while),
+ * whose circuit is open or whose limits are spent elsewhere goes back to the queue, delayed. The
+ * job's slot is never held while deliveries wait on a receiver, nor while they wait for room.
  *
  * Anything that throws here (Redis away, a hook whose secrets this worker cannot decrypt) fails
  * the job's run, and BullMQ runs it again with backoff (JOB_OPTIONS): a batch is never dropped.
@@ -36,32 +37,37 @@ export async function processDeliveryJob(
   if (!("batches" in job.data)) {
     const [ref] = batchRefsOf(jobId, job.data);
     if (ref === undefined) return;
-    const until = await handOver(ctx, dispatcher, ref, job.attemptsStarted, true, job.data.deliveries);
-    if (until === undefined) return;
-    await job.moveToDelayed(until, token);
+    const next = await handOver(ctx, dispatcher, ref, job.attemptsStarted, job.data.deliveries);
+    if (next === undefined) return;
+    if ("retryAt" in next) return park(ctx, dispatcher, [{ ref, ...next }], job.attemptsStarted);
+    await job.moveToDelayed(next.at, token);
     throw new DelayedError();
   }
 
   // Batches of hooks that can send at once first (fewer deliveries held here than a gate's
-  // default width), so that their requests are on the wire before the CPU goes to parking the
-  // rest (hooks that are busy or hanging): in a job of 40 hooks the healthy one's would otherwise
-  // leave after all the others were parked.
+  // default width), so that their requests are on the wire before the CPU goes to the rest
+  // (hooks that are busy or hanging): in a job of 40 hooks the healthy one's would otherwise
+  // leave after all the others were dealt with.
   const refs = job.data.batches;
   const waiting = (ref: BatchRef) => ctx.backlogs.held(ref.hookId) >= ctx.settings.perHookConcurrency;
   const idle = refs.filter((ref) => !waiting(ref));
   const busy = refs.filter(waiting);
   const handedOver = (batch: readonly BatchRef[]) =>
-    Promise.allSettled(batch.map((ref) => handOver(ctx, dispatcher, ref, 1, false)));
+    Promise.allSettled(batch.map((ref) => handOver(ctx, dispatcher, ref, 1)));
   const outcomes = await handedOver(idle);
   if (busy.length > 0) {
     await setImmediate();
     outcomes.push(...(await handedOver(busy)));
   }
   const back: { ref: BatchRef; notBefore: number }[] = [];
+  const parks: ({ ref: BatchRef } & ParkAt)[] = [];
   [...idle, ...busy].forEach((ref, i) => {
     const outcome = outcomes[i]!;
     if (outcome.status === "fulfilled") {
-      if (outcome.value !== undefined) back.push({ ref, notBefore: outcome.value });
+      const next = outcome.value;
+      if (next === undefined) return;
+      if ("retryAt" in next) parks.push({ ref, ...next });
+      else back.push({ ref, notBefore: next.at });
       return;
     }
     ctx.logger.error(
@@ -70,28 +76,62 @@ export async function processDeliveryJob(
     );
     back.push({ ref, notBefore: Date.now() + jobBackoffMs(1) });
   });
-  // Should this fail too (Redis away), the whole job is run again: what was handed over already
-  // is held here and skipped.
+  // Should either fail too (Redis away), the whole job is run again: what was handed over or
+  // parked already is held here and skipped.
+  await park(ctx, dispatcher, parks, 1);
   await ctx.writer.outbox.requeue(back);
 }
 
+/** A batch to park (see Dispatcher.park), to be tried at `retryAt` at the latest. */
+interface ParkAt {
+  retryAt: number;
+}
+
 /**
- * Hands one batch over to the dispatcher, or answers when it may be tried again (epoch ms).
- * `attemptsStarted`: how often the job was run (1 the first time); `mayWait`: whether the job may
- * wait in its slot for room (a job of one batch); `carried`: the deliveries of a job from before
- * the outbox, which carried them itself.
+ * Parks batches in the dispatcher once their leases are renewed: from then on, with their jobs
+ * done, the leases (renewed by the heartbeat) are what keeps a sweeper away while they wait here.
+ */
+async function park(
+  ctx: WorkerContext,
+  dispatcher: Dispatcher,
+  parks: readonly ({ ref: BatchRef } & ParkAt)[],
+  attemptsStarted: number,
+): Promise<void> {
+  if (parks.length === 0) return;
+  await ctx.writer.outbox.renew(
+    ctx.redis,
+    parks.map(({ ref }) => ref.id),
+  );
+  for (const { ref, retryAt } of parks) {
+    // Each turn that finds no room counts as a run of its job: the waits back off as they did.
+    let turns = 0;
+    dispatcher.park(ref, retryAt, async () => {
+      const next = await handOver(ctx, dispatcher, ref, attemptsStarted + turns, undefined, true);
+      if (next === undefined) return undefined;
+      turns++;
+      return { at: "at" in next ? next.at : next.retryAt };
+    });
+  }
+}
+
+/**
+ * Hands one batch over to the dispatcher (undefined), or answers when it may be tried again:
+ * `at` (epoch ms) in the queue, or `retryAt` parked here (a busy hook, see Dispatcher.park).
+ * `attemptsStarted`: how often the job was run (1 the first time); `carried`: the deliveries of a
+ * job from before the outbox, which carried them itself (never parked: they are in no outbox);
+ * `parked`: the batch is parked here already, and this is its turn.
  */
 async function handOver(
   ctx: WorkerContext,
   dispatcher: Dispatcher,
   ref: BatchRef,
   attemptsStarted: number,
-  mayWait: boolean,
   carried?: JobDelivery[],
-): Promise<number | undefined> {
+  parked = false,
+): Promise<{ at: number } | ParkAt | undefined> {
   const { id: batchId, hookId, size } = ref;
   // Held here already: a job of many run again after a failure, or a job of its own besides.
-  if (dispatcher.holds(batchId)) return undefined;
+  if (!parked && dispatcher.holds(batchId)) return undefined;
   const hook = await ctx.hooks.get(hookId);
   const integration = hook === undefined ? undefined : ctx.catalog.get(hook.integration);
   if (hook === undefined || !hook.on || integration === undefined) {
@@ -114,33 +154,29 @@ async function handOver(
 
   // The hook's circuit is open: wait for the probe without spending any attempt.
   const waitUntil = circuitWait(ctx, dispatcher, hookId, Date.now());
-  if (waitUntil !== undefined) return waitUntil;
+  if (waitUntil !== undefined) return { at: waitUntil };
 
   const request = {
     concurrency: hook.delivery.concurrency ?? ctx.settings.perHookConcurrency,
     ratePerSecond: hook.delivery.ratePerSecond,
     size,
   };
-  for (;;) {
-    const verdict = ctx.backlogs.admit(
-      hookId,
-      size,
-      request,
-      Date.now(),
-      Math.max(0, attemptsStarted - 1),
-      ctx.limits.heldElsewhere(hookId),
-    );
-    if (verdict.admit) break;
-    // The hook has more waiting than it can work off soon: let the slot serve others.
-    if (verdict.stalled || !dispatcher.canWait())
-      return Date.now() + (dispatcher.closing ? 0 : verdict.delayMs);
-    // A job of many does not wait: its other hooks' batches are handed over already. The batch
-    // goes back as a job of its own, due now, which may wait.
-    if (!mayWait) return Date.now();
-    // Busy, not stalled: a job of one batch waits in its slot for the hook's deliveries to move
-    // (keeps a drain from churning its jobs between the queue and here), while enough slots stay
-    // free for other hooks.
-    await dispatcher.room(hookId, verdict.delayMs);
+  const mayPark = !parked && carried === undefined && dispatcher.mayPark(size);
+  // Behind the hook's parked batches, in the order they came.
+  if (mayPark && dispatcher.parkedOf(hookId) > 0) return { retryAt: Date.now() + PARKED_RETRY_MS };
+  const verdict = ctx.backlogs.admit(
+    hookId,
+    size,
+    request,
+    Date.now(),
+    Math.max(0, attemptsStarted - 1),
+    ctx.limits.heldElsewhere(hookId),
+  );
+  if (!verdict.admit) {
+    const at = Date.now() + (dispatcher.closing ? 0 : verdict.delayMs);
+    // Busy, not stalled: the batch waits here for room, holding no slot (keeps a drain from
+    // churning its jobs between the queue and here). Stalled: its job leaves the worker.
+    return mayPark && !verdict.stalled ? { retryAt: at } : { at };
   }
   // One round trip: hold the batch in the outbox (its lease renewed from now until its outcomes
   // are written), and take the hook's shared slots and tokens, reading its circuit on the way.
@@ -171,7 +207,7 @@ async function handOver(
     // Every slot of the hook is taken by other workers, its tokens are spent, or its circuit is
     // open: back to the queue until then.
     const until = blocked ?? take.nextTokenAt ?? Date.now() + backoffMs(attemptsStarted);
-    return Math.max(until, Date.now());
+    return { at: Math.max(until, Date.now()) };
   }
   if (inOutbox === undefined) {
     // A job from before the outbox: commit its batch now, so that what follows is as safe as for
@@ -202,6 +238,9 @@ async function handOver(
   );
   return undefined;
 }
+
+/** A batch parked behind others of its hook is tried at the latest after this. */
+const PARKED_RETRY_MS = 1_000;
 
 /** A job refused for want of a slot: 50 ms doubling to 2 s while it keeps coming back. */
 function backoffMs(attemptsStarted: number): number {

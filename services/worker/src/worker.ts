@@ -191,9 +191,10 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       // A sample in flight finishes first (no write lands after shutdown), unless Redis is away:
       // then this connection waits for it, and shutdown must not.
       await Promise.race([sampling, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
-      // No new jobs (the ones handing over finish in moments; the ones waiting for room give up),
-      // then the deliveries held here: attempts in flight may finish within the grace period,
-      // the rest go back to the queue (DELIVERY_ERR_CLOSED, deferred, no attempt spent).
+      // No new jobs (the ones handing over finish in moments), then the deliveries held here:
+      // attempts in flight may finish within the grace period, the rest go back to the queue
+      // (DELIVERY_ERR_CLOSED, deferred, no attempt spent). The batches parked here go back once
+      // no job of theirs is left running.
       const stopped = worker.close();
       let aborted = false;
       await dispatcher.drain(graceMs, async () => {
@@ -201,6 +202,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         await sender.destroy();
       });
       await stopped;
+      await dispatcher.unpark();
       if (!aborted) await sender.close();
       await sweeper.stop();
       await outbox.drain();
