@@ -79,7 +79,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     options.worker === false
       ? undefined
       : startDeliveryWorker({ config, redis: workerRedis, catalog, logger });
-  const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix });
+  // The prefix as the services use it (on a cluster, under a hash tag).
+  const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
   // A test that stops Redis (or its master) sees the drop in the services' logs, not on stderr.
   queue.on("error", () => undefined);
 
@@ -117,7 +118,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       await worker?.close(2_000);
       await app.close();
       await queue.close();
-      await dropPrefix(redis, prefix);
+      await dropPrefix(redis, config.queuePrefix);
       apiRedis.disconnect();
       workerRedis.disconnect();
       redis.disconnect();

@@ -82,6 +82,69 @@ describe("loadConfig", () => {
     );
   });
 
+  test("reads a Redis Cluster from REDIS_CLUSTER_NODES (6379 by default) and puts every key under one hash tag", () => {
+    const config = loadConfig({
+      REDIS_URL: "redis://:node-secret@ignored:1",
+      REDIS_CLUSTER_NODES: "10.0.0.5:7000, redis-b ,[::1]:7002",
+    });
+    expect(config.redis).toEqual({
+      url: "redis://:node-secret@ignored:1",
+      cluster: {
+        nodes: [
+          { host: "10.0.0.5", port: 7000 },
+          { host: "redis-b", port: 6379 },
+          { host: "::1", port: 7002 },
+        ],
+      },
+    });
+    expect(config.queuePrefix).toBe("{hookwire}");
+    const tagged = { REDIS_CLUSTER_NODES: "a:1", HOOKWIRE_QUEUE_PREFIX: "team-{hw}" };
+    expect(loadConfig(tagged).queuePrefix).toBe("team-{hw}");
+    expect(loadConfig({ REDIS_CLUSTER_NODES: "a:1", HOOKWIRE_QUEUE_PREFIX: "team" }).queuePrefix).toBe(
+      "{team}",
+    );
+    // A single Redis keeps the prefix as it is.
+    expect(loadConfig({}).queuePrefix).toBe("hookwire");
+  });
+
+  test("reads a Redis Cluster from a redis+cluster:// URL, credentials and TLS included", () => {
+    const config = loadConfig({ REDIS_URL: "rediss+cluster://app:pa%40ss@node-a:7000,node-b:7001" });
+    expect(config.redis).toEqual({
+      url: "rediss://app:pa%40ss@localhost",
+      cluster: {
+        nodes: [
+          { host: "node-a", port: 7000 },
+          { host: "node-b", port: 7001 },
+        ],
+      },
+    });
+  });
+
+  test("reports a bad cluster node, a cluster beside sentinels, a database other than 0 and WAIT on a cluster", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        REDIS_URL: "redis+cluster://:cluster-secret@good:7000,bad:port/3",
+        REDIS_SENTINELS: "s:26379",
+        HOOKWIRE_REDIS_WAIT_REPLICAS: "1",
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join("\n");
+    expect(problems).toContain('REDIS_URL[1]="bad:port"');
+    expect(problems).toContain("REDIS_SENTINELS and a cluster");
+    expect(problems).toContain("only database 0, not 3");
+    expect(problems).toContain("HOOKWIRE_REDIS_WAIT_REPLICAS is not supported on a Redis Cluster");
+    expect((error as ConfigError).problems).toHaveLength(4);
+    expect(problems).not.toContain("cluster-secret");
+    expect(() => loadConfig({ REDIS_URL: "redis+cluster://" })).toThrowError(/names no node/);
+    expect(() => loadConfig({ REDIS_URL: "redis+cluster://a:1", REDIS_CLUSTER_NODES: "b:2" })).toThrowError(
+      /both set/,
+    );
+  });
+
   test("reports bad sentinels, a name without sentinels and a bad replica count, each by name and value", () => {
     let error: unknown;
     try {

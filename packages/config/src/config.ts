@@ -1,4 +1,6 @@
 import {
+  type ClusterNodes,
+  clusterPrefix,
   DEFAULT_QUEUE_PREFIX,
   DEFAULT_REDIS_URL,
   isValidPrefix,
@@ -18,7 +20,10 @@ export interface ApiKey {
 }
 
 export interface HookwireConfig {
-  /** REDIS_URL, or the master of the Sentinel group REDIS_SENTINELS (REDIS_URL then gives only credentials and db). */
+  /**
+   * REDIS_URL, the master of the Sentinel group REDIS_SENTINELS, or the Redis Cluster of
+   * REDIS_CLUSTER_NODES or a redis+cluster:// URL (REDIS_URL then gives only credentials, scheme, db).
+   */
   redis: RedisTarget;
   queuePrefix: string;
   /** AES-256-GCM key for secrets at rest; absent only where nothing reads or writes hooks. */
@@ -95,6 +100,7 @@ const DEFAULTS = {
   waitReplicasTimeoutMs: 1_000,
   sentinelName: "mymaster",
   sentinelPort: 26379,
+  redisPort: 6379,
   workerConcurrency: 64,
   workerMetricsPort: 9464,
   lockMs: 30e3,
@@ -124,9 +130,15 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
       `HOOKWIRE_QUEUE_PREFIX=${JSON.stringify(queuePrefix)}: use 1 to 64 of A-Z a-z 0-9 _ . - { }`,
     );
   }
+  const sentinels = parseSentinels(env, problems);
+  const { url: redisUrl, cluster } = parseCluster(env, problems);
+  if (sentinels !== undefined && cluster !== undefined)
+    problems.push(
+      "REDIS_SENTINELS and a cluster (REDIS_CLUSTER_NODES or redis+cluster://) are both set: use one",
+    );
   const config: HookwireConfig = {
-    redis: { url: env.REDIS_URL ?? DEFAULT_REDIS_URL, sentinels: parseSentinels(env, problems) },
-    queuePrefix,
+    redis: { url: redisUrl, sentinels, cluster },
+    queuePrefix: cluster === undefined ? queuePrefix : clusterPrefix(queuePrefix),
     secretKey: env.HOOKWIRE_SECRET_KEY || undefined,
     extraIntegrationsDirs: (env.HOOKWIRE_INTEGRATIONS_DIR ?? "").split(":").filter((dir) => dir !== ""),
     logLevel: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
@@ -170,6 +182,11 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
       retentionFailedMs: read.int("HOOKWIRE_RETENTION_FAILED_MS", DEFAULTS.retentionFailedMs, 1000),
     },
   };
+  if (cluster !== undefined && config.ingest.waitReplicas > 0) {
+    problems.push(
+      "HOOKWIRE_REDIS_WAIT_REPLICAS is not supported on a Redis Cluster yet: it works with a single Redis or REDIS_SENTINELS",
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
@@ -209,6 +226,45 @@ function parseSentinels(env: Env, problems: string[]): SentinelGroup | undefined
     nodes,
     ...(env.REDIS_SENTINEL_PASSWORD ? { password: env.REDIS_SENTINEL_PASSWORD } : {}),
   };
+}
+
+/**
+ * A Redis Cluster: REDIS_CLUSTER_NODES (comma-separated `host:port`, port default 6379), or a
+ * REDIS_URL of the form `redis+cluster://[user:password@]host:port,host:port` (`rediss+cluster:`
+ * for TLS). Answers the URL that gives the nodes' credentials and scheme, and the nodes (undefined
+ * without a cluster).
+ */
+function parseCluster(env: Env, problems: string[]): { url: string; cluster: ClusterNodes | undefined } {
+  const url = env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const fromUrl = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#]*)\/?(\d*)$/.exec(url);
+  const raw = fromUrl?.[3] ?? env.REDIS_CLUSTER_NODES ?? "";
+  if (fromUrl === null && /^[a-z]+\+cluster:/.test(url)) {
+    problems.push(
+      "REDIS_URL: expected redis+cluster://[user:password@]host:port,host:port (or rediss+cluster://)",
+    );
+  }
+  if (raw.trim() === "") {
+    if (fromUrl !== null) problems.push("REDIS_URL: redis+cluster:// names no node (host:port,host:port)");
+    return { url, cluster: undefined };
+  }
+  if (fromUrl !== null && env.REDIS_CLUSTER_NODES)
+    problems.push("REDIS_CLUSTER_NODES and a redis+cluster:// REDIS_URL are both set: use one");
+  if (fromUrl?.[4] !== undefined && fromUrl[4] !== "" && fromUrl[4] !== "0")
+    problems.push(`REDIS_URL: a Redis Cluster has only database 0, not ${fromUrl[4]}`);
+  const name = fromUrl === null ? "REDIS_CLUSTER_NODES" : "REDIS_URL";
+  const nodes: { host: string; port: number }[] = [];
+  for (const [index, item] of raw.split(",").entries()) {
+    const node = parseHostPort(item.trim(), DEFAULTS.redisPort);
+    if (node === undefined) {
+      problems.push(
+        `${name}[${index}]=${JSON.stringify(item.trim())}: expected host:port (port 1 to 65535), e.g. 10.0.0.5:6379`,
+      );
+    } else nodes.push(node);
+  }
+  // The nodes' credentials and scheme: from the cluster URL, else from REDIS_URL as it is.
+  const credentials =
+    fromUrl === null ? url : `${fromUrl[1]}://${fromUrl[2] ? `${fromUrl[2]}@` : ""}localhost`;
+  return { url: credentials, cluster: { nodes } };
 }
 
 /** `host`, `host:port`, `[v6]` or `[v6]:port`; undefined when it is none of them. */

@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { Redis, type RedisOptions, ReplyError } from "ioredis";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions, ReplyError } from "ioredis";
 import { QueueError } from "./errors";
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -23,18 +23,31 @@ export interface SentinelGroup {
   password?: string | undefined;
 }
 
+/** A Redis Cluster: some of its nodes, from which the client learns the rest (REDIS_CLUSTER_NODES). */
+export interface ClusterNodes {
+  nodes: readonly { host: string; port: number }[];
+}
+
 /**
- * Which Redis hookwire uses: one server at `url`, or the master a Sentinel group names. With
- * sentinels, `url` still gives the master's user, password, database and scheme (`rediss:` for
- * TLS); its host and port are not used.
+ * Which Redis hookwire uses: one server at `url`, the master a Sentinel group names, or a Redis
+ * Cluster. With sentinels or a cluster, `url` still gives the user, password and scheme
+ * (`rediss:` for TLS) (and, with sentinels, the database); its host and port are not used.
  */
 export interface RedisTarget {
   url: string;
   sentinels?: SentinelGroup | undefined;
+  cluster?: ClusterNodes | undefined;
 }
 
+/**
+ * A connection for `role`. On a cluster it is an ioredis Cluster, typed as the Redis it stands
+ * for: it answers every command hookwire sends by key, routed to the key's master (every key of
+ * an installation shares one hash tag, so scripts and MULTIs stay in one slot: see names.ts).
+ * The few commands without a key ask each master themselves (`mastersOf`).
+ */
 export function connectRedis(target: RedisTarget | string, role: ConnectionRole, name = "hookwire"): Redis {
-  const { url, sentinels } = typeof target === "string" ? { url: target, sentinels: undefined } : target;
+  const { url, sentinels, cluster } =
+    typeof target === "string" ? { url: target, sentinels: undefined, cluster: undefined } : target;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -64,7 +77,49 @@ export function connectRedis(target: RedisTarget | string, role: ConnectionRole,
           connectTimeout: 1_000,
           commandTimeout: 2_000,
         };
+  if (cluster !== undefined) return connectCluster(cluster, parsed, options);
   return new Redis(url, options);
+}
+
+/**
+ * A Cluster whose nodes are each connected as `options` says (role, name, credentials from the
+ * URL); the cluster's own reconnecting backs off as a single connection's does, and a command
+ * caught in a resharding or a failover (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) is redirected or
+ * retried by ioredis within the role's own retry limits.
+ */
+function connectCluster(cluster: ClusterNodes, parsed: URL, options: RedisOptions): Redis {
+  const { retryStrategy, ...nodeOptions } = options;
+  const clusterOptions: ClusterOptions = {
+    clusterRetryStrategy: (times) => Math.min(times * 100, 2_000),
+    enableReadyCheck: true,
+    redisOptions: {
+      ...nodeOptions,
+      ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+      ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+      ...(parsed.protocol === "rediss:" ? { tls: {} } : {}),
+    },
+  };
+  const client = new Cluster(
+    cluster.nodes.map(({ host, port }) => ({ host, port })),
+    clusterOptions,
+  );
+  return client as unknown as Redis;
+}
+
+/** Whether a connection is a Redis Cluster's (see connectRedis). */
+export function isCluster(redis: Redis): boolean {
+  return (redis as unknown) instanceof Cluster;
+}
+
+/**
+ * The servers to ask a command that names no key (CONFIG, INFO, SCAN): every master of a
+ * cluster, or the connection itself.
+ */
+export function mastersOf(redis: Redis): Redis[] {
+  if (!isCluster(redis)) return [redis];
+  const masters = (redis as unknown as Cluster).nodes("master");
+  // Before the slot map is known (not ready yet), the cluster's own connection asks any node.
+  return masters.length > 0 ? masters : [redis];
 }
 
 /**
@@ -178,6 +233,8 @@ export function describeRedisUrl(url: string): string {
 /** Where a connection goes, for log lines: the URL with its password hidden, the sentinels. */
 export function describeRedis(target: RedisTarget | string): string {
   if (typeof target === "string") return describeRedisUrl(target);
+  if (target.cluster !== undefined)
+    return `cluster of ${target.cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(",")}`;
   if (target.sentinels === undefined) return describeRedisUrl(target.url);
   const nodes = target.sentinels.nodes.map(({ host, port }) => `${host}:${port}`).join(",");
   // The URL's host is not used with sentinels: only its scheme, database and credentials count.
@@ -212,12 +269,18 @@ export function redisAnswers(host: string, port: number, timeoutMs = 500): Promi
 
 /** Deletes every key under `prefix` (hookwire's and BullMQ's alike); answers how many. */
 export async function dropPrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = "0";
   let dropped = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) dropped += await redis.unlink(...keys);
-  } while (cursor !== "0");
+  for (const node of mastersOf(redis)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      // One by one on a cluster's node: the keys of one SCAN page may lie in several slots.
+      if (keys.length > 0)
+        dropped += isCluster(redis)
+          ? (await Promise.all(keys.map((key) => node.unlink(key)))).reduce((a, b) => a + b, 0)
+          : await node.unlink(...keys);
+    } while (cursor !== "0");
+  }
   return dropped;
 }

@@ -1,10 +1,13 @@
 export {
+  type ClusterNodes,
   type ConnectionRole,
   connectRedis,
   DEFAULT_REDIS_URL,
   describeRedis,
   describeRedisUrl,
   dropPrefix,
+  isCluster,
+  mastersOf,
   type RedisTarget,
   redisAnswers,
   redisErrorCode,
@@ -27,6 +30,7 @@ export {
 } from "./job";
 export {
   ATTEMPT_BUCKETS_SECONDS,
+  clusterPrefix,
   DEFAULT_QUEUE_PREFIX,
   DELIVERY_QUEUE,
   isValidPrefix,

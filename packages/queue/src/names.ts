@@ -31,6 +31,15 @@ export function isValidPrefix(prefix: string): boolean {
   return PREFIX_PATTERN.test(prefix);
 }
 
+/**
+ * The prefix on a Redis Cluster: one hash tag (`{hookwire}`) for every key of the installation,
+ * BullMQ's too, so that its scripts, the outbox's and each MULTI stay in one slot (a cluster
+ * refuses them across slots: CROSSSLOT). A prefix with a tag of its own is kept as it is.
+ */
+export function clusterPrefix(prefix: string): string {
+  return /\{[^{}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
+}
+
 /** Names of hookwire's own keys (BullMQ names its keys itself, under the same prefix). */
 export function keyspace(prefix: string) {
   return {

@@ -1,4 +1,5 @@
 import { type Redis, ReplyError } from "ioredis";
+import { mastersOf } from "./connection";
 import { QueueError } from "./errors";
 
 /**
@@ -38,6 +39,13 @@ export const UNKNOWN = "unknown";
  * reply error) reports `unknown`; a connection that fails rejects, as every other command would.
  */
 export async function readRedisPersistence(redis: Redis): Promise<RedisPersistence> {
+  // On a cluster, each master keeps its own slots: the least durable of them is the verdict.
+  const verdicts = await Promise.all(mastersOf(redis).map((node) => readOne(node)));
+  const rank = (p: RedisPersistence) => (p.durable === false ? 0 : p.durable === null ? 1 : 2);
+  return verdicts.reduce((worst, p) => (rank(p) < rank(worst) ? p : worst));
+}
+
+async function readOne(redis: Redis): Promise<RedisPersistence> {
   // One parameter per CONFIG GET: Redis before 7 takes only one.
   const [appendonly, appendfsync, save] = await Promise.all(
     ["appendonly", "appendfsync", "save"].map((name) => configValue(redis, name)),

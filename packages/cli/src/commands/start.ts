@@ -11,8 +11,8 @@ import type { Command, CommandIO } from "../io";
 const HELP = `Usage: hookwire start [--workers N | --no-worker] [--redis-port PORT] [--data-dir DIR]
 
 Runs the whole system on this machine: the ingest API (HOOKWIRE_PORT, default 8080) and a
-delivery worker. Redis comes from REDIS_URL (or REDIS_SENTINELS); when both are unset and
-nothing answers on 127.0.0.1:6379, a local redis-server is started (append-only file on, data
+delivery worker. Redis comes from REDIS_URL (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES); when
+none is set and nothing answers on 127.0.0.1:6379, a local redis-server is started (append-only file on, data
 in .data/redis) and stopped with the service.
 
 Ctrl-C (or SIGTERM) stops ingest first (no new entries), then the workers (each finishes the
@@ -94,7 +94,7 @@ export const runStart: Command = async (argv, io) => {
   }
   if (io.stdout === process.stdout && process.stdout.isTTY) env.HOOKWIRE_PRETTY_LOGS ??= "true";
 
-  const useLocalRedis = env.REDIS_URL === undefined && !env.REDIS_SENTINELS;
+  const useLocalRedis = env.REDIS_URL === undefined && !env.REDIS_SENTINELS && !env.REDIS_CLUSTER_NODES;
   if (useLocalRedis) env.REDIS_URL = `redis://${local.host}:${local.port}`;
   let config: ReturnType<typeof loadConfig>;
   try {

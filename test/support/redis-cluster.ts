@@ -1,0 +1,110 @@
+/**
+ * A real Redis Cluster of a test's own, on loopback: three masters (`redis-server
+ * --cluster-enabled yes`, no replicas, nothing kept on disk), joined by `redis-cli --cluster
+ * create ... --cluster-yes`. Every process is this helper's child, stopped by its own handle
+ * (never by name). Starting waits on what the processes print and on CLUSTER INFO, never a timer.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+import { eventually } from "./receiver";
+import { freePort } from "./redis-server";
+
+const HOST = "127.0.0.1";
+const run = promisify(execFile);
+
+export interface OwnCluster {
+  readonly ports: readonly number[];
+  /** What hookwire needs to use it: REDIS_CLUSTER_NODES. */
+  readonly env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function ownCluster(masters = 3): Promise<OwnCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "hookwire-cluster-"));
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once("exit", () => resolve());
+            child.kill("SIGKILL");
+          }),
+      ),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      const port = await freePort();
+      ports.push(port);
+      const child = spawn(
+        "redis-server",
+        [
+          "--port",
+          String(port),
+          "--bind",
+          HOST,
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          `nodes-${port}.conf`,
+          "--cluster-node-timeout",
+          "2000",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          "--dir",
+          dir,
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      children.push(child);
+      await new Promise<void>((resolve, reject) => {
+        let seen = "";
+        child.stdout?.on("data", (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes("Ready to accept connections")) resolve();
+        });
+        child.once("exit", (code) => reject(new Error(`redis-server (cluster node) exited with ${code}`)));
+      });
+    }
+    await run("redis-cli", [
+      "--cluster",
+      "create",
+      ...ports.map((port) => `${HOST}:${port}`),
+      "--cluster-replicas",
+      "0",
+      "--cluster-yes",
+    ]);
+    // Every node must see every slot served before a client may rely on the slot map.
+    for (const port of ports) {
+      const node = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await node.connect();
+        await eventually(
+          async () => String(await node.cluster("INFO")).includes("cluster_state:ok"),
+          15_000,
+          `cluster node ${port} reports cluster_state:ok`,
+        );
+      } finally {
+        node.disconnect();
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    ports,
+    env: { REDIS_CLUSTER_NODES: ports.map((port) => `${HOST}:${port}`).join(",") },
+    stop,
+  };
+}
