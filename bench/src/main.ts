@@ -21,9 +21,11 @@ import { type IsolationResult, runIsolation } from "./isolation";
 import { benchPolicy } from "./policy-bench";
 import { ProcessSampler } from "./process-sampler";
 import { startReceiver } from "./receiver";
+import { ownCluster } from "./redis-cluster";
 import { ensureRedis, localRedisPid, stopRedis } from "./redis-server";
 import { benchRender } from "./render-bench";
 import { type BenchReport, checkTargets, type E2eFigures, formatTable, type MachineInfo } from "./report";
+import { formatScale, measureScale } from "./scale-out";
 import { passedEnv } from "./service-process";
 import { median } from "./statistics";
 import { startSystem } from "./system-under-test";
@@ -33,12 +35,16 @@ const PHASES = ["baseline", "drain", "e2e", "isolation", "micro"] as const;
 type Phase = (typeof PHASES)[number];
 
 const HELP = `Usage: npm run bench -- [--quick] [--json FILE] [--cpu-prof DIR] [--phases LIST] [--runs N]
+                         [--redis cluster]
 
   --quick          smoke run, under a minute (one run per figure, small counts)
   --json FILE      also write the results as JSON to FILE
   --cpu-prof DIR   write V8 CPU profiles of the ingest and worker processes to DIR
   --phases LIST    comma-separated subset of ${PHASES.join(",")} (the baseline always runs)
   --runs N         runs per figure, the median is reported (default 3, 1 with --quick)
+  --redis cluster  also start a Redis Cluster of three masters and measure the drain and the
+                   end-to-end throughput on it, beside the same figures on the single Redis,
+                   each with its CPU per delivery (worker, ingest, Redis)
 
 Environment: REDIS_URL (default redis://127.0.0.1:6379, started when nothing answers there);
 HOOKWIRE_* settings given to the bench are passed on to ingest and worker (e.g.
@@ -96,6 +102,7 @@ async function main(): Promise<number> {
       "cpu-prof": { type: "string" },
       phases: { type: "string" },
       runs: { type: "string" },
+      redis: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -113,6 +120,8 @@ async function main(): Promise<number> {
   );
   for (const phase of phases)
     if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}: use ${PHASES.join(",")}`);
+  if (values.redis !== undefined && values.redis !== "cluster")
+    throw new Error(`--redis ${values.redis}: the one choice is --redis cluster`);
   const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const started = performance.now();
   const passed = passedEnv();
@@ -201,6 +210,7 @@ async function main(): Promise<number> {
   let drain: DrainResult | undefined;
   const e2e: Partial<Record<"h1" | "h10", Omit<E2eFigures, "ratio">>> = {};
   let isolation: IsolationResult | undefined;
+  let scaleOut: BenchReport["scaleOut"];
   try {
     say("phase 1: baseline (bare undici loop to the receiver)");
     await measureBaseline(1, 1_000);
@@ -268,6 +278,33 @@ async function main(): Promise<number> {
       });
       await endPhase("isolation");
     }
+
+    if (values.redis === "cluster") {
+      say("phase 6: drain and end to end on the single Redis, then the same on a Redis Cluster");
+      const options = { runs, timeoutMs: WAIT_TIMEOUT_MS };
+      const single = await measureScale(
+        system,
+        receiver,
+        redisPid === undefined ? [] : [redisPid],
+        sizes,
+        options,
+      );
+      const cluster = await ownCluster();
+      try {
+        say(
+          `started a Redis Cluster of ${cluster.ports.length} masters (${cluster.url}); ingest and worker on it`,
+        );
+        const onCluster = await startSystem({ redisUrl: cluster.url, env: passed });
+        try {
+          const figures = await measureScale(onCluster, receiver, cluster.pids, sizes, options);
+          scaleOut = { masters: cluster.ports.length, single, cluster: figures };
+        } finally {
+          await onCluster.stop();
+        }
+      } finally {
+        await cluster.stop();
+      }
+    }
   } finally {
     sampler.stop();
     say("stopping ingest and worker");
@@ -285,6 +322,7 @@ async function main(): Promise<number> {
     if (figures !== undefined) report.e2e[key] = { ...figures, ratio: toBaseline(figures.dps) };
   }
   if (isolation !== undefined) report.isolation = isolation;
+  if (scaleOut !== undefined) report.scaleOut = scaleOut;
 
   if (phases.has("micro")) {
     say("phase 5: micro (policy, render)");
@@ -296,6 +334,8 @@ async function main(): Promise<number> {
   const durationSeconds = (performance.now() - started) / 1000;
   const full: BenchReport = { ...report, targets: checkTargets(report), durationSeconds };
   process.stdout.write(formatTable(full));
+  if (scaleOut !== undefined)
+    process.stdout.write(`\n${formatScale(scaleOut.single, scaleOut.cluster, scaleOut.masters)}`);
   if (cpuProfileDir !== undefined) say(`CPU profiles of ingest and worker in ${cpuProfileDir}`);
   if (values.json !== undefined) {
     const file = resolve(callerDir, values.json);

@@ -1,3 +1,4 @@
+import type { ScaleFigures } from "./scale-out";
 /**
  * What a bench run found, as JSON (`--json FILE`) and as the terminal table. The JSON keeps the
  * keys issue 8 asks for (`machine`, `baseline.rps`, `drain.{dps,ratio}`, `e2e.h1|h10.{eps,dps,
@@ -67,6 +68,8 @@ export interface BenchReport {
   memory: Record<string, PhaseMemory>;
   /** CPU and memory of every process, phase by phase. */
   phases: Record<string, PhaseUse>;
+  /** `--redis cluster`: the same figures on the single Redis and on a cluster of `masters`. */
+  scaleOut?: { masters: number; single: ScaleFigures; cluster: ScaleFigures };
   targets: TargetCheck[];
   durationSeconds: number;
 }

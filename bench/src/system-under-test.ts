@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { loadConfig } from "@hookwire/config";
 import { connectRedis, DELIVERY_QUEUE, keyspace } from "@hookwire/queue";
 import { generateSecretKey } from "@hookwire/store";
 import { Queue } from "bullmq";
@@ -8,6 +9,7 @@ import { dropPrefix } from "./redis-server";
 import { freePort, type ServiceProcess, serviceEnv, startService, waitUntilUp } from "./service-process";
 
 export interface SystemOptions {
+  /** A REDIS_URL: `redis://…`, or `redis+cluster://host:port,…` for a Redis Cluster. */
   redisUrl: string;
   /** Directory for CPU profiles of ingest and worker (`--cpu-prof`), written when they stop. */
   cpuProfileDir?: string;
@@ -66,10 +68,12 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
   const profile = options.cpuProfileDir === undefined ? {} : { cpuProfileDir: options.cpuProfileDir };
   let ingest = startService("ingest", { env, ...profile });
   let worker = startService("worker", { env, ...profile });
-  const redis = connectRedis(options.redisUrl, "worker", "hookwire-bench");
-  const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix });
+  // Redis and the keys' prefix as the services read them (on a cluster, the prefix's hash tag).
+  const config = loadConfig({ REDIS_URL: options.redisUrl, HOOKWIRE_QUEUE_PREFIX: prefix });
+  const redis = connectRedis(config.redis, "worker", "hookwire-bench");
+  const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
   const client = new IngestClient(`http://127.0.0.1:${ingestPort}`, apiKey);
-  const keys = keyspace(prefix);
+  const keys = keyspace(config.queuePrefix);
   const hookSecret = randomBytes(24).toString("hex");
   let hookIds: string[] = [];
 
@@ -77,7 +81,7 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
     await Promise.all([ingest.stop(), worker.stop()]);
     await client.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
-    await dropPrefix(redis, prefix).catch(() => undefined);
+    await dropPrefix(redis, config.queuePrefix).catch(() => undefined);
     redis.disconnect();
   };
   const up = () =>
@@ -93,7 +97,7 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
   }
 
   return {
-    prefix,
+    prefix: config.queuePrefix,
     get ingest() {
       return ingest;
     },

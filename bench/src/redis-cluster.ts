@@ -1,8 +1,9 @@
 /**
- * A real Redis Cluster of a test's own, on loopback: three masters (`redis-server
- * --cluster-enabled yes`, no replicas, nothing kept on disk), joined by `redis-cli --cluster
- * create ... --cluster-yes`. Every process is this helper's child, stopped by its own handle
- * (never by name). Starting waits on what the processes print and on CLUSTER INFO, never a timer.
+ * A real Redis Cluster of the caller's own (a test, `npm run bench -- --redis cluster`), on
+ * loopback: three masters (`redis-server --cluster-enabled yes`, no replicas, nothing kept on
+ * disk), joined by `redis-cli --cluster create ... --cluster-yes`. Every process is this helper's
+ * child, stopped by its own handle (never by name). Starting waits on what the processes print
+ * and on CLUSTER INFO.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,18 +11,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
-import { eventually } from "./receiver";
-import { freePort } from "./redis-server";
+import { freePort } from "./service-process";
 
 const HOST = "127.0.0.1";
 const run = promisify(execFile);
 
 export interface OwnCluster {
   readonly ports: readonly number[];
+  /** The masters' process ids (for CPU sampling). */
+  readonly pids: readonly number[];
   /** What hookwire needs to use it: REDIS_CLUSTER_NODES. */
   readonly env: Record<string, string>;
+  /** The same as one REDIS_URL: `redis+cluster://127.0.0.1:<port>,...`. */
+  readonly url: string;
   stop(): Promise<void>;
 }
+
+/** How long a node may take to see every slot served once the cluster is created. */
+const CLUSTER_OK_TIMEOUT_MS = 15_000;
 
 export async function ownCluster(masters = 3): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), "hookwire-cluster-"));
@@ -89,11 +96,15 @@ export async function ownCluster(masters = 3): Promise<OwnCluster> {
       const node = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 1 });
       try {
         await node.connect();
-        await eventually(
-          async () => String(await node.cluster("INFO")).includes("cluster_state:ok"),
-          15_000,
-          `cluster node ${port} reports cluster_state:ok`,
-        );
+        // No event says so: CLUSTER INFO is asked until it does.
+        const deadline = Date.now() + CLUSTER_OK_TIMEOUT_MS;
+        while (!String(await node.cluster("INFO")).includes("cluster_state:ok")) {
+          if (Date.now() > deadline)
+            throw new Error(
+              `cluster node ${port} did not report cluster_state:ok within ${CLUSTER_OK_TIMEOUT_MS} ms`,
+            );
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
       } finally {
         node.disconnect();
       }
@@ -102,9 +113,12 @@ export async function ownCluster(masters = 3): Promise<OwnCluster> {
     await stop();
     throw error;
   }
+  const nodes = ports.map((port) => `${HOST}:${port}`).join(",");
   return {
     ports,
-    env: { REDIS_CLUSTER_NODES: ports.map((port) => `${HOST}:${port}`).join(",") },
+    pids: children.map((child) => child.pid ?? 0),
+    env: { REDIS_CLUSTER_NODES: nodes },
+    url: `redis+cluster://${nodes}`,
     stop,
   };
 }
