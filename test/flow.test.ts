@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type OwnCluster, ownCluster } from "../bench/src/redis-cluster";
 import { entryFixture } from "./support/fixtures";
 import { eventually, type Receiver, startReceiver } from "./support/receiver";
-import { type OwnCluster, ownCluster } from "../bench/src/redis-cluster";
 import { type System, startSystem } from "./support/system";
 
 // The core flow end to end: an entry posted to ingest arrives at a real receiver as the generic
