@@ -28,6 +28,7 @@ export {
   type JobDelivery,
   type RequestJobData,
 } from "./job";
+export { defineScripts, LuaScript } from "./lua-script";
 export {
   ATTEMPT_BUCKETS_SECONDS,
   clusterPrefix,
@@ -47,6 +48,7 @@ export {
   JOB_OPTIONS,
   jobBackoffMs,
   jobIdOf,
+  OUTBOX_SCRIPTS,
   Outbox,
   type OutboxBatch,
   type SweepResult,

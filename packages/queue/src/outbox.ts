@@ -26,6 +26,7 @@
 import type { Queue } from "bullmq";
 import type { ChainableCommander, Redis } from "ioredis";
 import { type BatchRef, DELIVERY_JOB_NAME, type DeliveryBatch, type DeliveryJobData } from "./job";
+import { LuaScript } from "./lua-script";
 import type { Keyspace } from "./names";
 
 /** One batch of deliveries of one hook, as committed: BullMQ's job id is `id`. */
@@ -125,6 +126,11 @@ return {#ids, taken}`;
 const HOLD_SCRIPT = `local value = redis.call("HGET", KEYS[2], ARGV[2])
 if value then redis.call("ZADD", KEYS[1], ARGV[1], ARGV[2]) end
 return value`;
+
+const SWEEP = new LuaScript("hookwireOutboxSweep", 2, SWEEP_SCRIPT);
+const HOLD = new LuaScript("hookwireOutboxHold", 2, HOLD_SCRIPT);
+/** The outbox's scripts, for `defineScripts` on the connections that hold and sweep. */
+export const OUTBOX_SCRIPTS: readonly LuaScript[] = [SWEEP, HOLD];
 
 /** The batch a hold answered (see `addHold`), or undefined when it was not in the outbox. */
 export function held(id: string, answer: unknown): OutboxBatch | undefined {
@@ -245,7 +251,7 @@ export class Outbox {
 
   /** `hold` as a command of a pipeline the caller sends; read its answer with `held`. */
   addHold(pipeline: ChainableCommander, id: string, now = Date.now()): void {
-    pipeline.eval(HOLD_SCRIPT, 2, this.#keys.outboxDue, this.#keys.outbox, now + this.#leaseMs, id);
+    HOLD.add(pipeline, this.#keys.outboxDue, this.#keys.outbox, now + this.#leaseMs, id);
   }
 
   /** A batch as it is in the outbox now, without holding it (undefined: not there). */
@@ -283,9 +289,8 @@ export class Outbox {
     now = Date.now(),
     limit = 500,
   ): Promise<SweepResult> {
-    const [examined, flat] = (await redis.eval(
-      SWEEP_SCRIPT,
-      2,
+    const [examined, flat] = (await SWEEP.run(
+      redis,
       this.#keys.outboxDue,
       this.#keys.outbox,
       now,

@@ -17,7 +17,7 @@ import {
   circuitAdmission,
   nextCircuitState,
 } from "@hookwire/delivery";
-import type { Keyspace } from "@hookwire/queue";
+import { type Keyspace, LuaScript } from "@hookwire/queue";
 import { decodeHealth, encodeCircuit, type StoredHealth } from "@hookwire/store";
 import type { ChainableCommander, Redis } from "ioredis";
 
@@ -40,6 +40,9 @@ local fields = {}
 for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call("HSET", KEYS[1], "rev", rev + 1, unpack(fields))
 return {1, rev + 1}`;
+const CAS = new LuaScript("hookwireHealthCas", 1, CAS_SCRIPT);
+/** The health's script, for `defineScripts` on the worker's connection. */
+export const HEALTH_SCRIPTS: readonly LuaScript[] = [CAS];
 
 /** Compare-and-set tries before a transition is kept in this worker's mirror only. */
 const CAS_TRIES = 5;
@@ -140,13 +143,7 @@ export class HookHealth {
       if (next.state === health.circuit) return { changed: false, verdict };
       let answer: [number, number | (string | number)[]];
       try {
-        answer = (await this.#redis.eval(
-          CAS_SCRIPT,
-          1,
-          key,
-          health.rev,
-          ...encodeCircuit(next.state),
-        )) as typeof answer;
+        answer = (await CAS.run(this.#redis, key, health.rev, ...encodeCircuit(next.state))) as typeof answer;
       } catch {
         health.circuit = next.state;
         return { changed: true, verdict };

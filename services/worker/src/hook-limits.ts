@@ -13,7 +13,7 @@
  * `hookLeases` sorted set, member = worker id, score = when its slots and held count lapse;
  * `hookBucket` hash {tokens, at}.
  */
-import type { Keyspace } from "@hookwire/queue";
+import { type Keyspace, LuaScript } from "@hookwire/queue";
 import type { ChainableCommander } from "ioredis";
 
 /**
@@ -83,6 +83,11 @@ if held <= 0 then
 end
 return 0`;
 
+const TAKE = new LuaScript("hookwireHookTake", 4, TAKE_SCRIPT);
+const RELEASE = new LuaScript("hookwireHookRelease", 2, RELEASE_SCRIPT);
+/** The limits' scripts, for `defineScripts` on the worker's connection. */
+export const LIMIT_SCRIPTS: readonly LuaScript[] = [TAKE, RELEASE];
+
 export interface LimitRequest {
   /** Requests in flight to the hook at most, in all workers. */
   concurrency: number;
@@ -143,9 +148,8 @@ export class HookLimits {
   addTake(pipeline: ChainableCommander, hookId: string, request: LimitRequest, now: number): void {
     const local = this.#local(hookId);
     const wanted = Math.max(0, Math.min(request.concurrency - local.slots, request.size));
-    pipeline.eval(
-      TAKE_SCRIPT,
-      4,
+    TAKE.add(
+      pipeline,
       this.#keys.hookWorkers(hookId),
       this.#keys.hookLeases(hookId),
       this.#keys.hookBucket(hookId),
@@ -211,9 +215,8 @@ export class HookLimits {
       local.releasing = Math.max(0, local.releasing - release.slots);
     }
     if (release.slots === 0 && release.held === 0) return;
-    tx.eval(
-      RELEASE_SCRIPT,
-      2,
+    RELEASE.add(
+      tx,
       this.#keys.hookWorkers(hookId),
       this.#keys.hookLeases(hookId),
       this.#workerId,

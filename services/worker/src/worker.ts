@@ -3,7 +3,15 @@ import { hostname } from "node:os";
 import type { HookwireConfig } from "@hookwire/config";
 import { createSender, DEFAULT_RETRY_SCHEDULE_SECONDS, type Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
-import { DELIVERY_QUEUE, type DeliveryJobData, jobBackoffMs, keyspace, Outbox } from "@hookwire/queue";
+import {
+  DELIVERY_QUEUE,
+  type DeliveryJobData,
+  defineScripts,
+  jobBackoffMs,
+  keyspace,
+  OUTBOX_SCRIPTS,
+  Outbox,
+} from "@hookwire/queue";
 import { DeliveryLog, DeliveryWriter, HookStore, SecretBox } from "@hookwire/store";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -11,8 +19,8 @@ import type { Logger } from "pino";
 import { Dispatcher } from "./dispatcher";
 import { HookBacklogs } from "./hook-backlog";
 import { HookGates } from "./hook-gate";
-import { HookHealth } from "./hook-health";
-import { HookLimits } from "./hook-limits";
+import { HEALTH_SCRIPTS, HookHealth } from "./hook-health";
+import { HookLimits, LIMIT_SCRIPTS } from "./hook-limits";
 import { WorkerMetrics } from "./metrics";
 import { processDeliveryJob } from "./processor";
 import { StatsRecorder } from "./stats-recorder";
@@ -93,6 +101,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   // defines its ~50 Lua commands on the connection it is given, and ioredis copies every one of
   // them onto each pipeline made from that connection, about 90 µs per job.
   const writes = redis.duplicate({ connectionName: "hookwire-worker-writes" });
+  // Sent by SHA on this connection (see LuaScript), before any pipeline is made from it.
+  defineScripts(writes, [...OUTBOX_SCRIPTS, ...LIMIT_SCRIPTS, ...HEALTH_SCRIPTS]);
   writes.on("error", (error) => logger.warn({ err: error.message }, "redis connection error (writes)"));
   const health = new HookHealth(writes, keys, {
     failureThreshold: settings.circuitFailureThreshold,
