@@ -21,7 +21,8 @@ import { bodyTemplateReadsSecrets } from "./secret-reads";
 
 export type BodyTemplateKey = TemplateKey | "standard" | "builtin";
 
-const KIND_TEMPLATES: ReadonlySet<string> = new Set(["flag", "project", "environment", "member"]);
+/** The entry kinds that may have a template of their own (a manifest's `templates.<kind>`). */
+export const KIND_TEMPLATES: ReadonlySet<string> = new Set(["flag", "project", "environment", "member"]);
 
 let builtin: CompiledTemplate | undefined;
 function builtinTemplate(): CompiledTemplate {

@@ -8,6 +8,7 @@ export {
   type BodyTemplateKey,
   bodyReadsSecrets,
   chooseTemplate,
+  KIND_TEMPLATES,
   type RenderBodyOptions,
   renderBody,
 } from "./body";

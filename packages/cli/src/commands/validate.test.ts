@@ -71,12 +71,50 @@ beforeAll(async () => {
   await write("blank-validation/templates/default.json.hbs", '{"k": "{{key}}"}');
   await write("blank-validation/templates/test.txt.hbs", "{{#if comment}}{{comment}}{{/if}}\n");
   await write("contexts/flag.json", entry);
+  await write("contexts/nested/project.json", {
+    ...entry,
+    kind: "project",
+    key: undefined,
+    _id: "65a0c0ffee0000000000b002",
+  });
+  // No template serves a member entry here (the default is not rendered with one).
   await write("contexts/nested/member.json", {
     ...entry,
     kind: "member",
     key: undefined,
-    _id: "65a0c0ffee0000000000b002",
+    _id: "65a0c0ffee0000000000b003",
   });
+  // Each template reads a field only the contexts of the kinds it serves have: paired wrongly,
+  // a strict render finds it missing.
+  await write(
+    "kinds/manifest.json",
+    manifest({
+      templates: {
+        flag: "templates/flag.json.hbs",
+        default: "templates/default.json.hbs",
+        validation: "templates/validation.json.hbs",
+      },
+    }),
+  );
+  await write("kinds/templates/flag.json.hbs", '{"f": "{{flagOnly}}"}');
+  await write("kinds/templates/default.json.hbs", '{"p": "{{notFlag}}"}');
+  await write("kinds/templates/validation.json.hbs", '{"e": "{{environmentOnly}}"}');
+  await write("kind-contexts/flag.json", { ...entry, flagOnly: "f" });
+  await write("kind-contexts/project.json", {
+    ...entry,
+    _id: "65a0c0ffee0000000000b011",
+    kind: "project",
+    notFlag: "p",
+  });
+  await write("kind-contexts/environment.json", {
+    ...entry,
+    _id: "65a0c0ffee0000000000b012",
+    kind: "environment",
+    notFlag: "e",
+    environmentOnly: "e",
+  });
+  await write("kind-contexts/member.json", { ...entry, _id: "65a0c0ffee0000000000b013", kind: "member" });
+  await write("kind-contexts/metric.json", { ...entry, _id: "65a0c0ffee0000000000b014", kind: "metric" });
   await write("bad-contexts/broken.json", "{ not json");
   await mkdir(join(work, "empty"));
 });
@@ -114,18 +152,31 @@ describe("hookwire validate", () => {
   test("a catalog folder validates each integration in it", async () => {
     const { code, out } = await validate(work);
     expect(code).toBe(1);
-    expect(out).toContain("5 integrations: 4 valid, 1 invalid");
+    expect(out).toContain("6 integrations: 5 valid, 1 invalid");
   });
 
   test("with contexts, renders strictly and names the missing fields with file, line and context", async () => {
     const { code, out } = await validate(join(work, "missing"), "--contexts", join(work, "contexts"));
     expect(code).toBe(1);
     expect(out).toMatch(
-      /missing\/templates\/default\.json\.hbs:2:13: missing field "project\.environment\.key" \("project" is not there\) \(contexts \S*contexts\/flag\.json, \S*contexts\/nested\/member\.json\) \[TEMPLATES_ERR_MISSING_FIELD\]/,
+      /missing\/templates\/default\.json\.hbs:2:13: missing field "project\.environment\.key" \("project" is not there\) \(contexts \S*contexts\/flag\.json, \S*contexts\/nested\/project\.json\) \[TEMPLATES_ERR_MISSING_FIELD\]/,
     );
     expect(out).toMatch(
-      /missing\/templates\/default\.json\.hbs:3:11: missing field "key" \(context \S*member\.json\)/,
+      /missing\/templates\/default\.json\.hbs:3:11: missing field "key" \(context \S*project\.json\)/,
     );
+    expect(out).toContain("2 problems (rendered default × 2; 1 context left out, no template of its kind)");
+  });
+
+  test("templates are paired with contexts by kind, as the framework pairs them, and the line says how", async () => {
+    const { code, out } = await validate(join(work, "kinds"), "--contexts", join(work, "kind-contexts"));
+    expect(out).not.toContain("missing field");
+    const line = out.split("\n").find((l) => l.includes("kinds")) ?? "";
+    expect(line).toMatch(/^ok /);
+    expect(line).toContain("flag × 1");
+    expect(line).toContain("default × 2");
+    expect(line).toContain("validation × 1");
+    expect(line).toContain("2 contexts left out, no template of their kind");
+    expect(code).toBe(0);
   });
 
   test("a template that is fine with the contexts is valid", async () => {
@@ -134,7 +185,7 @@ describe("hookwire validate", () => {
       "--contexts",
       join(work, "contexts", "flag.json"),
     );
-    expect(out).toContain("rendered against 1 contexts");
+    expect(out).toContain("(rendered default × 1)");
     expect(code).toBe(0);
   });
 
@@ -185,6 +236,22 @@ describe("hookwire validate", () => {
       const { code, out, err } = await validate(join(corpusDir ?? "", "integrations"));
       expect(out).toMatch(/\d+ integrations: \d+ valid, 0 invalid; 0 problems/);
       expect(err).toContain("notice: ");
+      expect(code).toBe(0);
+    },
+  );
+
+  test.runIf(corpusDir !== undefined)(
+    "every integration of the framework's corpus renders its templates against the framework's sample contexts, paired by kind",
+    async () => {
+      const dir = corpusDir ?? "";
+      const { code, out } = await validate(
+        join(dir, "integrations"),
+        "--contexts",
+        join(dir, "sample-context"),
+      );
+      expect(out).toMatch(/(\d+) integrations: \1 valid, 0 invalid; 0 problems/);
+      // Each line says what it rendered: datadog's own templates with their kinds, default with flags.
+      expect(out).toMatch(/ok +\S*datadog \(rendered [^)]*environment × 3[^)]*default × 6[^)]*member × 1/);
       expect(code).toBe(0);
     },
   );

@@ -1,9 +1,10 @@
 /**
  * `hookwire validate DIR... [--contexts DIR]`: checks integrations as an author writes them.
  * Loads each integration (manifest schema, the framework's rules, every template compiling);
- * with sample contexts, renders every body template and the URL and headers strictly against
- * every context, and every JSON template leniently to check that it gives JSON. Every problem
- * is listed; exit 1 when there is any.
+ * with sample contexts, renders the URL and headers strictly against every context of an entry
+ * kind, and each body template strictly against the contexts of the kind it serves (see
+ * `pairsOf`), and leniently to check that a JSON template gives JSON. Every problem is listed;
+ * exit 1 when there is any.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -13,6 +14,7 @@ import {
   describeProblemLocation,
   type FormValues,
   type Integration,
+  KIND_TEMPLATES,
   loadIntegration,
   type ManifestProblem,
   placeholderFormValues,
@@ -31,11 +33,16 @@ Checks each integration: the manifest against hookwire's schema and the framewor
 (secrets only on string variables, defaultValue only with isOptional, the HMAC key a secret
 variable, no templates with useStandardWebhookPayload), and that every template compiles.
 
-  --contexts DIR   sample entries (*.json, searched recursively; a file works too). Every body
-                   template, the URL and the headers are rendered strictly against each one: a
-                   field they read that the entry lacks is a problem, with its file and line.
+  --contexts DIR   sample entries (*.json, searched recursively; a file works too), paired with
+                   templates by kind as the framework's own test pairs them: a kind's template
+                   with that kind's entries, default with flag, project and environment entries
+                   that have no template of their own, validation with one entry (of kind
+                   environment if there is one). The URL and headers are rendered with every
+                   flag, project, environment and member entry. Rendering is strict: a field a
+                   template reads that the entry lacks is a problem, with its file and line.
                    A .json template must render valid JSON, a validation template something.
-                   Form variables get placeholder values; booleans are true.
+                   Form variables get placeholder values; booleans are true. Each integration's
+                   line says which templates were rendered how often.
 
 Exit status: 0 when everything is valid (notices are printed but do not count), 1 when there
 is any problem, 2 for bad usage.
@@ -97,16 +104,22 @@ export const runValidate: Command = async (argv, io) => {
     const before = problems.length;
     const { integration, problems: found } = await loadIntegration(folder);
     for (const p of found) problems.push(fromManifest(p, show));
+    let rendered = "";
     if (integration !== undefined) {
       for (const n of integration.notices) notices.push(`${locate(n, show)}: ${n.message}`);
-      for (const context of contexts) renderAll(integration, context, show, problems);
+      if (contexts.length > 0) {
+        const { pairs, paired, unpaired } = pairsOf(integration, contexts);
+        for (const context of paired) renderEndpoint(integration, context, show, problems);
+        for (const pair of pairs) renderPair(integration, pair, show, problems);
+        rendered = ` (${describePairs(pairs, unpaired)})`;
+      }
     }
     const count = grouped(problems.slice(before)).length;
     if (count === 0) valid++;
     io.stdout.write(
       count === 0
-        ? `ok       ${show(folder)}${contexts.length > 0 ? ` (rendered against ${contexts.length} contexts)` : ""}\n`
-        : `invalid  ${show(folder)}: ${count} problem${count === 1 ? "" : "s"}\n`,
+        ? `ok       ${show(folder)}${rendered}\n`
+        : `invalid  ${show(folder)}: ${count} problem${count === 1 ? "" : "s"}${rendered}\n`,
     );
   }
 
@@ -256,48 +269,117 @@ function oauthPlaceholder(integration: Integration) {
     : null;
 }
 
-/** Renders the URL, the headers and each distinct body template against one context. */
-function renderAll(
+/** A body template rendered against one context (see `pairsOf`). */
+interface Pair {
+  key: TemplateKey;
+  context: SampleContext;
+}
+
+/**
+ * Which body template is rendered against which context, as the framework's own test pairs them
+ * (its validateIntegrationManifests: flag, project and environment templates each with a context
+ * of their kind, `default` with a flag context, `validation` with an environment context): a
+ * kind's own template with the contexts of that kind; `default` with the flag, project and
+ * environment contexts whose kind has no template of its own; `validation` with one context (the
+ * first of kind environment, else the first). Member contexts go to a member template only: the
+ * framework renders none, and a member entry has none of the fields a default template is
+ * written for (it renders them empty when delivered). A context of another kind (a metric, a
+ * segment) has no template of its own either: it is left out, `unpaired`.
+ */
+function pairsOf(
+  integration: Integration,
+  contexts: readonly SampleContext[],
+): { pairs: Pair[]; paired: SampleContext[]; unpaired: number } {
+  const pairs: Pair[] = [];
+  const paired: SampleContext[] = [];
+  let unpaired = 0;
+  for (const context of contexts) {
+    const kind = (context.entry as { kind?: unknown }).kind;
+    if (typeof kind !== "string" || !KIND_TEMPLATES.has(kind)) {
+      unpaired++;
+      continue;
+    }
+    paired.push(context);
+    if (integration.useStandardWebhookPayload) continue;
+    const key: TemplateKey | undefined =
+      integration.templates[kind as TemplateKey] !== undefined
+        ? (kind as TemplateKey)
+        : integration.templates.default !== undefined && kind !== "member"
+          ? "default"
+          : undefined;
+    if (key !== undefined) pairs.push({ key, context });
+    else unpaired++;
+  }
+  const validating =
+    paired.find((context) => (context.entry as { kind?: unknown }).kind === "environment") ??
+    paired[0] ??
+    contexts[0];
+  if (integration.templates.validation !== undefined && validating !== undefined)
+    pairs.push({ key: "validation", context: validating });
+  return { pairs, paired, unpaired };
+}
+
+/** "default × 6, project × 3, validation × 1": the pairs rendered, by template. */
+function describePairs(pairs: readonly Pair[], unpaired: number): string {
+  const counts = new Map<TemplateKey, number>();
+  for (const { key } of pairs) counts.set(key, (counts.get(key) ?? 0) + 1);
+  const rendered = [...counts].map(([key, n]) => `${key} × ${n}`).join(", ");
+  const left =
+    unpaired === 0
+      ? ""
+      : `; ${unpaired} context${unpaired === 1 ? "" : "s"} left out, no template of ${unpaired === 1 ? "its" : "their"} kind`;
+  return `rendered ${rendered === "" ? "no template" : rendered}${left}`;
+}
+
+/** Renders the URL and the headers against one context. */
+function renderEndpoint(
   integration: Integration,
   context: SampleContext,
   show: (path: string) => string,
   problems: Problem[],
-) {
-  const formValues: FormValues = placeholderFormValues(integration);
-  const add = (error: unknown, what: string) => problems.push(...fromRender(error, what, context.name, show));
-
+): void {
   try {
-    renderRequest(integration, formValues, context.entry, oauthPlaceholder(integration), { strict: true });
+    renderRequest(
+      integration,
+      placeholderFormValues(integration),
+      context.entry,
+      oauthPlaceholder(integration),
+      {
+        strict: true,
+      },
+    );
   } catch (error) {
-    add(error, "endpoint");
+    problems.push(...fromRender(error, "endpoint", context.name, show));
   }
-  if (integration.useStandardWebhookPayload) return;
+}
 
-  const byTemplate = new Map<CompiledTemplate, TemplateKey[]>();
-  for (const [key, template] of Object.entries(integration.templates) as [TemplateKey, CompiledTemplate][]) {
-    byTemplate.set(template, [...(byTemplate.get(template) ?? []), key]);
+/** Renders one body template against one context: leniently (JSON checked), then strictly. */
+function renderPair(
+  integration: Integration,
+  { key: templateKey, context }: Pair,
+  show: (path: string) => string,
+  problems: Problem[],
+): void {
+  const formValues: FormValues = placeholderFormValues(integration);
+  const add = (error: unknown) =>
+    problems.push(...fromRender(error, `${templateKey} template`, context.name, show));
+  try {
+    const { body } = renderBody(integration, context.entry, formValues, { templateKey });
+    if (body === null && templateKey === "validation") {
+      problems.push({
+        where: show((integration.templates.validation as CompiledTemplate).file),
+        message: "the validation template renders nothing: the test call would send nothing",
+        code: "VALIDATE_ERR_EMPTY_VALIDATION",
+        context: context.name,
+      });
+    }
+  } catch (error) {
+    add(error);
   }
-  for (const keys of byTemplate.values()) {
-    const templateKey = keys[0] as TemplateKey;
-    const what = `${keys.join(" and ")} template`;
-    try {
-      const { body } = renderBody(integration, context.entry, formValues, { templateKey });
-      if (body === null && keys.includes("validation")) {
-        problems.push({
-          where: show((integration.templates.validation as CompiledTemplate).file),
-          message: "the validation template renders nothing: the test call would send nothing",
-          code: "VALIDATE_ERR_EMPTY_VALIDATION",
-          context: context.name,
-        });
-      }
-    } catch (error) {
-      add(error, what);
-    }
-    try {
-      renderBody(integration, context.entry, formValues, { templateKey, strict: true, checkJson: false });
-    } catch (error) {
-      if (!(error instanceof TemplateError && error.code === "TEMPLATES_ERR_INVALID_JSON")) add(error, what);
-    }
+  try {
+    renderBody(integration, context.entry, formValues, { templateKey, strict: true, checkJson: false });
+  } catch (error) {
+    if (!(error instanceof TemplateError && error.code === "TEMPLATES_ERR_INVALID_JSON")) add(error);
   }
 }
 
