@@ -71,13 +71,20 @@ describe("ingest API", () => {
       await receiver.waitFor((requests) =>
         requests.some((r) => JSON.parse(r.body)._id === "rest-flag-toggle-0001"),
       );
-      const rest = JSON.parse(
-        receiver.requests.find((r) => JSON.parse(r.body)._id === "rest-flag-toggle-0001")!.body,
-      );
-      expect(rest.timestamp.rfc3339).toBe("2025-11-26T00:00:00Z");
-      expect(rest.project.key).toBe("shop");
-      expect(rest.project.environment.key).toBe("production");
-      expect(rest.title.plainText).toBe("Ada Lovelace turned on the flag Checkout redesign in 'Production'");
+      // The generic webhook sends the standard payload: the REST entry as it was posted.
+      const delivered = receiver.requests.find((r) => JSON.parse(r.body)._id === "rest-flag-toggle-0001")!;
+      expect(delivered.body).toBe(JSON.stringify(entryFixture("rest-flag-toggle")));
+
+      // Templates see it converted to the template context: the timestamp object, the project and
+      // environment from its resource, the title as plain text.
+      const preview = await inject("POST", "/v1/integrations/slack/preview", {
+        entry: entryFixture("rest-flag-toggle"),
+        formVariables: { webhookUrl: "https://hooks.slack.com/services/T/B/x" },
+      });
+      expect(preview.statusCode).toBe(200);
+      const body = preview.json().body as string;
+      expect(body).toContain("Ada Lovelace turned on the flag Checkout redesign in 'Production'");
+      expect(body).toMatch(/2025-11-26/);
     });
 
     test("takes a batch and reports every entry", async () => {

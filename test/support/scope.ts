@@ -36,7 +36,7 @@ export function testScope() {
      */
     async worker(sys: System, env: Record<string, string> = {}): Promise<DeliveryWorker> {
       const config = loadConfig({ ...sys.env, ...env });
-      const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
+      const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, { ...sys.env, ...env }));
       const redis = connectRedis(config.redis, "worker", "hookwire-test-worker");
       const worker = startDeliveryWorker({
         config,

@@ -64,7 +64,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     },
   });
   const logger = createLogger({ level: config.logLevel, service: "test", destination: sink });
-  const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, {}));
+  // The project's catalog, and the folders the test names in HOOKWIRE_INTEGRATIONS_DIR.
+  const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, env));
   const apiRedis = connectRedis(config.redis, "api", "hookwire-test-ingest");
   const workerRedis = connectRedis(config.redis, "worker", "hookwire-test-worker");
   // The API answers 503 until its connection is ready; tests start once it is.

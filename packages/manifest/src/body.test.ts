@@ -110,6 +110,20 @@ describe("renderBody", () => {
     expect(renderBody(standard, entry, {}, { templateKey: "validation" }).templateKey).toBe("standard");
   });
 
+  test("given the entry as it was posted, the standard payload is that, not the context", () => {
+    const posted = { kind: "flag", date: 1764115200000, title: "[Ada](mailto:a@x) turned on", tags: null };
+    const context = {
+      kind: "flag",
+      timestamp: { milliseconds: 1764115200000 },
+      title: { plainText: "Ada" },
+      tags: [],
+    };
+    expect(renderBody(standard, context, {}, { posted }).body).toBe(JSON.stringify(posted));
+    // A templated integration renders the context whatever was posted.
+    const templated = withTemplates({ default: '{"t": "{{title.plainText}}"}' });
+    expect(renderBody(templated, context, {}, { posted }).body).toBe('{"t": "Ada"}');
+  });
+
   test("templateKey picks a template, falling back to the kind's when it is absent", () => {
     const both = withTemplates({ default: '{"d": "{{kind}}"}', validation: "validation {{kind}}" });
     expect(renderBody(both, { kind: "flag" }, {}, { templateKey: "validation" }).body).toBe(

@@ -33,7 +33,8 @@ function builtinTemplate(): CompiledTemplate {
 /**
  * The template for an entry kind: the kind's own (`flag`, `project`, `environment`, `member`)
  * if the integration has it, else `default`, else the built-in default template. With
- * useStandardWebhookPayload the body is the entry itself (`standard`, no template).
+ * useStandardWebhookPayload the body is the entry as it was posted, as JSON (`standard`, no
+ * template: see RenderBodyOptions.posted).
  */
 export function chooseTemplate(
   integration: Integration,
@@ -104,6 +105,12 @@ export interface RenderBodyOptions {
   templateKey?: TemplateKey;
   /** Check that a JSON template rendered JSON (default true); a preview shows it anyway. */
   checkJson?: boolean;
+  /**
+   * The entry as it was posted (before it was read into a template context), for the standard
+   * payload: a LaunchDarkly webhook's receiver reads the audit log entry as its REST API shows
+   * it, so that is what is sent, not the context. Absent: the entry itself.
+   */
+  posted?: object;
 }
 
 /**
@@ -118,7 +125,7 @@ export function renderBody(
   options?: RenderBodyOptions,
 ): { templateKey: string; body: string | null } {
   const { key, template } = pick(integration, entry, options?.templateKey);
-  if (template === undefined) return { templateKey: key, body: standardPayload(entry) };
+  if (template === undefined) return { templateKey: key, body: standardPayload(options?.posted ?? entry) };
 
   const context = contextOf(entry, template.isJson);
   context.formVariables = formValues;

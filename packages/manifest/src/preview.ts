@@ -21,12 +21,14 @@ export interface Preview {
  * framework preview's placeholder ($KEY, or true for a boolean), each with a warning; a JSON
  * template that renders invalid JSON is shown anyway, with a warning saying where.
  * Throws the templates package's TemplateError when a template cannot render at all.
+ * `posted`: the entry as it was given, before it was read into `entry` (the standard payload).
  */
 export function previewRequest(
   integration: Integration,
   entry: object,
   given: FormValues,
   templateKey?: TemplateKey,
+  posted?: object,
 ): Preview {
   const warnings: string[] = [];
   if (!integration.deliverable)
@@ -50,6 +52,7 @@ export function previewRequest(
   const request = renderRequest(integration, formValues, entry, oauth);
   const { templateKey: used, body } = renderBody(integration, entry, formValues, {
     ...(templateKey === undefined ? {} : { templateKey }),
+    ...(posted === undefined ? {} : { posted }),
     checkJson: false,
   });
 

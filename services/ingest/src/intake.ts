@@ -146,8 +146,9 @@ export class Intake {
    * that queue them and the promotion of the leases to claims are committed in one MULTI. A crash
    * before the commit leaves only leases, which lapse: the client's retry is processed again. An
    * entry leased by a request still under way is answered 409 (retry), never a duplicate.
+   * `posted`: each entry as it was posted (same order), the body of standard-payload hooks.
    */
-  async accept(entries: readonly Entry[]): Promise<EntryResult[]> {
+  async accept(entries: readonly Entry[], posted: readonly unknown[] = []): Promise<EntryResult[]> {
     const { keys, writer, idempotencyWindowMs, claimLeaseMs } = this.#options;
     const acceptedAt = Date.now();
     const { states, lease } = await takeLeases(
@@ -170,8 +171,9 @@ export class Intake {
         }
         const accesses = accessesOf(entry);
         const hookResults: HookResult[] = [];
+        const asPosted = posted[index];
         for (const hook of hooks) {
-          const result = this.#route(hook, entry, accesses, acceptedAt, byHook, records);
+          const result = this.#route(hook, entry, asPosted, accesses, acceptedAt, byHook, records);
           hookResults.push(result);
         }
         results.push({ id: entry._id, duplicate: false, hooks: hookResults });
@@ -233,6 +235,7 @@ export class Intake {
   #route(
     hook: Hook,
     entry: Entry,
+    posted: unknown,
     accesses: ReturnType<typeof accessesOf>,
     acceptedAt: number,
     byHook: Map<string, JobDelivery[]>,
@@ -269,7 +272,12 @@ export class Intake {
     // Built field by field, without closures or spreads: this runs for every entry and hook.
     let delivery: JobDelivery;
     try {
-      const rendered = renderBody(integration, entry, hook.formVariables);
+      const rendered = renderBody(
+        integration,
+        entry,
+        hook.formVariables,
+        typeof posted === "object" && posted !== null ? { posted } : undefined,
+      );
       delivery = {
         id: deliveryId,
         entryId: entry._id,

@@ -98,12 +98,18 @@ export const runPreview: Command = async (argv, io) => {
     return 2;
   }
 
-  const entry = await readEntry(resolve(values.context as string), io);
-  if (entry === undefined) return 1;
+  const read = await readEntry(resolve(values.context as string), io);
+  if (read === undefined) return 1;
 
   let preview: Preview;
   try {
-    preview = previewRequest(integration, entry, given, values.template as TemplateKey | undefined);
+    preview = previewRequest(
+      integration,
+      read.entry,
+      given,
+      values.template as TemplateKey | undefined,
+      read.posted,
+    );
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     io.stderr.write(`hookwire preview: ${error.message} [${error.code}]\n`);
@@ -136,7 +142,11 @@ function parseForm(integration: Integration, pairs: readonly string[]): FormValu
   return given;
 }
 
-async function readEntry(file: string, io: CommandIO): Promise<object | undefined> {
+/** The entry of the file as it is there (the standard payload), and as templates see it. */
+async function readEntry(
+  file: string,
+  io: CommandIO,
+): Promise<{ posted: object; entry: object } | undefined> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(file, "utf8"));
@@ -149,7 +159,7 @@ async function readEntry(file: string, io: CommandIO): Promise<object | undefine
     for (const issue of result.issues) io.stderr.write(`${file}#${issue.pointer}: ${issue.message}\n`);
     return undefined;
   }
-  return result.entry;
+  return { posted: parsed as object, entry: result.entry };
 }
 
 function plainText(preview: Preview): string {

@@ -54,6 +54,8 @@ export function entryRoutes(services: Services): FastifyPluginAsync {
       },
       async (request, reply) => {
         const { entries, issues } = normaliseBody(request.body, { maxEntries: MAX_ENTRIES });
+        // Every entry was read (else 400 below): the posted ones are in the same order.
+        const posted: unknown[] = Array.isArray(request.body) ? request.body : [request.body];
         if (issues.length > 0) {
           throw new ApiError(
             "API_ERR_BAD_REQUEST",
@@ -70,7 +72,7 @@ export function entryRoutes(services: Services): FastifyPluginAsync {
             });
           }
           const header = request.headers["idempotency-key"];
-          if (typeof header !== "string") return { entries: await services.intake.accept(entries) };
+          if (typeof header !== "string") return { entries: await services.intake.accept(entries, posted) };
           if (!IDEMPOTENCY_KEY_PATTERN.test(header)) {
             throw new ApiError(
               "API_ERR_BAD_REQUEST",
@@ -86,7 +88,7 @@ export function entryRoutes(services: Services): FastifyPluginAsync {
             services,
             idempotencyRedisKey(services.keys, request.apiKey?.label ?? "", header),
             async () => ({
-              entries: await services.intake.accept(entries),
+              entries: await services.intake.accept(entries, posted),
             }),
             () => reply.header("idempotent-replayed", "true"),
           );

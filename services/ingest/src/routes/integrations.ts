@@ -157,7 +157,13 @@ export function integrationRoutes(services: Services): FastifyPluginAsync {
         }
         const given = formValuesOf(integration, request.body.formVariables ?? {});
         try {
-          return previewRequest(integration, normalised.entry, given, request.body.template);
+          return previewRequest(
+            integration,
+            normalised.entry,
+            given,
+            request.body.template,
+            request.body.entry as object,
+          );
         } catch (error) {
           if (!(error instanceof TemplateError)) throw error;
           throw new ApiError("API_ERR_BAD_REQUEST", error.message, {
