@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { expect, test } from "vitest";
-import { errorBodyAllowed, readErrorBody, utf8Prefix } from "./error-body";
+import { errorBodyAllowed, keepsErrorBody, readErrorBody, utf8Prefix } from "./error-body";
 
 test.each([
   [true, true, true],
@@ -46,4 +46,13 @@ test("readErrorBody keeps what arrived before an error", async () => {
   broken.push("partial");
   setImmediate(() => broken.destroy(new Error("reset")));
   expect(await reading).toBe("partial");
+});
+
+test("keepsErrorBody: only an integration that asks for it, and only where the rule allows it", () => {
+  const asks = { includeErrorResponseBody: true, urlHostIsFixed: false };
+  expect(keepsErrorBody(asks, true)).toBe(true);
+  expect(keepsErrorBody(asks, false)).toBe(false);
+  expect(keepsErrorBody({ ...asks, urlHostIsFixed: true }, false)).toBe(true);
+  // Not asked for: never, whatever the network rule ("test this hook" included).
+  expect(keepsErrorBody({ includeErrorResponseBody: false, urlHostIsFixed: true }, true)).toBe(false);
 });

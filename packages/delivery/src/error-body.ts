@@ -16,6 +16,20 @@ export function errorBodyAllowed(input: {
 }
 
 /**
+ * Whether an attempt keeps the error body: the integration asks for it (`includeErrorResponseBody`)
+ * and the rule above allows it. The one answer for the worker's attempts and "test this hook".
+ */
+export function keepsErrorBody(
+  integration: { includeErrorResponseBody: boolean; urlHostIsFixed: boolean },
+  privateNetworksBlocked: boolean,
+): boolean {
+  return (
+    integration.includeErrorResponseBody &&
+    errorBodyAllowed({ urlHostIsFixed: integration.urlHostIsFixed, privateNetworksBlocked })
+  );
+}
+
+/**
  * Keeps the first `limitBytes` of a body, read as a stream; never holds more than that. The rest
  * is drained while it stays under `drainLimitBytes`, so the keep-alive socket goes back to the
  * pool; past it the body is destroyed (the socket with it) rather than read a hostile 1 GiB.

@@ -9,7 +9,7 @@ export {
   circuitAdmission,
   nextCircuitState,
 } from "./circuit";
-export { errorBodyAllowed, errorBodyLimitBytes } from "./error-body";
+export { errorBodyAllowed, errorBodyLimitBytes, keepsErrorBody } from "./error-body";
 export { DeliveryError, type DeliveryErrorCode, isDeliveryError } from "./errors";
 export { type ClassifyContext, classifyAttempt, type Outcome } from "./outcome";
 export { parseRetryAfter } from "./retry-after";

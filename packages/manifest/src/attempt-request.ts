@@ -4,7 +4,7 @@
  * other; the hook and the delivery are taken by the fields it reads (the store's Hook and the
  * queue's JobDelivery have them).
  */
-import { type OutboundRequest, standardWebhookHeaders } from "@hookwire/delivery";
+import { keepsErrorBody, type OutboundRequest, standardWebhookHeaders } from "@hookwire/delivery";
 import { renderBody } from "./body";
 import type { FormValues, Integration, TemplateKey } from "./integration";
 import { renderRequest, signatureHeader } from "./request";
@@ -35,16 +35,17 @@ export type PreparedRequest =
 /**
  * Builds the request of one attempt from the hook's CURRENT settings: secrets are read here,
  * at send time, so a rotated secret is used from the next attempt on and none ever sits in Redis.
- * Throws the template package's error when a body rendered here fails. `defaultConcurrency` is
- * HOOKWIRE_HOOK_CONCURRENCY: a hook without its own concurrency gets that many connections per
- * origin.
+ * Throws the template package's error when a body rendered here fails. `privateNetworksBlocked`:
+ * whether only public unicast is reachable, which decides with the integration whether an error
+ * body is kept (keepsErrorBody). `defaultConcurrency` is HOOKWIRE_HOOK_CONCURRENCY: a hook without
+ * its own concurrency gets that many connections per origin.
  */
 export function prepareRequest(
   integration: Integration,
   hook: RequestHook,
   delivery: RequestDelivery,
   attempt: number,
-  captureErrorBody: boolean,
+  privateNetworksBlocked: boolean,
   defaultConcurrency: number,
   forceTemplate?: TemplateKey,
 ): PreparedRequest {
@@ -84,7 +85,7 @@ export function prepareRequest(
       connections: hook.delivery.concurrency ?? defaultConcurrency,
       deliveryId: delivery.id,
       attempt,
-      captureErrorBody,
+      captureErrorBody: keepsErrorBody(integration, privateNetworksBlocked),
       ...(hook.delivery.timeoutMs !== undefined ? { timeoutMs: hook.delivery.timeoutMs } : {}),
     },
   };

@@ -31,7 +31,6 @@ export interface HeldBatch {
   hook: Hook;
   integration: Integration;
   deliveries: readonly JobDelivery[];
-  captureErrorBody: boolean;
 }
 
 interface Holding {
@@ -298,7 +297,7 @@ export class Dispatcher {
       // write them all back at once, and every other hook would feel that burst.
       await (this.#probes.get(hookId) ?? this.#circuitWait(hookId, admission.until));
     }
-    return attemptDelivery(this.#ctx, batch.integration, batch.hook, delivery, batch.captureErrorBody);
+    return attemptDelivery(this.#ctx, batch.integration, batch.hook, delivery);
   }
 
   /** One wait per hook and probe time, however many deliveries wait on it. */
@@ -332,13 +331,7 @@ export class Dispatcher {
     );
     try {
       // attemptDelivery tells the circuit the probe's answer before it returns.
-      return await attemptDelivery(
-        this.#ctx,
-        batch.integration,
-        batch.hook,
-        delivery,
-        batch.captureErrorBody,
-      );
+      return await attemptDelivery(this.#ctx, batch.integration, batch.hook, delivery);
     } finally {
       this.#probes.delete(hookId);
       verdict();

@@ -49,7 +49,6 @@ export async function attemptDelivery(
   integration: Integration,
   hook: Hook,
   delivery: JobDelivery,
-  captureErrorBody: boolean,
 ): Promise<DeliveryEnd> {
   const attempt = delivery.attemptsMade + 1;
   let prepared: ReturnType<typeof prepareRequest>;
@@ -59,7 +58,7 @@ export async function attemptDelivery(
       hook,
       delivery,
       attempt,
-      captureErrorBody,
+      ctx.settings.privateNetworksBlocked,
       ctx.settings.perHookConcurrency,
     );
   } catch (error) {

@@ -1,5 +1,4 @@
 import { setImmediate } from "node:timers/promises";
-import { errorBodyAllowed } from "@hookwire/delivery";
 import {
   type BatchRef,
   batchRefsOf,
@@ -226,12 +225,6 @@ async function handOver(
       hook,
       integration,
       deliveries,
-      captureErrorBody:
-        integration.includeErrorResponseBody &&
-        errorBodyAllowed({
-          urlHostIsFixed: integration.urlHostIsFixed,
-          privateNetworksBlocked: ctx.settings.privateNetworksBlocked,
-        }),
     },
     take.sendable,
     restDue,

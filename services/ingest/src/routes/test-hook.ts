@@ -50,7 +50,7 @@ export async function testHook(services: Services, hook: Hook) {
       hook,
       { id: `${hook.id}.test-${now}`, templateKey: "", entry },
       1,
-      true,
+      services.sender.privateNetworksBlocked,
       services.config.worker.perHookConcurrency,
       integration.templates.validation ? "validation" : undefined,
     );
@@ -62,10 +62,7 @@ export async function testHook(services: Services, hook: Hook) {
   }
   if (prepared.kind === "skip")
     return { ok: false, template: prepared.templateKey, errorMessage: prepared.reason };
-  const result = await services.sender.send({
-    ...prepared.request,
-    captureErrorBody: services.sender.privateNetworksBlocked || integration.urlHostIsFixed,
-  });
+  const result = await services.sender.send(prepared.request);
   const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
   return {
     ok,
