@@ -25,7 +25,9 @@ export type ManifestProblemCode =
   | "MANIFEST_ERR_TEMPLATE_PATH"
   | "MANIFEST_ERR_TEMPLATE_MISSING"
   | "MANIFEST_ERR_TEMPLATE_COMPILE"
-  | "MANIFEST_ERR_POLICY";
+  | "MANIFEST_ERR_POLICY"
+  /** What the framework's review rejects (hookwire validate --framework: framework-rules.ts). */
+  | "MANIFEST_ERR_FRAMEWORK";
 
 /** Things worth saying that do not stop an integration from loading. */
 export type ManifestNoticeCode =

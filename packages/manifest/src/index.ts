@@ -25,6 +25,7 @@ export {
   type FormValueError,
   placeholderFormValues,
 } from "./form-values";
+export { checkFrameworkRules } from "./framework-rules";
 export {
   type Endpoint,
   type EndpointHeader,

@@ -116,6 +116,8 @@ beforeAll(async () => {
   await write("kind-contexts/member.json", { ...entry, _id: "65a0c0ffee0000000000b013", kind: "member" });
   await write("kind-contexts/metric.json", { ...entry, _id: "65a0c0ffee0000000000b014", kind: "metric" });
   await write("bad-contexts/broken.json", "{ not json");
+  await write("helper/manifest.json", manifest());
+  await write("helper/templates/default.json.hbs", '{"k": "{{shout key}}"}\n');
   await mkdir(join(work, "empty"));
 });
 
@@ -152,7 +154,7 @@ describe("hookwire validate", () => {
   test("a catalog folder validates each integration in it", async () => {
     const { code, out } = await validate(work);
     expect(code).toBe(1);
-    expect(out).toContain("6 integrations: 5 valid, 1 invalid");
+    expect(out).toContain("7 integrations: 6 valid, 1 invalid");
   });
 
   test("with contexts, renders strictly and names the missing fields with file, line and context", async () => {
@@ -214,6 +216,34 @@ describe("hookwire validate", () => {
     const { code, out } = await validate(join(work, "good"), "--contexts", join(work, "bad-contexts"));
     expect(code).toBe(1);
     expect(out).toMatch(/broken\.json: is not JSON/);
+  });
+
+  test("--framework: the project's own catalog would pass LaunchDarkly's review", async () => {
+    const { code, out } = await validate(join(repo, "integrations"), "--framework");
+    expect(out).toMatch(/(\d+) integrations: \1 valid, 0 invalid; 0 problems/);
+    expect(code).toBe(0);
+  });
+
+  test("--framework: what the review rejects is a problem, with the manifest's file and field", async () => {
+    // "good" loads and renders, but has no version, icons, description or category.
+    const plain = await validate(join(work, "good"));
+    expect(plain.code).toBe(0);
+    const { code, out } = await validate(join(work, "good"), "--framework");
+    expect(code).toBe(1);
+    expect(out).toMatch(/good\/manifest\.json#\/version: is required \[MANIFEST_ERR_FRAMEWORK\]/);
+    expect(out).toMatch(/good\/manifest\.json#\/icons: is required/);
+    expect(out).toMatch(/good\/manifest\.json#\/categories: is required/);
+  });
+
+  test("an unknown helper is a notice, and with --framework a problem", async () => {
+    const plain = await validate(join(work, "helper"));
+    expect(plain.err).toMatch(/notice: .*shout/);
+    expect(plain.code).toBe(0);
+    const strict = await validate(join(work, "helper"), "--framework");
+    expect(strict.out).toMatch(
+      /helper\/templates\/default\.json\.hbs.*shout.*\[MANIFEST_NOTE_UNKNOWN_HELPER\]/,
+    );
+    expect(strict.code).toBe(1);
   });
 
   test("a folder without integrations is a problem", async () => {

@@ -11,6 +11,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { normaliseEntry } from "@hookwire/entries";
 import {
+  checkFrameworkRules,
   describeProblemLocation,
   type FormValues,
   type Integration,
@@ -25,7 +26,7 @@ import {
 import { type CompiledTemplate, TemplateError } from "@hookwire/templates";
 import type { Command } from "../io";
 
-const HELP = `Usage: hookwire validate DIR... [--contexts DIR]
+const HELP = `Usage: hookwire validate DIR... [--contexts DIR] [--framework]
 
 DIR is an integration folder (holding manifest.json) or a catalog folder of them.
 
@@ -43,6 +44,13 @@ variable, no templates with useStandardWebhookPayload), and that every template 
                    A .json template must render valid JSON, a validation template something.
                    Form variables get placeholder values; booleans are true. Each integration's
                    line says which templates were rendered how often.
+
+  --framework      also report what LaunchDarkly's review of the integration (the framework's
+                   schema and CI tests) would reject, though hookwire runs it: a missing or
+                   non-semver version, missing icons (or icon files), an unknown category,
+                   capability or field, a bad supportEmail or link, a form variable without a
+                   description, an overview without a final period, an unknown helper. With
+                   --contexts, each template must also render valid JSON for its kind.
 
 Exit status: 0 when everything is valid (notices are printed but do not count), 1 when there
 is any problem, 2 for bad usage.
@@ -62,12 +70,16 @@ interface SampleContext {
 }
 
 export const runValidate: Command = async (argv, io) => {
-  let values: { contexts?: string[]; help?: boolean };
+  let values: { contexts?: string[]; framework?: boolean; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
-      options: { contexts: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
+      options: {
+        contexts: { type: "string", multiple: true },
+        framework: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
       allowPositionals: true,
     }));
   } catch (error) {
@@ -104,9 +116,17 @@ export const runValidate: Command = async (argv, io) => {
     const before = problems.length;
     const { integration, problems: found } = await loadIntegration(folder);
     for (const p of found) problems.push(fromManifest(p, show));
+    if (values.framework === true) {
+      for (const p of await frameworkProblems(folder)) problems.push(fromManifest(p, show));
+    }
     let rendered = "";
     if (integration !== undefined) {
-      for (const n of integration.notices) notices.push(`${locate(n, show)}: ${n.message}`);
+      for (const n of integration.notices) {
+        // The framework's review refuses what hookwire only notes: an unknown helper.
+        if (values.framework === true && n.code === "MANIFEST_NOTE_UNKNOWN_HELPER")
+          problems.push(fromManifest(n, show));
+        else notices.push(`${locate(n, show)}: ${n.message}`);
+      }
       if (contexts.length > 0) {
         const { pairs, paired, unpaired } = pairsOf(integration, contexts);
         for (const context of paired) renderEndpoint(integration, context, show, problems);
@@ -267,6 +287,18 @@ function oauthPlaceholder(integration: Integration) {
   return integration.requiresOAuth
     ? { baseURI: "https://oauth.example", accessToken: "$OAUTH_ACCESS_TOKEN" }
     : null;
+}
+
+/** The framework review's findings on the manifest in `folder` (none if it cannot be read: loading said so). */
+async function frameworkProblems(folder: string): Promise<ManifestProblem[]> {
+  const file = join(folder, "manifest.json");
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    return [];
+  }
+  return checkFrameworkRules(manifest, file);
 }
 
 /** A body template rendered against one context (see `pairsOf`). */
