@@ -36,7 +36,9 @@ export type DeliveryErrorCode =
   /** A sender or guard option is malformed (CIDR, timeout, user agent). */
   | "DELIVERY_ERR_BAD_CONFIG"
   /** A signing secret cannot be used (e.g. `whsec_` followed by something that is not base64). */
-  | "DELIVERY_ERR_BAD_SECRET";
+  | "DELIVERY_ERR_BAD_SECRET"
+  /** No OAuth access token could be had for the hook (the provider refused, or was not reached). */
+  | "DELIVERY_ERR_OAUTH";
 
 const defaultMessages = {
   DELIVERY_ERR_TIMEOUT: "the attempt timed out",
@@ -54,6 +56,7 @@ const defaultMessages = {
   DELIVERY_ERR_BAD_SCHEDULE: "the retry schedule is malformed",
   DELIVERY_ERR_BAD_CONFIG: "the delivery configuration is malformed",
   DELIVERY_ERR_BAD_SECRET: "the signing secret is malformed",
+  DELIVERY_ERR_OAUTH: "no OAuth access token could be had for the hook",
 } as const satisfies Record<DeliveryErrorCode, string>;
 
 export class DeliveryError extends Error {

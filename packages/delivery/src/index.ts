@@ -11,6 +11,15 @@ export {
 } from "./circuit";
 export { errorBodyAllowed, errorBodyLimitBytes, keepsErrorBody } from "./error-body";
 export { DeliveryError, type DeliveryErrorCode, isDeliveryError } from "./errors";
+export {
+  type HookOAuth,
+  OAUTH_SECRET_FIELDS,
+  OAuthError,
+  type OAuthToken,
+  OAuthTokens,
+  type OAuthTokensOptions,
+  requestToken,
+} from "./oauth";
 export { type ClassifyContext, classifyAttempt, type Outcome } from "./outcome";
 export { parseRetryAfter } from "./retry-after";
 export { DEFAULT_RETRY_SCHEDULE_SECONDS, parseRetrySchedule } from "./retry-schedule";

@@ -43,6 +43,8 @@ const errorActions: Record<DeliveryErrorCode, "retry" | "give_up"> = {
   DELIVERY_ERR_BAD_SCHEDULE: "give_up",
   DELIVERY_ERR_BAD_CONFIG: "give_up",
   DELIVERY_ERR_BAD_SECRET: "give_up",
+  // The provider may be back, or its client fixed by the operator: the schedule tries again.
+  DELIVERY_ERR_OAUTH: "retry",
 };
 
 const done: Outcome = Object.freeze({ verb: "done" });
@@ -70,7 +72,11 @@ export function classifyAttempt(result: AttemptResult, context: ClassifyContext)
     failure = `HTTP ${result.status}`;
   } else if (result.errorCode !== undefined) {
     action = errorActions[result.errorCode];
-    failure = result.errorCode;
+    // An OAuth failure is the provider's, not the receiver's: its answer is the reason to show.
+    failure =
+      result.errorCode === "DELIVERY_ERR_OAUTH" && result.errorMessage !== undefined
+        ? `${result.errorCode} (${result.errorMessage})`
+        : result.errorCode;
   } else {
     // A result with neither is a bug upstream; retrying keeps the delivery rather than losing it.
     action = "retry";

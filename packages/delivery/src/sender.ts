@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
+import { Agent, fetch as undiciFetch } from "undici";
 import { createAddressGuard } from "./address-guard";
 import type { AttemptResult, OutboundRequest } from "./attempt";
 import { createGuardedConnector } from "./connector";
@@ -28,6 +29,11 @@ export interface Sender {
   destroy(): Promise<void>;
   /** Whether only public unicast is reachable: feeds `errorBodyAllowed`. */
   readonly privateNetworksBlocked: boolean;
+  /**
+   * A fetch for the requests around deliveries (OAuth token requests), through the same SSRF
+   * guard, on a small pool of its own.
+   */
+  fetch(url: string, init: RequestInit): Promise<Response>;
 }
 
 /**
@@ -153,6 +159,16 @@ export function createSender(config: SenderConfig): Sender {
       connectTimeoutMs: settings.connectTimeoutMs,
     }),
   });
+  const side = new Agent({
+    connections: 4,
+    headersTimeout: settings.headersTimeoutMs,
+    bodyTimeout: settings.bodyTimeoutMs,
+    connect: createGuardedConnector({
+      guard,
+      resolver: settings.lookup,
+      connectTimeoutMs: settings.connectTimeoutMs,
+    }),
+  });
   const defaultLimits: AttemptLimits = Object.freeze({
     attemptTimeoutMs: settings.attemptTimeoutMs,
     connectTimeoutMs: settings.connectTimeoutMs,
@@ -263,13 +279,20 @@ export function createSender(config: SenderConfig): Sender {
   return {
     send,
     privateNetworksBlocked: guard.privateNetworksBlocked,
+    fetch: (url, init) =>
+      undiciFetch(url, {
+        ...(init as Parameters<typeof undiciFetch>[1]),
+        dispatcher: side,
+        signal: init.signal ?? AbortSignal.timeout(settings.attemptTimeoutMs),
+      }) as unknown as Promise<Response>,
     async close() {
       closed = true;
-      await pools.close();
+      // A second close (or one after destroy) finds the side pool gone already: nothing to do.
+      await Promise.all([pools.close(), side.close().catch(noop)]);
     },
     async destroy() {
       closed = true;
-      await pools.destroy();
+      await Promise.all([pools.destroy(), side.destroy().catch(noop)]);
     },
   };
 }

@@ -7,7 +7,7 @@
 import { keepsErrorBody, type OutboundRequest, standardWebhookHeaders } from "@hookwire/delivery";
 import { renderBody } from "./body";
 import type { FormValues, Integration, TemplateKey } from "./integration";
-import { renderRequest, signatureHeader } from "./request";
+import { type OAuthCredentials, renderRequest, signatureHeader } from "./request";
 
 /** What of a hook the request is built from. */
 export interface RequestHook {
@@ -38,7 +38,8 @@ export type PreparedRequest =
  * Throws the template package's error when a body rendered here fails. `privateNetworksBlocked`:
  * whether only public unicast is reachable, which decides with the integration whether an error
  * body is kept (keepsErrorBody). `defaultConcurrency` is HOOKWIRE_HOOK_CONCURRENCY: a hook without
- * its own concurrency gets that many connections per origin.
+ * its own concurrency gets that many connections per origin. `oauth`: the hook's access token and
+ * base URI, for a `requiresOAuth` integration (the framework's `oauth.baseURI`, `oauth.accessToken`).
  */
 export function prepareRequest(
   integration: Integration,
@@ -48,6 +49,7 @@ export function prepareRequest(
   privateNetworksBlocked: boolean,
   defaultConcurrency: number,
   forceTemplate?: TemplateKey,
+  oauth: OAuthCredentials | null = null,
 ): PreparedRequest {
   const entry = delivery.entry ?? {};
   let body = delivery.body;
@@ -64,7 +66,7 @@ export function prepareRequest(
       return { kind: "skip", reason: "the template rendered an empty body", templateKey };
     body = rendered.body;
   }
-  const { method, url, headers } = renderRequest(integration, hook.formVariables, entry, null);
+  const { method, url, headers } = renderRequest(integration, hook.formVariables, entry, oauth);
   const signature = signatureHeader(integration, hook.formVariables, body);
   if (signature !== undefined) headers.push(signature);
   const signing = integration.endpoint.hmacSignature;

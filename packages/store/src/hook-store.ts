@@ -1,10 +1,11 @@
+import { OAUTH_SECRET_FIELDS } from "@hookwire/delivery";
 import type { Keyspace } from "@hookwire/queue";
 import type { Redis } from "ioredis";
 import { StoreError } from "./errors";
-import { checkHookId, type FormValue, type Hook, type HookInput, newHookId } from "./hook";
+import { checkHookId, type FormValue, type Hook, type HookInput, type HookOAuth, newHookId } from "./hook";
 import type { SecretBox } from "./secret-box";
 
-/** A hook as it lies in Redis: secret form variables sealed apart from the rest. */
+/** A hook as it lies in Redis: secret form variables sealed apart from the rest, OAuth secrets sealed in place. */
 interface StoredHook extends Omit<Hook, "formVariables" | "secretKeys"> {
   formVariables: Record<string, FormValue>;
   secrets: Record<string, string>;
@@ -50,6 +51,7 @@ export class HookStore {
       secretKeys: [...secretKeys].filter((key) => input.formVariables[key] !== undefined),
       ...(input.policy ? { policy: input.policy } : {}),
       delivery: input.delivery ?? {},
+      ...(input.oauth ? { oauth: input.oauth } : {}),
       createdAt: now,
       updatedAt: now,
       revision: 1,
@@ -77,6 +79,7 @@ export class HookStore {
       secretKeys: [...secretKeys].filter((key) => input.formVariables[key] !== undefined),
       policy: input.policy ?? undefined,
       delivery: input.delivery ?? {},
+      oauth: input.oauth ?? undefined,
     });
     return { hook, created: false };
   }
@@ -85,6 +88,31 @@ export class HookStore {
     const existing = await this.#read(id);
     if (existing === undefined) throw new StoreError("STORE_ERR_NOT_FOUND", `no hook with id ${id}`);
     return this.#write(change(existing));
+  }
+
+  /**
+   * Keeps a refreshed token grant's tokens with the hook (sealed like its other secrets), so every
+   * process uses them and a rotated refresh token is not lost. Nothing for other grants.
+   */
+  async keepOAuthToken(
+    id: string,
+    token: { accessToken: string; refreshToken?: string | undefined; expiresAt?: number | undefined },
+  ): Promise<void> {
+    await this.update(id, (hook) =>
+      hook.oauth?.grant !== "token"
+        ? hook
+        : {
+            ...hook,
+            oauth: {
+              ...hook.oauth,
+              accessToken: token.accessToken,
+              ...(token.refreshToken !== undefined ? { refreshToken: token.refreshToken } : {}),
+              ...(token.expiresAt !== undefined
+                ? { expiresAt: new Date(token.expiresAt).toISOString() }
+                : {}),
+            },
+          },
+    );
   }
 
   async delete(id: string): Promise<boolean> {
@@ -125,6 +153,7 @@ export class HookStore {
   async #write(hook: Hook): Promise<Hook> {
     const next: Hook = { ...hook, updatedAt: new Date().toISOString(), revision: hook.revision + 1 };
     if (next.policy === undefined) delete next.policy;
+    if (next.oauth === undefined) delete next.oauth;
     await this.#redis.hset(this.#keys.hooks, next.id, JSON.stringify(this.#seal(next)));
     await this.#changed();
     return next;
@@ -167,13 +196,27 @@ export class HookStore {
       if (secretKeys.includes(key)) secrets[key] = this.#box.seal(String(value));
       else plain[key] = value;
     }
-    return { ...rest, formVariables: plain, secrets };
+    const stored: StoredHook = { ...rest, formVariables: plain, secrets };
+    if (rest.oauth !== undefined) stored.oauth = this.#sealOAuth(rest.oauth, (v) => this.#box.seal(v));
+    return stored;
+  }
+
+  /** The OAuth settings with each secret field passed through `change` (seal or open). */
+  #sealOAuth(oauth: HookOAuth, change: (value: string) => string): HookOAuth {
+    const out: Record<string, unknown> = { ...oauth };
+    for (const field of OAUTH_SECRET_FIELDS) {
+      const value = out[field];
+      if (typeof value === "string") out[field] = change(value);
+    }
+    return out as HookOAuth;
   }
 
   #open(stored: StoredHook): Hook {
     const { secrets, formVariables, ...rest } = stored;
     const opened: Record<string, FormValue> = { ...formVariables };
     for (const [key, sealed] of Object.entries(secrets)) opened[key] = this.#box.open(sealed);
-    return { ...rest, formVariables: opened, secretKeys: Object.keys(secrets) };
+    const hook: Hook = { ...rest, formVariables: opened, secretKeys: Object.keys(secrets) };
+    if (rest.oauth !== undefined) hook.oauth = this.#sealOAuth(rest.oauth, (v) => this.#box.open(v));
+    return hook;
   }
 }

@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { type HookOAuth, OAUTH_SECRET_FIELDS } from "@hookwire/delivery";
 import { StoreError } from "./errors";
+
+export type { HookOAuth };
 
 export type FormValue = string | boolean;
 
@@ -34,6 +37,8 @@ export interface Hook {
   /** Statements that replace the integration's defaultPolicy; absent means use the default. */
   policy?: unknown[];
   delivery: HookDeliverySettings;
+  /** How the hook of a `requiresOAuth` integration gets its access token (secrets sealed at rest). */
+  oauth?: HookOAuth;
   createdAt: string;
   updatedAt: string;
   /** Set when hookwire turned the hook off itself (410 Gone, failing for days). */
@@ -50,6 +55,7 @@ export interface HookInput {
   formVariables: Record<string, FormValue>;
   policy?: unknown[] | null;
   delivery?: HookDeliverySettings;
+  oauth?: HookOAuth | null;
 }
 
 export const REDACTED = "********";
@@ -76,5 +82,8 @@ export function redactHook(hook: Hook): Hook {
   for (const key of hook.secretKeys) {
     if (formVariables[key] !== undefined && formVariables[key] !== "") formVariables[key] = REDACTED;
   }
-  return { ...hook, formVariables };
+  if (hook.oauth === undefined) return { ...hook, formVariables };
+  const oauth: Record<string, unknown> = { ...hook.oauth };
+  for (const field of OAUTH_SECRET_FIELDS) if (typeof oauth[field] === "string") oauth[field] = REDACTED;
+  return { ...hook, formVariables, oauth: oauth as HookOAuth };
 }

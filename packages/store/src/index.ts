@@ -17,6 +17,7 @@ export {
   type HookDeliverySettings,
   type HookDisabled,
   type HookInput,
+  type HookOAuth,
   newHookId,
   REDACTED,
   redactHook,

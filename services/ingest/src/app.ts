@@ -2,7 +2,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { HookwireConfig } from "@hookwire/config";
-import { createSender, type Sender } from "@hookwire/delivery";
+import { createSender, OAuthTokens, type Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
 import { DELIVERY_QUEUE, type DeliveryJobData, keyspace, Outbox } from "@hookwire/queue";
 import { DeliveryLog, DeliveryWriter, HookStore, SecretBox } from "@hookwire/store";
@@ -116,6 +116,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     writer,
     catalog,
     sender,
+    oauth: new OAuthTokens({
+      fetch: (url, init) => sender.fetch(url, init),
+      persist: (hookId, token) => hooks.keepOAuthToken(hookId, token),
+    }),
     intake: new Intake({
       redis,
       keys,

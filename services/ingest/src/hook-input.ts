@@ -1,6 +1,6 @@
 import { type Catalog, checkFormValues } from "@hookwire/manifest";
 import { validatePolicy } from "@hookwire/policy";
-import type { FormValue, HookDeliverySettings, HookInput } from "@hookwire/store";
+import type { FormValue, HookDeliverySettings, HookInput, HookOAuth } from "@hookwire/store";
 import type { Problem } from "./errors";
 
 /** A hook as an operator writes it (POST /v1/hooks, the hooks file), before it is checked. */
@@ -12,6 +12,7 @@ export interface HookDraft {
   formVariables?: Record<string, unknown>;
   policy?: unknown[] | null;
   delivery?: HookDeliverySettings;
+  oauth?: unknown;
 }
 
 export interface CheckedHook {
@@ -61,6 +62,19 @@ export function checkHook(
     for (const issue of verdict.warnings)
       warnings.push({ pointer: `${base}/policy${issue.pointer}`, message: issue.message });
   }
+  const oauth = draft.oauth ?? undefined;
+  if (integration.requiresOAuth && oauth === undefined) {
+    problems.push({
+      pointer: `${base}/oauth`,
+      message: `integration '${integration.key}' requires OAuth: give {"grant": "client_credentials", "tokenUrl", "clientId", "clientSecret", "baseURI"} or {"grant": "token", "accessToken", "baseURI", ...}`,
+    });
+  } else if (!integration.requiresOAuth && oauth !== undefined) {
+    problems.push({
+      pointer: `${base}/oauth`,
+      message: `integration '${integration.key}' does not use OAuth`,
+    });
+  }
+  const checkedOAuth = oauth === undefined ? undefined : checkOAuth(oauth, `${base}/oauth`, problems);
   if (draft.delivery?.standardWebhooks && integration.endpoint.hmacSignature === undefined) {
     problems.push({
       pointer: `${base}/delivery/standardWebhooks`,
@@ -76,6 +90,67 @@ export function checkHook(
     ...(draft.on !== undefined ? { on: draft.on } : {}),
     ...(draft.policy ? { policy: draft.policy } : {}),
     ...(draft.delivery !== undefined ? { delivery: draft.delivery } : {}),
+    ...(checkedOAuth !== undefined ? { oauth: checkedOAuth } : {}),
   };
   return { hook: { input, secretKeys: integration.secretKeys, warnings }, problems };
+}
+
+const OAUTH_FIELDS: Record<HookOAuth["grant"], { required: string[]; optional: string[] }> = {
+  client_credentials: {
+    required: ["tokenUrl", "clientId", "clientSecret", "baseURI"],
+    optional: ["scope", "clientAuth"],
+  },
+  token: {
+    required: ["accessToken", "baseURI"],
+    optional: ["refreshToken", "expiresAt", "tokenUrl", "clientId", "clientSecret", "scope", "clientAuth"],
+  },
+};
+
+/** The OAuth settings of a hook, checked field by field; undefined (with problems) when they do not fit. */
+function checkOAuth(raw: unknown, at: string, problems: Problem[]): HookOAuth | undefined {
+  const before = problems.length;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    problems.push({ pointer: at, message: "must be an object" });
+    return undefined;
+  }
+  const fields = raw as Record<string, unknown>;
+  const grant = fields.grant;
+  if (grant === "authorization_code") {
+    problems.push({
+      pointer: `${at}/grant`,
+      message:
+        'the authorization_code grant is not supported yet: use "client_credentials", or "token" with the tokens it gave',
+    });
+    return undefined;
+  }
+  if (grant !== "client_credentials" && grant !== "token") {
+    problems.push({ pointer: `${at}/grant`, message: 'must be "client_credentials" or "token"' });
+    return undefined;
+  }
+  const { required, optional } = OAUTH_FIELDS[grant];
+  for (const name of required) {
+    if (typeof fields[name] !== "string" || fields[name] === "")
+      problems.push({ pointer: `${at}/${name}`, message: `is required with the ${grant} grant (a string)` });
+  }
+  for (const [name, value] of Object.entries(fields)) {
+    if (name === "grant" || required.includes(name)) continue;
+    if (!optional.includes(name)) {
+      problems.push({ pointer: `${at}/${name}`, message: `is not a field of the ${grant} grant` });
+    } else if (typeof value !== "string") {
+      problems.push({ pointer: `${at}/${name}`, message: "must be a string" });
+    }
+  }
+  for (const name of ["tokenUrl", "baseURI"]) {
+    const value = fields[name];
+    if (typeof value === "string" && !/^https?:\/\/[^\s]+$/i.test(value))
+      problems.push({ pointer: `${at}/${name}`, message: "must be an http(s) URL" });
+  }
+  if (fields.clientAuth !== undefined && fields.clientAuth !== "basic" && fields.clientAuth !== "post")
+    problems.push({
+      pointer: `${at}/clientAuth`,
+      message: 'must be "basic" (client_secret_basic) or "post"',
+    });
+  if (typeof fields.expiresAt === "string" && Number.isNaN(Date.parse(fields.expiresAt)))
+    problems.push({ pointer: `${at}/expiresAt`, message: "must be an ISO 8601 time" });
+  return problems.length === before ? (fields as unknown as HookOAuth) : undefined;
 }

@@ -98,6 +98,13 @@ const policySchema = {
     "Policy statements replacing the integration's defaultPolicy; null or absent uses the default.",
 } as const;
 
+const oauthSchema = {
+  type: ["object", "null"],
+  description:
+    'How a hook of a requiresOAuth integration gets its access token: {"grant": "client_credentials", "tokenUrl", "clientId", "clientSecret", "scope"?, "clientAuth"?: "basic" | "post", "baseURI"} or {"grant": "token", "accessToken", "refreshToken"?, "expiresAt"?, "tokenUrl"?, "clientId"?, "clientSecret"?, "baseURI"}. Secrets are stored encrypted and shown as ********.',
+  additionalProperties: true,
+} as const;
+
 export const hookBodySchema = {
   type: "object",
   additionalProperties: false,
@@ -109,6 +116,7 @@ export const hookBodySchema = {
     formVariables: formVariablesSchema,
     policy: policySchema,
     delivery: deliverySettingsSchema,
+    oauth: oauthSchema,
   },
   required: ["integration", "name"],
 } as const;
@@ -125,6 +133,7 @@ export const hookPatchSchema = {
     },
     policy: policySchema,
     delivery: deliverySettingsSchema,
+    oauth: { ...oauthSchema, description: "Replaces the OAuth settings; ******** keeps a secret as it is." },
   },
 } as const;
 
@@ -139,6 +148,7 @@ export const hookSchema = {
     secretKeys: { type: "array", items: { type: "string" } },
     policy: { type: "array", items: { type: "object", additionalProperties: true } },
     delivery: { type: "object", additionalProperties: true },
+    oauth: { type: "object", additionalProperties: true },
     createdAt: { type: "string" },
     updatedAt: { type: "string" },
     disabled: { type: "object", properties: { reason: { type: "string" }, at: { type: "string" } } },

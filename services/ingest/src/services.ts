@@ -1,5 +1,5 @@
 import type { HookwireConfig } from "@hookwire/config";
-import type { Sender } from "@hookwire/delivery";
+import type { OAuthTokens, Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
 import { type DeliveryJobData, type Keyspace, transientRedisReply } from "@hookwire/queue";
 import { type DeliveryLog, type DeliveryWriter, type HookStore, StoreError } from "@hookwire/store";
@@ -22,6 +22,8 @@ export interface Services {
   writer: DeliveryWriter;
   catalog: Catalog;
   sender: Sender;
+  /** The access tokens of "test this hook" for hooks of requiresOAuth integrations. */
+  oauth: OAuthTokens;
   intake: Intake;
   apiKeys: ApiKeys;
   persistence: PersistenceWatch;

@@ -6,8 +6,8 @@
  * health and the minute's stats, and the removal of the batch itself, in one MULTI.
  */
 import { randomUUID } from "node:crypto";
-import { type AttemptResult, classifyAttempt, type Outcome } from "@hookwire/delivery";
-import { type Integration, prepareRequest } from "@hookwire/manifest";
+import { type AttemptResult, classifyAttempt, type HookOAuth, type Outcome } from "@hookwire/delivery";
+import { type Integration, type OAuthCredentials, prepareRequest } from "@hookwire/manifest";
 import { attemptJobId, type JobDelivery, type OutboxBatch } from "@hookwire/queue";
 import type { AttemptRecord, DeliveryRecord, DeliveryStatus, Hook } from "@hookwire/store";
 import type { Release } from "./hook-limits";
@@ -40,6 +40,8 @@ export interface Deferred {
 
 export type DeliveryEnd = Settled | Deferred;
 
+type HookWithOAuth = Hook & { oauth: HookOAuth };
+
 /**
  * Makes one attempt of a delivery and classifies it; never throws. The hook's circuit learns of
  * the answer at once (not when the batch commits), so the deliveries behind it see it open.
@@ -51,25 +53,67 @@ export async function attemptDelivery(
   delivery: JobDelivery,
 ): Promise<DeliveryEnd> {
   const attempt = delivery.attemptsMade + 1;
-  let prepared: ReturnType<typeof prepareRequest>;
-  try {
-    prepared = prepareRequest(
+  const prepare = (oauth: OAuthCredentials | null) =>
+    prepareRequest(
       integration,
       hook,
       delivery,
       attempt,
       ctx.settings.privateNetworksBlocked,
       ctx.settings.perHookConcurrency,
+      undefined,
+      oauth,
     );
-  } catch (error) {
-    return unsent(delivery, "failed", `render failed: ${(error as Error).message}`);
+  // A requiresOAuth integration's request carries the hook's access token (asked for, or
+  // refreshed, before it expires). None to be had is this attempt's failure, the provider's
+  // answer its reason, retried by the schedule like a receiver that is away.
+  const oauthOf = async (
+    stale?: string,
+  ): Promise<{ oauth: OAuthCredentials | null } | { failed: AttemptResult }> => {
+    if (!integration.requiresOAuth || hook.oauth === undefined) return { oauth: null };
+    const startedAt = Date.now();
+    try {
+      const accessToken = await ctx.oauth.accessToken(hook as HookWithOAuth, stale);
+      return { oauth: { baseURI: hook.oauth.baseURI, accessToken } };
+    } catch (error) {
+      return {
+        failed: {
+          startedAt,
+          durationMs: Date.now() - startedAt,
+          errorCode: "DELIVERY_ERR_OAUTH",
+          errorMessage: (error as Error).message,
+        },
+      };
+    }
+  };
+  // Most hooks have none: no promise on their path.
+  const first = integration.requiresOAuth && hook.oauth !== undefined ? await oauthOf() : { oauth: null };
+  let prepared: ReturnType<typeof prepareRequest> | undefined;
+  let result: AttemptResult;
+  if ("failed" in first) {
+    result = first.failed;
+  } else {
+    try {
+      prepared = prepare(first.oauth);
+    } catch (error) {
+      return unsent(delivery, "failed", `render failed: ${(error as Error).message}`);
+    }
+    if (prepared.kind === "skip")
+      return { ...unsent(delivery, "skipped", prepared.reason), templateKey: prepared.templateKey };
+    result = await ctx.sender.send(prepared.request);
+    if (result.status === 401 && first.oauth !== null) {
+      // The receiver refused the token: one new one, one more try, and only that one counts.
+      const again = await oauthOf(first.oauth.accessToken);
+      if ("failed" in again) result = again.failed;
+      else {
+        prepared = prepare(again.oauth);
+        if (prepared.kind === "send") result = await ctx.sender.send(prepared.request);
+      }
+    }
   }
-  if (prepared.kind === "skip")
-    return { ...unsent(delivery, "skipped", prepared.reason), templateKey: prepared.templateKey };
-
-  const result = await ctx.sender.send(prepared.request);
   // Cut short by this worker's own shutdown: not the receiver's doing, so no attempt is spent.
   if (result.errorCode === "DELIVERY_ERR_CLOSED") return { kind: "deferred", delivery, notBefore: 0 };
+  const templateKey = prepared?.templateKey ?? delivery.templateKey;
   const outcome = classifyAttempt(result, {
     attempt,
     scheduleSeconds: hook.delivery.retrySchedule ?? ctx.settings.retryScheduleSeconds,
@@ -79,7 +123,7 @@ export async function attemptDelivery(
     outcome: attemptOutcome(outcome.verb),
     durationMs: result.durationMs,
   });
-  const settled = settle(delivery, attempt, prepared.templateKey, result, outcome);
+  const settled = settle(delivery, attempt, templateKey, result, outcome);
   const now = Date.now();
   const verdict = await ctx.health.report(hook.id, settled.status === "succeeded", now, settled.reason);
   if (verdict.disable)

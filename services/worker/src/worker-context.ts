@@ -1,4 +1,4 @@
-import type { Sender } from "@hookwire/delivery";
+import type { OAuthTokens, Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
 import type { DeliveryLog, DeliveryStatus, DeliveryWriter, HookStore } from "@hookwire/store";
 import type { Redis } from "ioredis";
@@ -37,6 +37,8 @@ export interface WorkerContext {
   writer: DeliveryWriter;
   catalog: Catalog;
   sender: Sender;
+  /** The access tokens of the hooks of requiresOAuth integrations. */
+  oauth: OAuthTokens;
   /** hookwire's own connection for writes (not BullMQ's). */
   redis: Redis;
   health: HookHealth;

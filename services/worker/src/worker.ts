@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { HookwireConfig } from "@hookwire/config";
-import { createSender, DEFAULT_RETRY_SCHEDULE_SECONDS, type Sender } from "@hookwire/delivery";
+import { createSender, DEFAULT_RETRY_SCHEDULE_SECONDS, OAuthTokens, type Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
 import {
   DELIVERY_QUEUE,
@@ -117,8 +117,13 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     failed: settings.retentionFailedMs,
   });
   const outbox = new Outbox(keys, queue, settings.lockMs);
+  const hooks = new HookStore(redis, keys, new SecretBox(config.secretKey));
   const context: WorkerContext = {
-    hooks: new HookStore(redis, keys, new SecretBox(config.secretKey)),
+    hooks,
+    oauth: new OAuthTokens({
+      fetch: (url, init) => sender.fetch(url, init),
+      persist: (hookId, token) => hooks.keepOAuthToken(hookId, token),
+    }),
     log,
     writer: new DeliveryWriter(writes, log, outbox),
     catalog: options.catalog,

@@ -1,3 +1,4 @@
+import { OAUTH_SECRET_FIELDS } from "@hookwire/delivery";
 import { type HealthView, type Hook, healthView, REDACTED, redactHook, StoreError } from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../errors";
@@ -116,6 +117,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
               ),
               ...(checked.input.policy ? { policy: checked.input.policy } : { policy: undefined }),
               delivery: checked.input.delivery ?? {},
+              oauth: checked.input.oauth ?? undefined,
             };
           }),
         ).catch(storeToApi);
@@ -248,7 +250,17 @@ function mergeDraft(current: Hook, patch: Partial<HookDraft>): HookDraft {
     formVariables,
     policy: patch.policy === undefined ? (current.policy ?? null) : patch.policy,
     delivery: patch.delivery ?? current.delivery,
+    oauth: patch.oauth === undefined ? current.oauth : keepSecrets(patch.oauth, current.oauth),
   };
+}
+
+/** New OAuth settings in which each ******** keeps the secret the hook has now. */
+function keepSecrets(next: unknown, current: Hook["oauth"]): unknown {
+  if (typeof next !== "object" || next === null || current === undefined) return next;
+  const merged: Record<string, unknown> = { ...(next as Record<string, unknown>) };
+  const kept = current as Record<string, unknown>;
+  for (const field of OAUTH_SECRET_FIELDS) if (merged[field] === REDACTED) merged[field] = kept[field];
+  return merged;
 }
 
 async function readHealth(services: Services, ids: readonly string[]): Promise<HealthView[]> {

@@ -1,5 +1,5 @@
 import { timestampOf } from "@hookwire/entries";
-import { prepareRequest } from "@hookwire/manifest";
+import { type OAuthCredentials, prepareRequest } from "@hookwire/manifest";
 import type { Hook } from "@hookwire/store";
 import { ApiError } from "../errors";
 import type { Services } from "../services";
@@ -43,6 +43,22 @@ export async function testHook(services: Services, hook: Hook) {
   const integration = findIntegration(services, hook.integration);
   const now = Date.now();
   const entry = testEntry(now);
+  let oauth: OAuthCredentials | null = null;
+  if (integration.requiresOAuth && hook.oauth !== undefined) {
+    try {
+      oauth = {
+        baseURI: hook.oauth.baseURI,
+        accessToken: await services.oauth.accessToken({ id: hook.id, oauth: hook.oauth }),
+      };
+    } catch (error) {
+      return {
+        ok: false,
+        template: "",
+        errorCode: "DELIVERY_ERR_OAUTH",
+        errorMessage: (error as Error).message,
+      };
+    }
+  }
   let prepared: ReturnType<typeof prepareRequest>;
   try {
     prepared = prepareRequest(
@@ -53,6 +69,7 @@ export async function testHook(services: Services, hook: Hook) {
       services.sender.privateNetworksBlocked,
       services.config.worker.perHookConcurrency,
       integration.templates.validation ? "validation" : undefined,
+      oauth,
     );
   } catch (error) {
     throw new ApiError(
