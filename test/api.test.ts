@@ -306,6 +306,8 @@ describe("ingest API", () => {
       "DELETE /v1/hooks/{id}",
       "POST /v1/hooks/{id}/test",
       "POST /v1/hooks/{id}/replay",
+      "GET /v1/hooks/{id}/oauth/start",
+      "GET /v1/oauth/callback",
       "GET /v1/deliveries",
       "GET /v1/deliveries/{id}",
       "POST /v1/deliveries/{id}/retry",

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -213,6 +214,57 @@ describe("OAuth 2.0 hooks", () => {
         return Date.parse(hook.oauth.expiresAt) > Date.now();
       });
       expect(hook.oauth).toMatchObject({ grant: "token", accessToken: "********", refreshToken: "********" });
+    },
+  );
+
+  withCorpus(
+    "the authorization_code grant: start redirects to the provider, the callback's code becomes tokens, the hook delivers",
+    async () => {
+      const { rx, tokens, sys, hookId } = await setUp("oauth-code", {
+        grant: "authorization_code",
+        authorizeUrl: "https://provider.example/authorize",
+        scope: "events:write",
+      });
+      // Not connected yet: nothing to send with.
+      const early = await settled(sys, await post(sys, hookId), "failed");
+      expect(early.attempts[0].errorMessage).toContain("not connected yet");
+
+      const start = await fetch(`${sys.baseUrl}/v1/hooks/${hookId}/oauth/start`, {
+        headers: { authorization: `Bearer ${sys.apiKey}` },
+        redirect: "manual",
+      });
+      expect(start.status).toBe(302);
+      const authorize = new URL(start.headers.get("location") ?? "");
+      expect(authorize.origin + authorize.pathname).toBe("https://provider.example/authorize");
+      const query = Object.fromEntries(authorize.searchParams);
+      expect(query).toMatchObject({
+        response_type: "code",
+        client_id: "hookwire@acme",
+        redirect_uri: `${sys.baseUrl}/v1/oauth/callback`,
+        code_challenge_method: "S256",
+        scope: "events:write",
+      });
+
+      // The operator consents; the provider sends the browser back with a code and the state.
+      const wrong = await fetch(`${sys.baseUrl}/v1/oauth/callback?code=c-1&state=not-ours`);
+      expect(wrong.status).toBe(400);
+      const back = await fetch(`${sys.baseUrl}/v1/oauth/callback?code=c-1&state=${query.state}`);
+      expect(back.status, await back.clone().text()).toBe(200);
+      expect(await back.json()).toEqual({ hookId, connected: true });
+      // RFC 6749 4.1.3 with PKCE (RFC 7636): the code, the same redirect_uri, the verifier of the challenge.
+      const exchange = tokens.requests.at(-1)!.form;
+      expect(exchange.get("grant_type")).toBe("authorization_code");
+      expect(exchange.get("code")).toBe("c-1");
+      expect(exchange.get("redirect_uri")).toBe(`${sys.baseUrl}/v1/oauth/callback`);
+      const verifier = exchange.get("code_verifier") ?? "";
+      expect(createHash("sha256").update(verifier).digest("base64url")).toBe(query.code_challenge);
+      // A state is taken once.
+      expect((await fetch(`${sys.baseUrl}/v1/oauth/callback?code=c-1&state=${query.state}`)).status).toBe(
+        400,
+      );
+
+      await settled(sys, await post(sys, hookId), "succeeded");
+      expect(rx.requests.map(bearer)).toEqual(["Bearer tok-1"]);
     },
   );
 

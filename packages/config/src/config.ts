@@ -49,6 +49,11 @@ export interface HookwireConfig {
      */
     claimLeaseMs: number;
     hooksFile: string | undefined;
+    /**
+     * Where browsers reach ingest (HOOKWIRE_PUBLIC_URL), for the OAuth callback URL; else the
+     * request's own scheme and host.
+     */
+    publicUrl: string | undefined;
     /** Lets the queue view at /admin/queues retry, promote and remove jobs. */
     queueViewWritable: boolean;
     /** Refuse to start on a Redis that says its append-only file is off (acknowledged entries would not survive a restart). */
@@ -152,6 +157,7 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
       idempotencyWindowMs: read.int("HOOKWIRE_IDEMPOTENCY_WINDOW_MS", DEFAULTS.idempotencyWindowMs, 1000),
       claimLeaseMs: read.int("HOOKWIRE_CLAIM_LEASE_MS", DEFAULTS.claimLeaseMs, 300, 600e3),
       hooksFile: env.HOOKWIRE_HOOKS_FILE || undefined,
+      publicUrl: env.HOOKWIRE_PUBLIC_URL?.replace(/\/+$/, "") || undefined,
       queueViewWritable: read.bool("HOOKWIRE_QUEUE_VIEW_WRITABLE", false),
       requireDurableRedis: read.bool("HOOKWIRE_REQUIRE_DURABLE_REDIS", false),
       waitReplicas: read.int("HOOKWIRE_REDIS_WAIT_REPLICAS", DEFAULTS.waitReplicas, 0, 64),

@@ -12,6 +12,9 @@ export {
 export { errorBodyAllowed, errorBodyLimitBytes, keepsErrorBody } from "./error-body";
 export { DeliveryError, type DeliveryErrorCode, isDeliveryError } from "./errors";
 export {
+  authorizationSecrets,
+  authorizationUrl,
+  exchangeCode,
   type HookOAuth,
   OAUTH_SECRET_FIELDS,
   OAuthError,

@@ -1,14 +1,15 @@
 /**
  * OAuth 2.0 access tokens for the hooks of `requiresOAuth` integrations (RFC 6749), requested
  * with oauth4webapi (a well-kept, dependency-free client that takes the fetch it is given): the
- * client_credentials grant, and the refresh_token grant for a hook given tokens. Requests are
+ * client_credentials grant; the authorization_code grant (with PKCE, RFC 7636), whose code an
+ * operator's browser brings back; and the refresh_token grant for the tokens either gave. Requests are
  * form-encoded, the client authenticated with HTTP Basic (`client_secret_basic`, the default) or
  * in the body (`post`, for providers such as AppDynamics). They go out through the fetch the
  * caller passes, the sender's: the same SSRF guard as every delivery.
  *
  * `OAuthTokens` keeps each hook's token in memory, asks for a new one before it expires (or when
- * a receiver answered 401), one request per hook at a time, and hands a refreshed token grant's
- * new tokens to `persist` (a provider may rotate the refresh token).
+ * a receiver answered 401), one request per hook at a time, and hands refreshed tokens (of the
+ * token and authorization_code grants) to `persist` (a provider may rotate the refresh token).
  */
 import * as oauth from "oauth4webapi";
 
@@ -22,6 +23,20 @@ export type HookOAuth =
       scope?: string | undefined;
       clientAuth?: "basic" | "post" | undefined;
       baseURI: string;
+    }
+  | {
+      grant: "authorization_code";
+      authorizeUrl: string;
+      tokenUrl: string;
+      clientId: string;
+      clientSecret: string;
+      scope?: string | undefined;
+      clientAuth?: "basic" | "post" | undefined;
+      baseURI: string;
+      /** Set once an operator connected the hook (GET /v1/hooks/:id/oauth/start, then the callback). */
+      accessToken?: string | undefined;
+      refreshToken?: string | undefined;
+      expiresAt?: string | undefined;
     }
   | {
       grant: "token";
@@ -54,12 +69,8 @@ export class OAuthError extends Error {
 
 type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
-/** Asks the provider for a token: client credentials, or a refresh of a token grant. */
-export async function requestToken(
-  settings: HookOAuth,
-  fetcher: Fetch,
-  now = Date.now(),
-): Promise<OAuthToken> {
+/** The provider as oauth4webapi addresses it, for one hook's settings. */
+function providerOf(settings: HookOAuth, fetcher: Fetch) {
   const tokenUrl = settings.tokenUrl;
   if (tokenUrl === undefined)
     throw new OAuthError("the access token expired, and there is no tokenUrl to refresh it");
@@ -79,30 +90,103 @@ export async function requestToken(
     // The guard decides which hosts may be reached; plain http is the operator's choice.
     [oauth.allowInsecureRequests]: endpoint.protocol === "http:",
   };
+  const where = `${endpoint.origin}${endpoint.pathname}`;
+  return { as, client, auth, options, where };
+}
+
+function tokenOf(answer: oauth.TokenEndpointResponse, now: number): OAuthToken {
+  return {
+    accessToken: answer.access_token,
+    expiresAt: typeof answer.expires_in === "number" ? now + answer.expires_in * 1000 : undefined,
+    refreshToken: answer.refresh_token,
+  };
+}
+
+/** Asks the provider for a token: client credentials, or a refresh of the tokens a hook has. */
+export async function requestToken(
+  settings: HookOAuth,
+  fetcher: Fetch,
+  now = Date.now(),
+): Promise<OAuthToken> {
+  const { as, client, auth, options, where } = providerOf(settings, fetcher);
   try {
-    let answer: oauth.TokenEndpointResponse;
     if (settings.grant === "client_credentials") {
       const params: Record<string, string> = settings.scope ? { scope: settings.scope } : {};
       const response = await oauth.clientCredentialsGrantRequest(as, client, auth, params, options);
-      answer = await oauth.processClientCredentialsResponse(as, client, response);
-    } else {
-      if (settings.refreshToken === undefined)
-        throw new OAuthError("the access token expired, and there is no refreshToken to refresh it");
-      const response = await oauth.refreshTokenGrantRequest(as, client, auth, settings.refreshToken, options);
-      answer = await oauth.processRefreshTokenResponse(as, client, response);
+      return tokenOf(await oauth.processClientCredentialsResponse(as, client, response), now);
     }
-    return {
-      accessToken: answer.access_token,
-      expiresAt: typeof answer.expires_in === "number" ? now + answer.expires_in * 1000 : undefined,
-      refreshToken: answer.refresh_token,
-    };
+    if (settings.refreshToken === undefined) {
+      throw new OAuthError(
+        settings.grant === "authorization_code" && settings.accessToken === undefined
+          ? "the hook is not connected yet: an admin opens GET /v1/hooks/<id>/oauth/start in a browser"
+          : "the access token expired, and there is no refreshToken to refresh it",
+      );
+    }
+    const response = await oauth.refreshTokenGrantRequest(as, client, auth, settings.refreshToken, options);
+    return tokenOf(await oauth.processRefreshTokenResponse(as, client, response), now);
   } catch (error) {
-    throw new OAuthError(
-      `the token request to ${endpoint.origin}${endpoint.pathname} failed: ${describe(error)}`,
-      {
-        cause: error,
-      },
+    throw new OAuthError(`the token request to ${where} failed: ${describe(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Where to send the operator's browser to connect a hook of the authorization_code grant: the
+ * provider's authorize URL with the client, the callback, the state and the PKCE challenge.
+ */
+export async function authorizationUrl(
+  settings: Extract<HookOAuth, { grant: "authorization_code" }>,
+  redirectUri: string,
+  state: string,
+  codeVerifier: string,
+): Promise<string> {
+  const url = new URL(settings.authorizeUrl);
+  url.searchParams.set("response_type", "code");
+  url.searchParams.set("client_id", settings.clientId);
+  url.searchParams.set("redirect_uri", redirectUri);
+  url.searchParams.set("state", state);
+  url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(codeVerifier));
+  url.searchParams.set("code_challenge_method", "S256");
+  if (settings.scope) url.searchParams.set("scope", settings.scope);
+  return url.href;
+}
+
+/** A fresh PKCE verifier and state for `authorizationUrl`. */
+export function authorizationSecrets(): { state: string; codeVerifier: string } {
+  return { state: oauth.generateRandomState(), codeVerifier: oauth.generateRandomCodeVerifier() };
+}
+
+/**
+ * Trades the code the provider sent back (the callback's query, its state checked) for tokens.
+ * Rejects with OAuthError: the provider's error (the operator declined), a state that does not
+ * match, a code it refuses.
+ */
+export async function exchangeCode(
+  settings: Extract<HookOAuth, { grant: "authorization_code" }>,
+  callback: URLSearchParams,
+  expected: { state: string; codeVerifier: string; redirectUri: string },
+  fetcher: Fetch,
+  now = Date.now(),
+): Promise<OAuthToken> {
+  const { as, client, auth, options, where } = providerOf(settings, fetcher);
+  let params: URLSearchParams;
+  try {
+    params = oauth.validateAuthResponse(as, client, callback, expected.state);
+  } catch (error) {
+    throw new OAuthError(`the provider's answer cannot be used: ${describe(error)}`, { cause: error });
+  }
+  try {
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      auth,
+      params,
+      expected.redirectUri,
+      expected.codeVerifier,
+      options,
     );
+    return tokenOf(await oauth.processAuthorizationCodeResponse(as, client, response), now);
+  } catch (error) {
+    throw new OAuthError(`the token request to ${where} failed: ${describe(error)}`, { cause: error });
   }
 }
 
@@ -166,8 +250,8 @@ export class OAuthTokens {
     const cached = this.#tokens.get(hook.id);
     const mine = cached !== undefined && cached.key === key ? cached.token : undefined;
     if (mine !== undefined && fresh(mine)) return mine.accessToken;
-    if (settings.grant === "token") {
-      // The hook's own tokens: what the operator gave, or what a refresh here stored since.
+    if (settings.grant !== "client_credentials" && settings.accessToken !== undefined) {
+      // The hook's own tokens: what the operator gave (or the callback), or what a refresh stored since.
       const given: OAuthToken = {
         accessToken: settings.accessToken,
         expiresAt: settings.expiresAt === undefined ? undefined : Date.parse(settings.expiresAt),
@@ -181,14 +265,14 @@ export class OAuthTokens {
     let pending = this.#pending.get(hook.id);
     if (pending === undefined) {
       const refreshToken =
-        settings.grant === "token" ? (mine?.refreshToken ?? settings.refreshToken) : undefined;
-      const asked = settings.grant === "token" ? { ...settings, refreshToken } : settings;
+        settings.grant === "client_credentials" ? undefined : (mine?.refreshToken ?? settings.refreshToken);
+      const asked = settings.grant === "client_credentials" ? settings : { ...settings, refreshToken };
       pending = requestToken(asked, this.#options.fetch, now)
         .then(async (token) => {
           // A provider that does not rotate the refresh token keeps the one it was given.
           const kept = { ...token, refreshToken: token.refreshToken ?? refreshToken };
           this.#tokens.set(hook.id, { key, token: kept });
-          if (settings.grant === "token") await this.#options.persist?.(hook.id, kept);
+          if (settings.grant !== "client_credentials") await this.#options.persist?.(hook.id, kept);
           return kept;
         })
         .finally(() => this.#pending.delete(hook.id));

@@ -67,6 +67,8 @@ export function keyspace(prefix: string) {
     /** An entry id's claim: a lease token while a request is accepting it, then "1" for the window. */
     entrySeen: (entryId: string) => `${prefix}:entry:${entryId}`,
     idempotencyKey: (key: string) => `${prefix}:idempotency:${key}`,
+    /** An authorization_code connection under way: {hookId, codeVerifier, redirectUri}, minutes. */
+    oauthState: (state: string) => `${prefix}:oauth:state:${state}`,
     stats: (name: string) => `${prefix}:stats:${name}`,
     /**
      * One hash per minute (epoch minute = floor(ms / 60 000)), kept ~2 h, written by the worker

@@ -91,15 +91,16 @@ export class HookStore {
   }
 
   /**
-   * Keeps a refreshed token grant's tokens with the hook (sealed like its other secrets), so every
-   * process uses them and a rotated refresh token is not lost. Nothing for other grants.
+   * Keeps tokens with the hook (sealed like its other secrets): a refresh's, or the first ones of
+   * an authorization_code hook, so every process uses them and a rotated refresh token is not
+   * lost. Nothing for a client_credentials hook (each process asks for its own).
    */
   async keepOAuthToken(
     id: string,
     token: { accessToken: string; refreshToken?: string | undefined; expiresAt?: number | undefined },
   ): Promise<void> {
     await this.update(id, (hook) =>
-      hook.oauth?.grant !== "token"
+      hook.oauth === undefined || hook.oauth.grant === "client_credentials"
         ? hook
         : {
             ...hook,

@@ -26,6 +26,7 @@ import { entryRoutes } from "./routes/entries";
 import { hookRoutes } from "./routes/hooks";
 import { integrationRoutes } from "./routes/integrations";
 import { metricsRoutes } from "./routes/metrics";
+import { oauthRoutes } from "./routes/oauth";
 import { queueViewRoutes } from "./routes/queues";
 import { statsRoutes, statsSources } from "./routes/stats";
 import { systemRoutes } from "./routes/system";
@@ -230,6 +231,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(systemRoutes(services));
   await app.register(entryRoutes(services));
   await app.register(hookRoutes(services));
+  await app.register(oauthRoutes(services));
   await app.register(deliveryRoutes(services));
   await app.register(integrationRoutes(services));
   await app.register(statsRoutes(services));

@@ -100,6 +100,10 @@ const OAUTH_FIELDS: Record<HookOAuth["grant"], { required: string[]; optional: s
     required: ["tokenUrl", "clientId", "clientSecret", "baseURI"],
     optional: ["scope", "clientAuth"],
   },
+  authorization_code: {
+    required: ["authorizeUrl", "tokenUrl", "clientId", "clientSecret", "baseURI"],
+    optional: ["scope", "clientAuth", "accessToken", "refreshToken", "expiresAt"],
+  },
   token: {
     required: ["accessToken", "baseURI"],
     optional: ["refreshToken", "expiresAt", "tokenUrl", "clientId", "clientSecret", "scope", "clientAuth"],
@@ -115,16 +119,11 @@ function checkOAuth(raw: unknown, at: string, problems: Problem[]): HookOAuth | 
   }
   const fields = raw as Record<string, unknown>;
   const grant = fields.grant;
-  if (grant === "authorization_code") {
+  if (grant !== "client_credentials" && grant !== "authorization_code" && grant !== "token") {
     problems.push({
       pointer: `${at}/grant`,
-      message:
-        'the authorization_code grant is not supported yet: use "client_credentials", or "token" with the tokens it gave',
+      message: 'must be "client_credentials", "authorization_code" or "token"',
     });
-    return undefined;
-  }
-  if (grant !== "client_credentials" && grant !== "token") {
-    problems.push({ pointer: `${at}/grant`, message: 'must be "client_credentials" or "token"' });
     return undefined;
   }
   const { required, optional } = OAUTH_FIELDS[grant];
@@ -140,7 +139,7 @@ function checkOAuth(raw: unknown, at: string, problems: Problem[]): HookOAuth | 
       problems.push({ pointer: `${at}/${name}`, message: "must be a string" });
     }
   }
-  for (const name of ["tokenUrl", "baseURI"]) {
+  for (const name of ["tokenUrl", "authorizeUrl", "baseURI"]) {
     const value = fields[name];
     if (typeof value === "string" && !/^https?:\/\/[^\s]+$/i.test(value))
       problems.push({ pointer: `${at}/${name}`, message: "must be an http(s) URL" });

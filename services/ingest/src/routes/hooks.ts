@@ -230,7 +230,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
   };
 }
 
-async function findHook(services: Services, id: string): Promise<Hook> {
+export async function findHook(services: Services, id: string): Promise<Hook> {
   const hook = await withRedis(services, () => services.hooks.get(id));
   if (hook === undefined) throw new ApiError("API_ERR_NOT_FOUND", `no hook with id ${id}`);
   return hook;
