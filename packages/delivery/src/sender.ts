@@ -148,26 +148,24 @@ function redirectMessage(origin: string, status: number, location: string | unde
 export function createSender(config: SenderConfig): Sender {
   const settings = resolveSenderConfig(config);
   const guard = createAddressGuard(settings);
+  // One connector, the guard's, for the deliveries' pools and the side requests' alike.
+  const connect = createGuardedConnector({
+    guard,
+    resolver: settings.lookup,
+    connectTimeoutMs: settings.connectTimeoutMs,
+  });
   const pools = new HookPools({
     pipelining: 1,
     keepAliveTimeout: settings.keepAliveTimeoutMs,
     headersTimeout: settings.headersTimeoutMs,
     bodyTimeout: settings.bodyTimeoutMs,
-    connect: createGuardedConnector({
-      guard,
-      resolver: settings.lookup,
-      connectTimeoutMs: settings.connectTimeoutMs,
-    }),
+    connect,
   });
   const side = new Agent({
     connections: 4,
     headersTimeout: settings.headersTimeoutMs,
     bodyTimeout: settings.bodyTimeoutMs,
-    connect: createGuardedConnector({
-      guard,
-      resolver: settings.lookup,
-      connectTimeoutMs: settings.connectTimeoutMs,
-    }),
+    connect,
   });
   const defaultLimits: AttemptLimits = Object.freeze({
     attemptTimeoutMs: settings.attemptTimeoutMs,

@@ -20,6 +20,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
 import type { ManifestProblem } from "./errors";
+import { FORM_VARIABLE_TYPES } from "./integration";
 import { describeSchemaError } from "./schema";
 
 const CATEGORIES = [
@@ -91,19 +92,6 @@ const FORM_VARIABLE_FIELDS = [
   "multiselectDefaultOptions",
   "disableAfterSaving",
   "hideEmpty",
-];
-
-const FORM_VARIABLE_TYPES = [
-  "string",
-  "boolean",
-  "uri",
-  "enum",
-  "oauth",
-  "dynamicEnum",
-  "generated",
-  "environmentSelector",
-  "multiselect",
-  "publicKey",
 ];
 
 /** One line of text, `min` to `max` characters. */
@@ -195,6 +183,7 @@ const FRAMEWORK_SCHEMA = {
         properties: {
           key: { type: "string", maxLength: 20, pattern: "^\\S*$" },
           name: { type: "string", maxLength: 50 },
+          // The framework's types, which hookwire knows all of.
           type: { enum: FORM_VARIABLE_TYPES },
           description: { type: "string", maxLength: 250 },
         },
