@@ -42,6 +42,53 @@ export type DeliveryEnd = Settled | Deferred;
 
 type HookWithOAuth = Hook & { oauth: HookOAuth };
 
+const NO_OAUTH = { oauth: null } as const;
+
+function prepare(
+  ctx: WorkerContext,
+  integration: Integration,
+  hook: Hook,
+  delivery: JobDelivery,
+  attempt: number,
+  oauth: OAuthCredentials | null,
+) {
+  return prepareRequest(
+    integration,
+    hook,
+    delivery,
+    attempt,
+    ctx.settings.privateNetworksBlocked,
+    ctx.settings.perHookConcurrency,
+    undefined,
+    oauth,
+  );
+}
+
+/**
+ * A requiresOAuth integration's request carries the hook's access token (asked for, or refreshed,
+ * before it expires; `stale`: the one a receiver refused). None to be had is the attempt's
+ * failure, the provider's answer its reason, retried by the schedule like a receiver that is away.
+ */
+async function oauthOf(
+  ctx: WorkerContext,
+  hook: HookWithOAuth,
+  stale?: string,
+): Promise<{ oauth: OAuthCredentials } | { failed: AttemptResult }> {
+  const startedAt = Date.now();
+  try {
+    return { oauth: { baseURI: hook.oauth.baseURI, accessToken: await ctx.oauth.accessToken(hook, stale) } };
+  } catch (error) {
+    return {
+      failed: {
+        startedAt,
+        durationMs: Date.now() - startedAt,
+        errorCode: "DELIVERY_ERR_OAUTH",
+        errorMessage: (error as Error).message,
+      },
+    };
+  }
+}
+
 /**
  * Makes one attempt of a delivery and classifies it; never throws. The hook's circuit learns of
  * the answer at once (not when the batch commits), so the deliveries behind it see it open.
@@ -53,48 +100,18 @@ export async function attemptDelivery(
   delivery: JobDelivery,
 ): Promise<DeliveryEnd> {
   const attempt = delivery.attemptsMade + 1;
-  const prepare = (oauth: OAuthCredentials | null) =>
-    prepareRequest(
-      integration,
-      hook,
-      delivery,
-      attempt,
-      ctx.settings.privateNetworksBlocked,
-      ctx.settings.perHookConcurrency,
-      undefined,
-      oauth,
-    );
-  // A requiresOAuth integration's request carries the hook's access token (asked for, or
-  // refreshed, before it expires). None to be had is this attempt's failure, the provider's
-  // answer its reason, retried by the schedule like a receiver that is away.
-  const oauthOf = async (
-    stale?: string,
-  ): Promise<{ oauth: OAuthCredentials | null } | { failed: AttemptResult }> => {
-    if (!integration.requiresOAuth || hook.oauth === undefined) return { oauth: null };
-    const startedAt = Date.now();
-    try {
-      const accessToken = await ctx.oauth.accessToken(hook as HookWithOAuth, stale);
-      return { oauth: { baseURI: hook.oauth.baseURI, accessToken } };
-    } catch (error) {
-      return {
-        failed: {
-          startedAt,
-          durationMs: Date.now() - startedAt,
-          errorCode: "DELIVERY_ERR_OAUTH",
-          errorMessage: (error as Error).message,
-        },
-      };
-    }
-  };
-  // Most hooks have none: no promise on their path.
-  const first = integration.requiresOAuth && hook.oauth !== undefined ? await oauthOf() : { oauth: null };
+  // Most hooks have no OAuth: no promise (nor closure) on their path.
+  const first =
+    integration.requiresOAuth && hook.oauth !== undefined
+      ? await oauthOf(ctx, hook as HookWithOAuth)
+      : NO_OAUTH;
   let prepared: ReturnType<typeof prepareRequest> | undefined;
   let result: AttemptResult;
   if ("failed" in first) {
     result = first.failed;
   } else {
     try {
-      prepared = prepare(first.oauth);
+      prepared = prepare(ctx, integration, hook, delivery, attempt, first.oauth);
     } catch (error) {
       return unsent(delivery, "failed", `render failed: ${(error as Error).message}`);
     }
@@ -103,10 +120,10 @@ export async function attemptDelivery(
     result = await ctx.sender.send(prepared.request);
     if (result.status === 401 && first.oauth !== null) {
       // The receiver refused the token: one new one, one more try, and only that one counts.
-      const again = await oauthOf(first.oauth.accessToken);
+      const again = await oauthOf(ctx, hook as HookWithOAuth, first.oauth.accessToken);
       if ("failed" in again) result = again.failed;
       else {
-        prepared = prepare(again.oauth);
+        prepared = prepare(ctx, integration, hook, delivery, attempt, again.oauth);
         if (prepared.kind === "send") result = await ctx.sender.send(prepared.request);
       }
     }
