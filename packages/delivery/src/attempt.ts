@@ -35,6 +35,8 @@ export interface OutboundRequest {
   timeoutMs?: number;
   /** Keep the first 4 KiB of a non-2xx body; see `errorBodyAllowed` for when that is allowed. */
   captureErrorBody: boolean;
+  /** The secret values the request carries, blanked out of a kept error body (scrubSecrets). */
+  secrets?: readonly string[];
 }
 
 export interface AttemptResult {

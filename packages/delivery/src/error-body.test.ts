@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { expect, test } from "vitest";
-import { errorBodyAllowed, keepsErrorBody, readErrorBody, utf8Prefix } from "./error-body";
+import { errorBodyAllowed, keepsErrorBody, readErrorBody, scrubSecrets, utf8Prefix } from "./error-body";
 
 test.each([
   [true, true, true],
@@ -55,4 +55,22 @@ test("keepsErrorBody: only an integration that asks for it, and only where the r
   expect(keepsErrorBody({ ...asks, urlHostIsFixed: true }, false)).toBe(true);
   // Not asked for: never, whatever the network rule ("test this hook" included).
   expect(keepsErrorBody({ includeErrorResponseBody: false, urlHostIsFixed: true }, true)).toBe(false);
+});
+
+test("scrubSecrets blanks each secret as it is, base64-encoded and URL-encoded, and leaves the rest", () => {
+  const secret = "s3cr3t/value+x";
+  const echo = [
+    `authorization: Bearer ${secret}`,
+    `basic: ${Buffer.from(secret).toString("base64")}`,
+    `query: ?key=${encodeURIComponent(secret)}`,
+    "status: refused",
+  ].join("\n");
+  const scrubbed = scrubSecrets(echo, [secret, "ab"]);
+  expect(scrubbed).not.toContain(secret);
+  expect(scrubbed).not.toContain(Buffer.from(secret).toString("base64").replace(/=+$/, ""));
+  expect(scrubbed).not.toContain(encodeURIComponent(secret));
+  expect(scrubbed).toContain("authorization: Bearer ********");
+  // Too short to look for: "ab" stays wherever it is.
+  expect(scrubbed).toContain("status: refused");
+  expect(scrubSecrets("nothing here", [secret])).toBe("nothing here");
 });

@@ -73,3 +73,28 @@ export function utf8Prefix(bytes: Buffer): string {
   }
   return bytes.toString("utf8", 0, end);
 }
+
+/** Shorter values are not looked for: a one- or two-letter "secret" would blank out the body. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * A kept error body with every secret the request carried blanked out, as it is, base64-encoded
+ * (a Basic credential, a token in a JWT-like echo) and URL-encoded (a secret in a query string):
+ * a receiver or a proxy that echoes the request (its headers, its URL) must not turn the body
+ * into a copy of the hook's secrets in Redis and in every `read` answer.
+ */
+export function scrubSecrets(body: string, secrets: readonly string[]): string {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.length < MIN_SECRET_LENGTH) continue;
+    forms.add(secret);
+    forms.add(Buffer.from(secret).toString("base64").replace(/=+$/, ""));
+    forms.add(encodeURIComponent(secret));
+  }
+  let scrubbed = body;
+  // Longest first: a secret that holds another is blanked whole.
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) {
+    if (form.length >= MIN_SECRET_LENGTH) scrubbed = scrubbed.split(form).join("********");
+  }
+  return scrubbed;
+}

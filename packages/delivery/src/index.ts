@@ -9,7 +9,7 @@ export {
   circuitAdmission,
   nextCircuitState,
 } from "./circuit";
-export { errorBodyAllowed, errorBodyLimitBytes, keepsErrorBody } from "./error-body";
+export { errorBodyAllowed, errorBodyLimitBytes, keepsErrorBody, scrubSecrets } from "./error-body";
 export { DeliveryError, type DeliveryErrorCode, isDeliveryError } from "./errors";
 export {
   authorizationSecrets,

@@ -4,7 +4,7 @@ import { Agent, fetch as undiciFetch } from "undici";
 import { createAddressGuard } from "./address-guard";
 import type { AttemptResult, OutboundRequest } from "./attempt";
 import { createGuardedConnector } from "./connector";
-import { errorBodyLimitBytes, readErrorBody } from "./error-body";
+import { errorBodyLimitBytes, readErrorBody, scrubSecrets } from "./error-body";
 import type { DeliveryErrorCode } from "./errors";
 import { type AttemptLimits, describeFailure } from "./failure";
 import { HookPools } from "./hook-pools";
@@ -259,7 +259,8 @@ export function createSender(config: SenderConfig): Sender {
         result.errorMessage = redirectMessage(origin, status, firstHeader(response.headers.location), url);
       }
       if (request.captureErrorBody) {
-        result.errorBody = await readErrorBody(response.body, errorBodyLimitBytes, drainLimitBytes);
+        const kept = await readErrorBody(response.body, errorBodyLimitBytes, drainLimitBytes);
+        result.errorBody = request.secrets === undefined ? kept : scrubSecrets(kept, request.secrets);
       } else {
         await drain(response.body);
       }

@@ -75,6 +75,7 @@ export function prepareRequest(
     const timestampSeconds = Math.floor(Date.now() / 1000);
     headers.push(...standardWebhookHeaders({ secret, id: delivery.id, timestampSeconds, body }));
   }
+  const captureErrorBody = keepsErrorBody(integration, privateNetworksBlocked);
   return {
     kind: "send",
     templateKey,
@@ -87,8 +88,55 @@ export function prepareRequest(
       connections: hook.delivery.concurrency ?? defaultConcurrency,
       deliveryId: delivery.id,
       attempt,
-      captureErrorBody: keepsErrorBody(integration, privateNetworksBlocked),
+      captureErrorBody,
+      // Only a body that is kept needs scrubbing: nothing more on the common path.
+      ...(captureErrorBody ? { secrets: secretsOf(integration, hook, url, headers, oauth) } : {}),
       ...(hook.delivery.timeoutMs !== undefined ? { timeoutMs: hook.delivery.timeoutMs } : {}),
     },
   };
+}
+
+/** A header value that is a credential: a scheme, then the credential itself. */
+const CREDENTIAL = /^(basic|bearer|token|digest|apikey)\s+(\S+)$/i;
+
+/**
+ * Every secret value a request carries, for scrubbing an echo of it out of a kept error body: the
+ * secret form variables, the OAuth access token, the header values holding one of them or
+ * written as a credential (`Basic ...`, `Bearer ...`: the value, the credential, a Basic one
+ * decoded, whatever the header's name) and the URL's userinfo.
+ */
+function secretsOf(
+  integration: Integration,
+  hook: RequestHook,
+  url: string,
+  headers: readonly { name: string; value: string }[],
+  oauth: OAuthCredentials | null,
+): string[] {
+  const secrets: string[] = [];
+  for (const key of integration.secretKeys) {
+    const value = hook.formVariables[key];
+    if (typeof value === "string" && value !== "") secrets.push(value);
+  }
+  if (oauth !== null) secrets.push(oauth.accessToken);
+  const known = [...secrets];
+  for (const { value } of headers) {
+    const credential = CREDENTIAL.exec(value);
+    if (credential === null && !known.some((secret) => value.includes(secret))) continue;
+    secrets.push(value);
+    if (credential === null) continue;
+    secrets.push(credential[2]!);
+    if (credential[1]!.toLowerCase() === "basic")
+      secrets.push(Buffer.from(credential[2]!, "base64").toString());
+  }
+  try {
+    const { username, password } = new URL(url);
+    if (password !== "")
+      secrets.push(
+        decodeURIComponent(password),
+        `${decodeURIComponent(username)}:${decodeURIComponent(password)}`,
+      );
+  } catch {
+    // Not a URL: the sender refuses it before anything is kept.
+  }
+  return secrets;
 }
