@@ -2,6 +2,8 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# In a container the services listen on every interface (the host default is loopback only).
+ENV HOOKWIRE_HOST=0.0.0.0
 COPY package.json package-lock.json ./
 COPY packages ./packages
 COPY services ./services

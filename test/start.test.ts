@@ -58,6 +58,9 @@ describe("hookwire start", () => {
       headers: { authorization: "Bearer start-test-admin-key" },
     });
     expect(hooks.status).toBe(200);
+    // Bound to 127.0.0.1 only: another address of the machine (127.0.0.2 is one, on loopback)
+    // is refused, where a 0.0.0.0 bind would answer.
+    expect(await fetch(`http://127.0.0.2:${port}/healthz`).catch(() => "refused")).toBe("refused");
 
     const exit = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");

@@ -95,7 +95,8 @@ export const DEFAULT_HOOK_CONCURRENCY = 10;
 
 const DEFAULTS = {
   port: 8080,
-  host: "0.0.0.0",
+  // Loopback unless told otherwise: a fresh `npm start` is not an open door on the network.
+  host: "127.0.0.1",
   bodyLimitBytes: 1024 * 1024, // 1 MiB
   maxQueueDepth: 1_000_000,
   rateLimitPerMinute: 6_000,
