@@ -13,8 +13,8 @@ import { eventually, type Receiver, startReceiver } from "./support/receiver";
 import { ownRedis } from "./support/redis-server";
 import { type System, startSystem } from "./support/system";
 
-const INGEST_KEY = "ingest-only-key-0001";
-const READ_KEY = "read-only-key-000001";
+const INGEST_KEY = "ingest-only-key-0001-padded";
+const READ_KEY = "read-only-key-000001-padded";
 const SECRET = "s3cr3t-value-that-must-never-show";
 
 // The ingest API through app.inject() and over a real socket (system.api uses fetch).
@@ -373,7 +373,7 @@ describe("when Redis goes away", () => {
     const redis = connectRedis(redisServer.url, "api");
     const config = (await import("@hookwire/config")).loadConfig({
       REDIS_URL: redisServer.url,
-      HOOKWIRE_API_KEY: "outage-test-admin-key",
+      HOOKWIRE_API_KEY: "outage-test-admin-key-padded",
       HOOKWIRE_SECRET_KEY: "b".repeat(64),
     });
     const app = await buildApp({ config, redis, catalog: await loadCatalog(catalogDirs(PROJECT_ROOT, {})) });
@@ -381,7 +381,7 @@ describe("when Redis goes away", () => {
       app.inject({
         method: "POST",
         url: "/v1/entries",
-        headers: { authorization: "Bearer outage-test-admin-key" },
+        headers: { authorization: "Bearer outage-test-admin-key-padded" },
         payload: entryFixture("flag-toggle", { _id: `outage-${Date.now()}` }),
       });
     try {

@@ -3,7 +3,7 @@ import { entryFixture } from "./support/fixtures";
 import { eventually } from "./support/receiver";
 import { type System, startSystem } from "./support/system";
 
-const OTHER_KEY = "second-admin-key-00001";
+const OTHER_KEY = "second-admin-key-00001-padded";
 
 describe("rate limit per API key", () => {
   let system: System;

@@ -114,7 +114,7 @@ describe("HOOKWIRE_REQUIRE_DURABLE_REDIS=true", () => {
         HOOKWIRE_REQUIRE_DURABLE_REDIS: "true",
         HOOKWIRE_PORT: String(port),
         HOOKWIRE_HOST: "127.0.0.1",
-        HOOKWIRE_API_KEY: `durable-${randomBytes(8).toString("hex")}`,
+        HOOKWIRE_API_KEY: `durable-${randomBytes(12).toString("hex")}`,
         HOOKWIRE_SECRET_KEY: randomBytes(32).toString("hex"),
         LOG_LEVEL: "warn",
       },

@@ -35,7 +35,7 @@ describe("hookwire start", () => {
         REDIS_URL,
         HOOKWIRE_PORT: String(port),
         HOOKWIRE_QUEUE_PREFIX: prefix,
-        HOOKWIRE_API_KEY: "start-test-admin-key",
+        HOOKWIRE_API_KEY: "start-test-admin-key-padded",
         HOOKWIRE_SECRET_KEY: "d".repeat(64),
         HOOKWIRE_WORKER_METRICS_PORT: "0",
         LOG_LEVEL: "warn",
@@ -54,8 +54,11 @@ describe("hookwire start", () => {
     expect(text).toContain(`API        http://localhost:${port}/v1`);
     expect(text).toContain(`docs       http://localhost:${port}/docs`);
     expect(text).toContain(`dashboard  http://localhost:${port}/`);
+    // The operator set the key: it is not printed back.
+    expect(text).toContain("API key    the one in HOOKWIRE_API_KEY (admin)");
+    expect(text).not.toContain("start-test-admin-key-padded");
     const hooks = await fetch(`http://127.0.0.1:${port}/v1/hooks`, {
-      headers: { authorization: "Bearer start-test-admin-key" },
+      headers: { authorization: "Bearer start-test-admin-key-padded" },
     });
     expect(hooks.status).toBe(200);
     // Bound to 127.0.0.1 only: another address of the machine (127.0.0.2 is one, on loopback)
@@ -130,7 +133,7 @@ describe("hookwire start with a redis-server of its own", () => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       HOOKWIRE_PORT: String(port),
-      HOOKWIRE_API_KEY: "start-own-redis-admin-key",
+      HOOKWIRE_API_KEY: "start-own-redis-admin-key-pad",
       HOOKWIRE_SECRET_KEY: "e".repeat(64),
       HOOKWIRE_WORKER_METRICS_PORT: "0",
       LOG_LEVEL: "info",
@@ -168,7 +171,10 @@ describe("hookwire start with a redis-server of its own", () => {
     const api = (path: string, body: unknown) =>
       fetch(`http://127.0.0.1:${port}${path}`, {
         method: "POST",
-        headers: { authorization: "Bearer start-own-redis-admin-key", "content-type": "application/json" },
+        headers: {
+          authorization: "Bearer start-own-redis-admin-key-pad",
+          "content-type": "application/json",
+        },
         body: JSON.stringify(body),
       });
     const hook = await api("/v1/hooks", {
@@ -258,7 +264,7 @@ describe("hookwire start --workers 2", () => {
         REDIS_URL,
         HOOKWIRE_PORT: String(port),
         HOOKWIRE_QUEUE_PREFIX: prefix,
-        HOOKWIRE_API_KEY: "start-workers-admin-key",
+        HOOKWIRE_API_KEY: "start-workers-admin-key-padded",
         HOOKWIRE_SECRET_KEY: "f".repeat(64),
         HOOKWIRE_WORKER_METRICS_PORT: "0",
         LOG_LEVEL: "info",

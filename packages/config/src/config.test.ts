@@ -35,8 +35,8 @@ describe("loadConfig", () => {
 
   test("parses API keys with scopes; admin implies every scope; a bad key never echoes its token", () => {
     const config = loadConfig({
-      HOOKWIRE_API_KEY: "single-admin-key-000",
-      HOOKWIRE_API_KEYS: "ingest-only-key-0001=ingest,reader-and-ingest-01=read+ingest",
+      HOOKWIRE_API_KEY: "single-admin-key-000-padded",
+      HOOKWIRE_API_KEYS: "ingest-only-key-0001-padded=ingest,reader-and-ingest-01-padded=read+ingest",
     });
     const [admin, ingest, both] = config.ingest.apiKeys;
     expect([...(admin?.scopes ?? [])].sort()).toEqual(["admin", "ingest", "read"]);
@@ -51,6 +51,20 @@ describe("loadConfig", () => {
     } catch (error) {
       expect((error as Error).message).not.toContain("short-secret-token");
     }
+  });
+
+  test("refuses an API key shorter than 24 characters, saying how long it is, never what it is", () => {
+    let error: unknown;
+    try {
+      loadConfig({ HOOKWIRE_API_KEY: "x", HOOKWIRE_API_KEYS: "twenty-three-characters=read" });
+    } catch (caught) {
+      error = caught;
+    }
+    const problems = (error as ConfigError).problems;
+    expect(problems[0]).toMatch(/^HOOKWIRE_API_KEY: at least 24 characters.*\(this one has 1\)/);
+    expect(problems[1]).toMatch(/^HOOKWIRE_API_KEYS\[0\]: .*at least 24 characters/);
+    expect(problems.join("\n")).not.toContain("twenty-three-characters");
+    expect(loadConfig({ HOOKWIRE_API_KEY: "a".repeat(24) }).ingest.apiKeys).toHaveLength(1);
   });
 
   test("reads the retry schedule as seconds", () => {

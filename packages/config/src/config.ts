@@ -285,6 +285,9 @@ function parseHostPort(text: string, defaultPort: number): { host: string; port:
 
 const SCOPES: readonly Scope[] = ["ingest", "read", "admin"];
 
+/** An API key shorter than this is refused at start: 24 random characters cannot be guessed. */
+export const MIN_API_KEY_LENGTH = 24;
+
 /**
  * HOOKWIRE_API_KEYS: comma-separated `token=scope+scope` (e.g. `k1=ingest,k2=read+ingest,k3=admin`);
  * HOOKWIRE_API_KEY: one token with the admin scope. Admin implies every scope.
@@ -292,7 +295,11 @@ const SCOPES: readonly Scope[] = ["ingest", "read", "admin"];
 function parseApiKeys(env: Env, problems: string[]): ApiKey[] {
   const keys: ApiKey[] = [];
   const single = env.HOOKWIRE_API_KEY;
-  if (single) keys.push({ token: single, scopes: new Set(SCOPES), label: "HOOKWIRE_API_KEY" });
+  if (single && single.length < MIN_API_KEY_LENGTH) {
+    problems.push(
+      `HOOKWIRE_API_KEY: at least ${MIN_API_KEY_LENGTH} characters, so that it cannot be guessed (this one has ${single.length}); e.g. openssl rand -hex 24`,
+    );
+  } else if (single) keys.push({ token: single, scopes: new Set(SCOPES), label: "HOOKWIRE_API_KEY" });
   const list = (env.HOOKWIRE_API_KEYS ?? "")
     .split(",")
     .map((s) => s.trim())
@@ -303,9 +310,9 @@ function parseApiKeys(env: Env, problems: string[]): ApiKey[] {
     const token = eq > 0 ? item.slice(0, eq) : "";
     const scopes = eq > 0 ? item.slice(eq + 1).split("+") : [];
     const unknown = scopes.filter((s) => !SCOPES.includes(s as Scope));
-    if (token.length < 16 || scopes.length === 0 || unknown.length > 0) {
+    if (token.length < MIN_API_KEY_LENGTH || scopes.length === 0 || unknown.length > 0) {
       problems.push(
-        `${label}: each key is token=scope+scope with a token of at least 16 characters and scopes among ${SCOPES.join(", ")}` +
+        `${label}: each key is token=scope+scope with a token of at least ${MIN_API_KEY_LENGTH} characters and scopes among ${SCOPES.join(", ")}` +
           (unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""),
       );
       return;

@@ -83,6 +83,8 @@ export const runStart: Command = async (argv, io) => {
   const env: NodeJS.ProcessEnv = { ...process.env };
   const say = (line: string) => io.stdout.write(`hookwire: ${line}\n`);
 
+  // The key is shown only when hookwire made it: one the operator set is theirs to keep quiet.
+  const keyMade = !env.HOOKWIRE_API_KEY;
   env.HOOKWIRE_API_KEY ||= await keptSecret(
     join(dataDir, "api-key"),
     () => `hw_${randomBytes(24).toString("base64url")}`,
@@ -204,7 +206,9 @@ export const runStart: Command = async (argv, io) => {
     say(`docs       ${base}/docs`);
     say(`dashboard  ${base}/`);
     say(
-      `API key    ${env.HOOKWIRE_API_KEY}  (admin; kept in ${shown(join(dataDir, "api-key"))} unless HOOKWIRE_API_KEY is set)`,
+      keyMade
+        ? `API key    ${env.HOOKWIRE_API_KEY}  (admin; kept in ${shown(join(dataDir, "api-key"))})`
+        : "API key    the one in HOOKWIRE_API_KEY (admin)",
     );
     say("press Ctrl-C to stop");
     return await exited;
