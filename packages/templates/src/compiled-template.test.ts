@@ -54,6 +54,31 @@ describe("compileTemplate", () => {
     expect(error.message).toContain(`templates/broken.hbs:${line}`);
   });
 
+  test("refuses 12 000 nested blocks with the line where the depth limit is passed, before parsing", () => {
+    const levels = 12_000;
+    const text = `{\n${"{{#if a}}\n".repeat(levels)}x${"{{/if}}".repeat(levels)}\n}`;
+    expect(Buffer.byteLength(text)).toBeLessThan(TEMPLATE_LIMITS.templateMaxBytes);
+    let error: unknown;
+    try {
+      compileTemplate(text, "deep.json.hbs");
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(TemplateError);
+    expect((error as TemplateError).code).toBe("TEMPLATES_ERR_TOO_DEEP");
+    // Line 1 is "{", so the 65th block opens on line 66.
+    expect((error as TemplateError).line).toBe(TEMPLATE_LIMITS.maxBlockDepth + 2);
+    expect((error as Error).message).toMatch(/^deep\.json\.hbs:66: blocks nested more than 64 deep/);
+  });
+
+  test("counts depth, not blocks: many blocks side by side, comments and {{^}} as an else compile", () => {
+    const siblings = "{{#if a}}x{{/if}}".repeat(500);
+    const withElse = `${"{{#if a}}".repeat(60)}{{^}}none${"{{/if}}".repeat(60)}`;
+    const commented = `{{!-- ${"{{#if a}}".repeat(100)} --}}{{#if a}}ok{{/if}}`;
+    for (const [i, text] of [siblings, withElse, commented].entries())
+      expect(() => compileTemplate(text, `shape-${i}.txt.hbs`)).not.toThrow();
+  });
+
   test("records calls of helpers the framework lacks, for a notice", () => {
     const template = compileTemplate("a\n{{shout name}}", "unknown-helper.hbs");
     expect(template.analysis.unknownHelpers).toEqual([{ name: "shout", line: 2, column: 3 }]);

@@ -181,6 +181,36 @@ const cache = new Map<string, Template>();
  * Parses and compiles a template once: the same (file, text) gives the same object. Throws
  * TemplateError TEMPLATES_ERR_TOO_LARGE or TEMPLATES_ERR_COMPILE with the file and line.
  */
+/** Opens a block (`{{#x}}`, `{{^x}}`, `{{#> p}}`), closes one (`{{/x}}`), or is a comment. */
+const BLOCK_TAG = /\{\{~?(?:(!--[\s\S]*?--~?\}\})|(![\s\S]*?\}\})|([#^])|(\/))/g;
+
+/**
+ * Refuses, before Handlebars parses it, a template whose blocks nest deeper than
+ * TEMPLATE_LIMITS.maxBlockDepth, naming the line where the limit is passed. A linear scan: the
+ * parser and compiler recurse once per level, and a hostile template must not cost them seconds.
+ */
+function checkBlockDepth(text: string, file: string): void {
+  let depth = 0;
+  for (const match of text.matchAll(BLOCK_TAG)) {
+    if (match[1] !== undefined || match[2] !== undefined) continue; // a comment
+    if (match[4] !== undefined) {
+      depth = Math.max(0, depth - 1);
+      continue;
+    }
+    // `{{^}}` alone is an else, not a block.
+    const after = (match.index ?? 0) + match[0].length;
+    if (match[3] === "^" && /^\s*~?\}\}/.test(text.slice(after, after + 8))) continue;
+    if (++depth > TEMPLATE_LIMITS.maxBlockDepth) {
+      const line = text.slice(0, match.index).split("\n").length;
+      throw new TemplateError(
+        "TEMPLATES_ERR_TOO_DEEP",
+        `${describeLocation(file, line)}: blocks nested more than ${TEMPLATE_LIMITS.maxBlockDepth} deep`,
+        { file, line },
+      );
+    }
+  }
+}
+
 export function compileTemplate(text: string, file: string): CompiledTemplate {
   const key = `${file}\u0000${text}`;
   const cached = cache.get(key);
@@ -194,6 +224,7 @@ export function compileTemplate(text: string, file: string): CompiledTemplate {
       { file },
     );
   }
+  checkBlockDepth(text, file);
   const ast = parse(text, file);
   const analysis = analyseTemplate(ast, file, KNOWN_HELPERS);
   let lenient: RenderDelegate;

@@ -7,6 +7,7 @@
 export type TemplateErrorCode =
   | "TEMPLATES_ERR_COMPILE"
   | "TEMPLATES_ERR_TOO_LARGE"
+  | "TEMPLATES_ERR_TOO_DEEP"
   | "TEMPLATES_ERR_MISSING_FIELD"
   | "TEMPLATES_ERR_RENDER"
   | "TEMPLATES_ERR_RENDER_LIMIT"
@@ -16,6 +17,7 @@ export type TemplateErrorCode =
 const DEFAULT_MESSAGES: Record<TemplateErrorCode, string> = {
   TEMPLATES_ERR_COMPILE: "the template does not compile",
   TEMPLATES_ERR_TOO_LARGE: "the template is larger than the limit",
+  TEMPLATES_ERR_TOO_DEEP: "the template nests blocks deeper than the limit",
   TEMPLATES_ERR_MISSING_FIELD: "the template reads a field the context does not have",
   TEMPLATES_ERR_RENDER: "the template failed while rendering",
   TEMPLATES_ERR_RENDER_LIMIT: "rendering the template took more work than allowed",

@@ -20,4 +20,11 @@ export const TEMPLATE_LIMITS = Object.freeze({
    * outputMaxBytes; escaping 2 Mi characters takes some tens of milliseconds at most.
    */
   maxWorkChars: 2 * 1024 * 1024,
+  /**
+   * Blocks (`{{#if}}`, `{{#each}}`, ...) open inside each other at most. Real templates nest a
+   * handful deep; Handlebars' parser and compiler recurse per level, so 4 000 levels took 5 s
+   * to refuse and 12 000 kept the catalog's loading busy for over a minute. Counted by a scan of
+   * the text before parsing, in microseconds.
+   */
+  maxBlockDepth: 64,
 } satisfies Record<string, number>);
