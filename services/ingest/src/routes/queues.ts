@@ -38,7 +38,7 @@ export function queueViewRoutes(services: Services, options: { writable: boolean
           throw new ApiError("API_ERR_UNAUTHORIZED", "the queue view needs the admin API key");
         // ApiKeys reads only the Authorization header: hand it the token as a bearer one.
         services.apiKeys.authenticate(
-          { headers: { authorization: `Bearer ${token}` } } as FastifyRequest,
+          { headers: { authorization: `Bearer ${token}` }, ip: request.ip },
           "admin",
         );
       } catch (error) {
@@ -46,6 +46,8 @@ export function queueViewRoutes(services: Services, options: { writable: boolean
         if (error.statusCode === 401) {
           reply.header("www-authenticate", 'Basic realm="hookwire queues", charset="UTF-8"');
         }
+        if (error.retryAfterSeconds !== undefined)
+          reply.header("retry-after", String(error.retryAfterSeconds));
         return reply.status(error.statusCode).send({ error: { code: error.code, message: error.message } });
       }
     });
