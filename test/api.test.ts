@@ -145,6 +145,49 @@ describe("ingest API", () => {
       expect((await inject("GET", "/v1/deliveries?entryId=fine-but-refused")).json().deliveries).toEqual([]);
     });
 
+    test("every refusal is in the one envelope: unknown route, invalid JSON with its position, an unknown field named", async () => {
+      const envelope = (body: any) => {
+        expect(Object.keys(body)).toEqual(["error"]);
+        expect(typeof body.error.code).toBe("string");
+        expect(body.error.code).toMatch(/^API_ERR_/);
+        expect(typeof body.error.message).toBe("string");
+        return body.error;
+      };
+      const unknown = await inject("GET", "/v1/entry");
+      expect(unknown.statusCode).toBe(404);
+      expect(envelope(unknown.json())).toMatchObject({
+        code: "API_ERR_NOT_FOUND",
+        message: expect.stringContaining("GET /v1/entry"),
+      });
+
+      const broken = await system.app.inject({
+        method: "POST",
+        url: "/v1/entries",
+        headers: { authorization: `Bearer ${system.apiKey}`, "content-type": "application/json" },
+        payload: '{"kind": "flag",}',
+      });
+      expect(broken.statusCode).toBe(400);
+      expect(envelope(broken.json()).message).toMatch(/position 16/);
+
+      const extra = await inject("POST", "/v1/hooks", {
+        integration: "generic-webhook",
+        name: "x",
+        formVariables: { url: receiver.url },
+        colour: "red",
+      });
+      expect(extra.statusCode).toBe(400);
+      expect(envelope(extra.json()).problems).toEqual([
+        { pointer: "/colour", message: "is not a known field here" },
+      ]);
+
+      const huge = await inject(
+        "POST",
+        "/v1/entries",
+        entryFixture("flag-toggle", { comment: "x".repeat(70_000) }),
+      );
+      expect(envelope(huge.json()).code).toBe("API_ERR_TOO_LARGE");
+    });
+
     test("answers 413 for a body over the limit and 415 for another content type", async () => {
       const huge = entryFixture("flag-toggle", { comment: "x".repeat(70_000) });
       expect((await inject("POST", "/v1/entries", huge)).statusCode).toBe(413);

@@ -155,6 +155,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler());
   // JSON only: a body of any other type is answered 415, not read as a string.
   app.removeContentTypeParser("text/plain");
+  // Fastify's own JSON parser (prototype poisoning refused), whose refusal says where the JSON
+  // breaks: its own message drops the position.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    parseJson(request, String(body), (error, value) => {
+      if ((error as FastifyError | null)?.code !== "FST_ERR_CTP_INVALID_JSON_BODY") return done(error, value);
+      let why = "it holds a __proto__ or constructor.prototype key, which is refused";
+      try {
+        JSON.parse(body as string);
+      } catch (syntax) {
+        why = (syntax as Error).message;
+      }
+      done(new ApiError("API_ERR_BAD_REQUEST", `the body is not valid JSON: ${why}`), undefined);
+    });
+  });
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
@@ -168,10 +184,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
     }
     if (error.validation) {
-      const problems = error.validation.map((v) => ({
-        pointer: `${v.instancePath}${"missingProperty" in v.params ? `/${String(v.params.missingProperty)}` : ""}`,
-        message: v.message ?? "is invalid",
-      }));
+      const problems = error.validation.map((v) => {
+        // The field itself, for a missing one and for one the route does not know.
+        if ("missingProperty" in v.params)
+          return { pointer: `${v.instancePath}/${String(v.params.missingProperty)}`, message: "is required" };
+        if ("additionalProperty" in v.params)
+          return {
+            pointer: `${v.instancePath}/${String(v.params.additionalProperty)}`,
+            message: "is not a known field here",
+          };
+        return { pointer: v.instancePath, message: v.message ?? "is invalid" };
+      });
       return reply
         .status(400)
         .send({ error: { code: "API_ERR_BAD_REQUEST", message: "the request is invalid", problems } });
@@ -180,8 +203,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (status >= 500) request.log.error({ err: error }, "request failed");
     return reply.status(status).send({
       error: {
-        code: error.code ?? "API_ERR_INTERNAL",
+        // Fastify's own refusals (a body that is not JSON, too large, of another type) in the
+        // envelope's codes; the message keeps what it says, a JSON error's position included.
+        code: status >= 500 ? "API_ERR_INTERNAL" : frameworkCode(status),
         message: status >= 500 ? "internal error" : error.message,
+      },
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?", 1)[0] ?? "";
+    return reply.status(404).send({
+      error: {
+        code: "API_ERR_NOT_FOUND",
+        message: `no route ${request.method} ${path.length > 120 ? `${path.slice(0, 120)}…` : path}; see /docs`,
       },
     });
   });
@@ -248,4 +283,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     commits?.disconnect();
   });
   return app;
+}
+
+/** The envelope's code for a 4xx that Fastify itself answered. */
+function frameworkCode(status: number): string {
+  if (status === 401) return "API_ERR_UNAUTHORIZED";
+  if (status === 403) return "API_ERR_FORBIDDEN";
+  if (status === 404) return "API_ERR_NOT_FOUND";
+  if (status === 413) return "API_ERR_TOO_LARGE";
+  if (status === 415) return "API_ERR_UNSUPPORTED_MEDIA_TYPE";
+  if (status === 429) return "API_ERR_RATE_LIMITED";
+  return "API_ERR_BAD_REQUEST";
 }
