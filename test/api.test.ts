@@ -249,6 +249,30 @@ describe("ingest API", () => {
       expect(unknown.json().error.problems[0].pointer).toBe("/integration");
     });
 
+    test("a hook whose URL can only reach a private or metadata address is refused at creation, naming the variable", async () => {
+      for (const url of [
+        "http://10.0.0.5/in",
+        "http://169.254.169.254/latest/meta-data",
+        "http://168.63.129.16/",
+      ]) {
+        const answer = await inject("POST", "/v1/hooks", {
+          integration: "generic-webhook",
+          name: "inside",
+          formVariables: { url },
+        });
+        expect(answer.statusCode, url).toBe(400);
+        const [problem] = answer.json().error.problems;
+        expect(problem.pointer).toBe("/formVariables/url");
+        expect(problem.message).toMatch(/would never send there/);
+      }
+      // The same check on a change.
+      const patched = await inject("PATCH", `/v1/hooks/${hookId}`, {
+        formVariables: { url: "http://[fd00:ec2::254]/" },
+      });
+      expect(patched.statusCode).toBe(400);
+      expect(patched.json().error.problems[0].message).toMatch(/metadata/);
+    });
+
     test("never shows a secret: not in any answer, not in any log line", async () => {
       const answers = [
         await inject("GET", "/v1/hooks"),

@@ -25,14 +25,15 @@ describe("the default guard", () => {
     ["10.0.0.1", false, "private (10.0.0.0/8)"],
     ["10.255.255.255", false, "private"],
     ["100.64.0.1", false, "carrier-grade NAT"],
-    ["100.100.100.200", false, "carrier-grade NAT"], // Alibaba's metadata service lives here
+    ["100.100.100.200", false, "cloud metadata service (Alibaba Cloud)"],
     ["127.0.0.1", false, "loopback"],
     ["127.255.255.254", false, "loopback"],
     ["169.254.169.254", false, "cloud metadata"],
     ["169.254.1.1", false, "link-local (169.254.0.0/16)"],
     ["172.16.0.1", false, "private (172.16.0.0/12)"],
     ["172.31.255.255", false, "private"],
-    ["192.0.0.192", false, "IETF protocol assignments"], // Oracle Cloud metadata
+    ["192.0.0.192", false, "cloud metadata service (Oracle Cloud, legacy)"],
+    ["168.63.129.16", false, "cloud host endpoint (Azure WireServer)"], // a public address: refused only by name
     ["192.0.2.1", false, "documentation"],
     ["192.88.99.1", false, "6to4 relay"],
     ["192.168.1.1", false, "private (192.168.0.0/16)"],
@@ -61,7 +62,7 @@ describe("the default guard", () => {
     ["2002:7f00:1::1", false, "6to4"],
     ["3fff::1", false, "documentation"],
     ["fc00::1", false, "unique local"],
-    ["fd00:ec2::254", false, "unique local"], // AWS IPv6 metadata
+    ["fd00:ec2::254", false, "cloud metadata service (AWS, IPv6)"],
     ["fe80::1", false, "link-local"],
     ["fe80::1%eth0", false, "link-local"],
     ["febf::1", false, "link-local"],

@@ -396,3 +396,37 @@ describe("lifecycle", () => {
     ).toThrow(/allowedNetworks\[0\]/);
   });
 });
+
+describe("refusedHost", () => {
+  // Names resolve through the resolver given, as at send time.
+  const names: Record<string, string[]> = {
+    "inside.example": ["10.0.0.7"],
+    "both.example": ["10.0.0.7", "127.0.0.1"],
+  };
+  const lookup: SenderConfig["lookup"] = (hostname, _options, callback) => {
+    const found = names[hostname];
+    if (found === undefined) callback(Object.assign(new Error("ENOTFOUND"), { code: "ENOTFOUND" }), []);
+    else
+      callback(
+        null,
+        found.map((address) => ({ address, family: 4 })),
+      );
+  };
+
+  test("names a literal refused address, and a name that resolves only to refused ones", async () => {
+    const guarded = sender({ lookup });
+    expect(await guarded.refusedHost("http://169.254.169.254/latest")).toMatch(/metadata/);
+    expect(await guarded.refusedHost("http://168.63.129.16/")).toMatch(/Azure/);
+    expect(await guarded.refusedHost("https://inside.example/hook")).toMatch(
+      /^inside\.example resolves only to refused addresses \(.*private/,
+    );
+  });
+
+  test("lets pass an allowed address, a name with one allowed address, and a name that does not resolve now", async () => {
+    const guarded = sender({ lookup });
+    expect(await guarded.refusedHost("http://127.0.0.1:9/")).toBeUndefined();
+    expect(await guarded.refusedHost("https://both.example/")).toBeUndefined();
+    expect(await guarded.refusedHost("https://nowhere.example/")).toBeUndefined();
+    expect(await guarded.refusedHost("not a url")).toBeUndefined();
+  });
+});

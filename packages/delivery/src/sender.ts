@@ -1,4 +1,6 @@
+import { lookup as dnsLookup } from "node:dns";
 import { EventEmitter } from "node:events";
+import { isIP } from "node:net";
 import type { Readable } from "node:stream";
 import { Agent, fetch as undiciFetch } from "undici";
 import { createAddressGuard } from "./address-guard";
@@ -34,6 +36,12 @@ export interface Sender {
    * guard, on a small pool of its own.
    */
   fetch(url: string, init: RequestInit): Promise<Response>;
+  /**
+   * Why a URL's host may never be sent to, asked when a hook is saved: a literal address the
+   * guard refuses, or a name that resolves only to refused ones. Undefined when it may be (or when
+   * the name does not resolve now: the guard decides at send time, which also stops rebinding).
+   */
+  refusedHost(url: string): Promise<string | undefined>;
 }
 
 /**
@@ -278,6 +286,23 @@ export function createSender(config: SenderConfig): Sender {
   return {
     send,
     privateNetworksBlocked: guard.privateNetworksBlocked,
+    async refusedHost(url) {
+      let host: string;
+      try {
+        host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+      } catch {
+        return undefined;
+      }
+      if (isIP(host) !== 0) return guard.whyRefused(host);
+      const resolve = settings.lookup ?? dnsLookup;
+      const addresses = await new Promise<{ address: string }[]>((done) =>
+        resolve(host, { all: true }, (error, found) => done(error ? [] : found)),
+      );
+      if (addresses.length === 0) return undefined;
+      const reasons = addresses.map(({ address }) => guard.whyRefused(address));
+      if (reasons.some((reason) => reason === undefined)) return undefined;
+      return `${host} resolves only to refused addresses (${reasons[0]})`;
+    },
     fetch: (url, init) =>
       undiciFetch(url, {
         ...(init as Parameters<typeof undiciFetch>[1]),

@@ -1,7 +1,16 @@
 import { OAUTH_SECRET_FIELDS } from "@hookwire/delivery";
-import { type HealthView, type Hook, healthView, REDACTED, redactHook, StoreError } from "@hookwire/store";
+import { renderRequest } from "@hookwire/manifest";
+import {
+  type HealthView,
+  type Hook,
+  type HookInput,
+  healthView,
+  REDACTED,
+  redactHook,
+  StoreError,
+} from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
-import { ApiError } from "../errors";
+import { ApiError, type Problem } from "../errors";
 import { checkHook, type HookDraft } from "../hook-input";
 import { errorResponses, hookBodySchema, hookPatchSchema, hookSchema } from "../schemas";
 import { type Services, withRedis } from "../services";
@@ -28,6 +37,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
         const { hook: checked, problems } = checkHook(request.body, services.catalog);
         if (checked === undefined)
           throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", { problems });
+        await refuseBlockedHosts(services, checked.input);
         const hook = await withRedis(services, () =>
           services.hooks.create(checked.input, checked.secretKeys),
         ).catch(storeToApi);
@@ -103,6 +113,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
         const { hook: checked, problems } = checkHook(draft, services.catalog);
         if (checked === undefined)
           throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", { problems });
+        await refuseBlockedHosts(services, checked.input);
         const turnedOn = request.body.on === true;
         const hook = await withRedis(services, () =>
           services.hooks.update(current.id, (stored) => {
@@ -234,6 +245,49 @@ export async function findHook(services: Services, id: string): Promise<Hook> {
   const hook = await withRedis(services, () => services.hooks.get(id));
   if (hook === undefined) throw new ApiError("API_ERR_NOT_FOUND", `no hook with id ${id}`);
   return hook;
+}
+
+/**
+ * Refuses a hook whose URL (or OAuth token URL) can only reach addresses the guard refuses: a
+ * literal private or metadata address, or a name that resolves only to such (400 naming the form
+ * variable that holds the host). The guard still judges every connection at send time, which is
+ * what stops a name that changes its answer later (DNS rebinding).
+ */
+async function refuseBlockedHosts(services: Services, input: HookInput): Promise<void> {
+  const integration = services.catalog.get(input.integration);
+  if (integration === undefined) return;
+  const targets: { url: string; pointer?: string }[] = [];
+  try {
+    const oauth = input.oauth ? { baseURI: input.oauth.baseURI, accessToken: "" } : null;
+    targets.push({ url: renderRequest(integration, input.formVariables, {}, oauth).url });
+  } catch {
+    // A URL that reads the entry renders at send time only: the guard judges it there.
+  }
+  if (input.oauth?.tokenUrl !== undefined)
+    targets.push({ url: input.oauth.tokenUrl, pointer: "/oauth/tokenUrl" });
+  const problems: Problem[] = [];
+  for (const target of targets) {
+    const reason = await services.sender.refusedHost(target.url);
+    if (reason === undefined) continue;
+    let host = "";
+    try {
+      host = new URL(target.url).hostname;
+    } catch {
+      // refusedHost parsed it; unreachable.
+    }
+    const holder = Object.entries(input.formVariables).find(
+      ([, v]) => typeof v === "string" && v.includes(host),
+    );
+    const pointer =
+      target.pointer ??
+      (holder !== undefined
+        ? `/formVariables/${holder[0]}`
+        : input.oauth?.baseURI.includes(host)
+          ? "/oauth/baseURI"
+          : "/formVariables");
+    problems.push({ pointer, message: `hookwire would never send there: ${reason}` });
+  }
+  if (problems.length > 0) throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", { problems });
 }
 
 /** The hook as it would be after the patch; redacted secrets sent back keep their value. */
