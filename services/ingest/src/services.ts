@@ -1,7 +1,7 @@
 import type { HookwireConfig } from "@hookwire/config";
 import type { OAuthTokens, Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
-import { type DeliveryJobData, type Keyspace, transientRedisReply } from "@hookwire/queue";
+import { type DeliveryJobData, type Keyspace, redisErrorCode, transientRedisReply } from "@hookwire/queue";
 import { type DeliveryLog, type DeliveryWriter, type HookStore, StoreError } from "@hookwire/store";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -61,6 +61,20 @@ export async function withRedis<T>(services: Services, step: () => Promise<T>): 
         retryAfterSeconds: 2,
         cause: error,
       });
+    }
+    // Any other refusal by Redis (out of memory, a failed save blocking writes, too few replicas):
+    // nothing of the request was committed (one MULTI), and trying again later may work.
+    const code =
+      redisErrorCode(error) ?? redisErrorCode((error as { previousErrors?: unknown[] }).previousErrors?.[0]);
+    if (code !== undefined) {
+      throw new ApiError(
+        "API_ERR_UNAVAILABLE",
+        `Redis refused the write (${code}); nothing was accepted, retry shortly`,
+        {
+          retryAfterSeconds: 5,
+          cause: error,
+        },
+      );
     }
     throw error;
   }
