@@ -353,6 +353,16 @@ describe("ingest API", () => {
     );
   });
 
+  test("/docs is hookwire's: its title and its mark", async () => {
+    const page = await inject("GET", "/docs/", undefined, "");
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain("<title>hookwire API</title>");
+    // The page's script puts hookwire's mark where Swagger's logo was.
+    const script = await inject("GET", "/docs/static/swagger-initializer.js", undefined, "");
+    const mark = /data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)/.exec(script.body)?.[1] ?? "";
+    expect(Buffer.from(mark, "base64").toString()).toContain("<title>hookwire</title>");
+  });
+
   test("the OpenAPI document is valid and documents every route", async () => {
     const document = (await inject("GET", "/docs/json", undefined, "")).json();
     const validator = new Validator();

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -260,7 +261,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  // The docs in hookwire's colours: its name in the title, the dashboard's mark as logo and icon.
+  const mark = await readFile(new URL("./dashboard/favicon.svg", import.meta.url));
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    logo: { type: "image/svg+xml", content: mark, href: "/", target: "_self" },
+    theme: {
+      title: "hookwire API",
+      favicon: [{ filename: "favicon.svg", rel: "icon", sizes: "any", type: "image/svg+xml", content: mark }],
+    },
+  });
 
   app.addSchema({ $id: "Error", ...errorSchema });
   await app.register(systemRoutes(services));
