@@ -104,6 +104,8 @@ describe("metrics and stats after 2 deliveries succeed and 1 fails", () => {
       integration: "generic-webhook",
       name: "metrics receiver",
       formVariables: { url: `${receiver.url}/hook` },
+      // One attempt at a time, in the batch's order: the refused entry settles first, for sure.
+      delivery: { concurrency: 1 },
     });
     expect(created.status).toBe(201);
     hookId = created.json.id;
