@@ -186,6 +186,17 @@ describe("ingest API", () => {
         entryFixture("flag-toggle", { comment: "x".repeat(70_000) }),
       );
       expect(envelope(huge.json()).code).toBe("API_ERR_TOO_LARGE");
+
+      // What the router refuses before any route, and methods no route has.
+      const long = await inject("GET", `/v1/hooks/${"x".repeat(10_000)}`);
+      expect(long.statusCode).toBe(414);
+      expect(envelope(long.json()).message).not.toContain("xxxx");
+      expect(envelope((await inject("GET", "/v1/hooks/%zz")).json()).code).toBe("API_ERR_BAD_REQUEST");
+      for (const method of ["OPTIONS", "TRACE"] as const) {
+        const answer = await system.app.inject({ method, url: "/v1/hooks" });
+        expect(answer.statusCode, method).toBe(404);
+        envelope(answer.json());
+      }
     });
 
     test("answers 413 for a body over the limit and 415 for another content type", async () => {

@@ -12,6 +12,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
 } from "fastify";
 import type { Redis } from "ioredis";
@@ -151,6 +152,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     onConstructorPoisoning: "error",
     // One line per request would be most of the log at ingest rates; errors are logged instead.
     logController: new LogController({ disableRequestLogging: true }),
+    // What the router refuses before any route runs (bad percent-encoding, a path segment over
+    // the limit) answers in the envelope too, without echoing the path.
+    frameworkErrors: (error, _request, routerReply) => {
+      const reply = routerReply as unknown as FastifyReply;
+      const status = error.statusCode ?? 400;
+      reply.status(status).send({
+        error: {
+          code: frameworkCode(status),
+          message:
+            error.code === "FST_ERR_MAX_PARAM_LENGTH"
+              ? "a path segment is longer than allowed"
+              : "the URL is not valid (bad percent-encoding?)",
+        },
+      });
+    },
   });
 
   app.setValidatorCompiler(validatorCompiler());
@@ -301,6 +317,7 @@ function frameworkCode(status: number): string {
   if (status === 403) return "API_ERR_FORBIDDEN";
   if (status === 404) return "API_ERR_NOT_FOUND";
   if (status === 413) return "API_ERR_TOO_LARGE";
+  if (status === 414) return "API_ERR_URI_TOO_LONG";
   if (status === 415) return "API_ERR_UNSUPPORTED_MEDIA_TYPE";
   if (status === 429) return "API_ERR_RATE_LIMITED";
   return "API_ERR_BAD_REQUEST";
