@@ -12,6 +12,7 @@
  * token and authorization_code grants) to `persist` (a provider may rotate the refresh token).
  */
 import * as oauth from "oauth4webapi";
+import type { AttemptResult } from "./attempt";
 
 /** A hook's OAuth settings, as the operator gives them (secrets in clear, in memory only). */
 export type HookOAuth =
@@ -231,6 +232,30 @@ export class OAuthTokens {
 
   constructor(options: OAuthTokensOptions) {
     this.#options = options;
+  }
+
+  /**
+   * What a request of the hook carries (the framework's `oauth.baseURI`, `oauth.accessToken`), or,
+   * when no token can be had, the attempt that failed for it: DELIVERY_ERR_OAUTH with the
+   * provider's answer. The worker's attempts and "test this hook" alike.
+   */
+  async credentials(
+    hook: { id: string; oauth: HookOAuth },
+    stale?: string,
+  ): Promise<{ oauth: { baseURI: string; accessToken: string } } | { failed: AttemptResult }> {
+    const startedAt = Date.now();
+    try {
+      return { oauth: { baseURI: hook.oauth.baseURI, accessToken: await this.accessToken(hook, stale) } };
+    } catch (error) {
+      return {
+        failed: {
+          startedAt,
+          durationMs: Date.now() - startedAt,
+          errorCode: "DELIVERY_ERR_OAUTH",
+          errorMessage: (error as Error).message,
+        },
+      };
+    }
   }
 
   /**

@@ -65,31 +65,6 @@ function prepare(
 }
 
 /**
- * A requiresOAuth integration's request carries the hook's access token (asked for, or refreshed,
- * before it expires; `stale`: the one a receiver refused). None to be had is the attempt's
- * failure, the provider's answer its reason, retried by the schedule like a receiver that is away.
- */
-async function oauthOf(
-  ctx: WorkerContext,
-  hook: HookWithOAuth,
-  stale?: string,
-): Promise<{ oauth: OAuthCredentials } | { failed: AttemptResult }> {
-  const startedAt = Date.now();
-  try {
-    return { oauth: { baseURI: hook.oauth.baseURI, accessToken: await ctx.oauth.accessToken(hook, stale) } };
-  } catch (error) {
-    return {
-      failed: {
-        startedAt,
-        durationMs: Date.now() - startedAt,
-        errorCode: "DELIVERY_ERR_OAUTH",
-        errorMessage: (error as Error).message,
-      },
-    };
-  }
-}
-
-/**
  * Makes one attempt of a delivery and classifies it; never throws. The hook's circuit learns of
  * the answer at once (not when the batch commits), so the deliveries behind it see it open.
  */
@@ -100,10 +75,11 @@ export async function attemptDelivery(
   delivery: JobDelivery,
 ): Promise<DeliveryEnd> {
   const attempt = delivery.attemptsMade + 1;
-  // Most hooks have no OAuth: no promise (nor closure) on their path.
+  // A requiresOAuth integration's request carries the hook's token; none to be had is this
+  // attempt's failure, retried by the schedule. Most hooks have no OAuth: no promise on their path.
   const first =
     integration.requiresOAuth && hook.oauth !== undefined
-      ? await oauthOf(ctx, hook as HookWithOAuth)
+      ? await ctx.oauth.credentials(hook as HookWithOAuth)
       : NO_OAUTH;
   let prepared: ReturnType<typeof prepareRequest> | undefined;
   let result: AttemptResult;
@@ -120,7 +96,7 @@ export async function attemptDelivery(
     result = await ctx.sender.send(prepared.request);
     if (result.status === 401 && first.oauth !== null) {
       // The receiver refused the token: one new one, one more try, and only that one counts.
-      const again = await oauthOf(ctx, hook as HookWithOAuth, first.oauth.accessToken);
+      const again = await ctx.oauth.credentials(hook as HookWithOAuth, first.oauth.accessToken);
       if ("failed" in again) result = again.failed;
       else {
         prepared = prepare(ctx, integration, hook, delivery, attempt, again.oauth);

@@ -45,19 +45,12 @@ export async function testHook(services: Services, hook: Hook) {
   const entry = testEntry(now);
   let oauth: OAuthCredentials | null = null;
   if (integration.requiresOAuth && hook.oauth !== undefined) {
-    try {
-      oauth = {
-        baseURI: hook.oauth.baseURI,
-        accessToken: await services.oauth.accessToken({ id: hook.id, oauth: hook.oauth }),
-      };
-    } catch (error) {
-      return {
-        ok: false,
-        template: "",
-        errorCode: "DELIVERY_ERR_OAUTH",
-        errorMessage: (error as Error).message,
-      };
+    const had = await services.oauth.credentials({ id: hook.id, oauth: hook.oauth });
+    if ("failed" in had) {
+      const { errorCode, errorMessage } = had.failed;
+      return { ok: false, template: "", errorCode, errorMessage };
     }
+    oauth = had.oauth;
   }
   let prepared: ReturnType<typeof prepareRequest>;
   try {
