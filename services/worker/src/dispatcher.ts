@@ -54,13 +54,20 @@ export type Resumed = { at: number } | undefined;
 interface Parked {
   ref: BatchRef;
   resume: () => Promise<Resumed>;
+  /** Whether the hook would take the batch now, as far as this worker knows (no round trip). */
+  ready: () => boolean;
 }
 
 /**
- * Deliveries parked in one worker at most: past that, a busy hook's jobs are delayed in the queue
- * instead (the same bound as the deliveries a worker holds, see hook-backlog.ts).
+ * Deliveries, and batches, parked in one worker at most: past that, a busy hook's jobs are
+ * delayed in the queue instead. A parked batch is its reference only (its deliveries stay in the
+ * outbox until it is handed over), about 300 bytes, and one member of the heartbeat's lease
+ * renewal: so the bound is wide. Each job past it comes back every few hundred ms (a fetch, a
+ * delay and a fetch again), which cost a drain of 30 000 deliveries a tenth of the worker's CPU
+ * when the bound was 20 000.
  */
-const MAX_PARKED_DELIVERIES = 20_000;
+const MAX_PARKED_DELIVERIES = 100_000;
+const MAX_PARKED_BATCHES = 10_000;
 /** A parked batch whose hand-over threw is tried again after this. */
 const PARK_RETRY_MS = 1_000;
 
@@ -150,22 +157,26 @@ export class Dispatcher {
 
   /** Whether a batch of `size` deliveries may be parked here: this worker is not stopping, nor full. */
   mayPark(size: number): boolean {
-    return !this.#closing && this.#parkedDeliveries + size <= MAX_PARKED_DELIVERIES;
+    return (
+      !this.#closing &&
+      this.#parkedDeliveries + size <= MAX_PARKED_DELIVERIES &&
+      this.#parkedIds.size < MAX_PARKED_BATCHES
+    );
   }
 
   /**
    * Parks a batch whose hook is busy (its lease renewed already, see processor.ts): it waits here
    * behind the hook's other parked batches, holding no job slot, and `resume` hands it over when
-   * the hook has room (one of its deliveries here is done), or at `retryAt` at the latest (the room
-   * may come from other workers).
+   * the hook has room (one of its deliveries here is done and `ready` says so), or at `retryAt` at
+   * the latest (the room may come from other workers).
    */
-  park(ref: BatchRef, retryAt: number, resume: () => Promise<Resumed>): void {
+  park(ref: BatchRef, retryAt: number, resume: () => Promise<Resumed>, ready: () => boolean): void {
     let line = this.#parked.get(ref.hookId);
     if (line === undefined) {
       line = [];
       this.#parked.set(ref.hookId, line);
     }
-    line.push({ ref, resume });
+    line.push({ ref, resume, ready });
     this.#parkedIds.add(ref.id);
     this.#parkedDeliveries += ref.size;
     this.#wakeAt(ref.hookId, retryAt);
@@ -217,7 +228,7 @@ export class Dispatcher {
         }
         if (resumed !== undefined) {
           // No room yet: at the time given, or sooner when a delivery came to an end meanwhile.
-          if (this.#rewoken.delete(hookId)) continue;
+          if (this.#rewoken.delete(hookId) && head.ready()) continue;
           this.#wakeAt(hookId, resumed.at);
           break;
         }
@@ -342,8 +353,11 @@ export class Dispatcher {
     const hookId = holding.batch.hook.id;
     holding.ends.push(end);
     this.#ctx.backlogs.done(hookId, end.kind === "settled" ? end.durationMs : undefined, Date.now());
-    // One delivery's room: the hook's parked batches may come in.
-    if (this.#parked.has(hookId)) this.#resume(hookId);
+    // One delivery's room: the hook's parked batches may come in, once the first would be taken.
+    // Asked first without a hand-over: a drain ends thousands of deliveries a second, and most
+    // leave too little room for a batch.
+    const head = this.#parked.get(hookId)?.[0];
+    if (head !== undefined && (this.#resuming.has(hookId) || head.ready())) this.#resume(hookId);
     if (--holding.open > 0) return;
     void this.#commit(holding);
   }

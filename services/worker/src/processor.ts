@@ -81,10 +81,16 @@ export async function processDeliveryJob(
   await ctx.writer.outbox.requeue(back);
 }
 
-/** A batch to park (see Dispatcher.park), to be tried at `retryAt` at the latest. */
+/**
+ * A batch to park (see Dispatcher.park), to be tried at `retryAt` at the latest, and sooner once
+ * its hook's backlog here admits it through `gate` (the hook's concurrency and rate).
+ */
 interface ParkAt {
   retryAt: number;
+  gate: Gate;
 }
+
+type Gate = { concurrency: number; ratePerSecond?: number | undefined };
 
 /**
  * Parks batches in the dispatcher once their leases are renewed: from then on, with their jobs
@@ -101,15 +107,22 @@ async function park(
     ctx.redis,
     parks.map(({ ref }) => ref.id),
   );
-  for (const { ref, retryAt } of parks) {
+  for (const { ref, retryAt, gate } of parks) {
     // Each turn that finds no room counts as a run of its job: the waits back off as they did.
     let turns = 0;
-    dispatcher.park(ref, retryAt, async () => {
-      const next = await handOver(ctx, dispatcher, ref, attemptsStarted + turns, undefined, true);
-      if (next === undefined) return undefined;
-      turns++;
-      return { at: "at" in next ? next.at : next.retryAt };
-    });
+    dispatcher.park(
+      ref,
+      retryAt,
+      async () => {
+        const next = await handOver(ctx, dispatcher, ref, attemptsStarted + turns, undefined, true);
+        if (next === undefined) return undefined;
+        turns++;
+        return { at: "at" in next ? next.at : next.retryAt };
+      },
+      () =>
+        ctx.backlogs.admit(ref.hookId, ref.size, gate, Date.now(), 0, ctx.limits.heldElsewhere(ref.hookId))
+          .admit,
+    );
   }
 }
 
@@ -162,7 +175,8 @@ async function handOver(
   };
   const mayPark = !parked && carried === undefined && dispatcher.mayPark(size);
   // Behind the hook's parked batches, in the order they came.
-  if (mayPark && dispatcher.parkedOf(hookId) > 0) return { retryAt: Date.now() + PARKED_RETRY_MS };
+  if (mayPark && dispatcher.parkedOf(hookId) > 0)
+    return { retryAt: Date.now() + PARKED_RETRY_MS, gate: request };
   const verdict = ctx.backlogs.admit(
     hookId,
     size,
@@ -175,7 +189,7 @@ async function handOver(
     const at = Date.now() + (dispatcher.closing ? 0 : verdict.delayMs);
     // Busy, not stalled: the batch waits here for room, holding no slot (keeps a drain from
     // churning its jobs between the queue and here). Stalled: its job leaves the worker.
-    return mayPark && !verdict.stalled ? { retryAt: at } : { at };
+    return mayPark && !verdict.stalled ? { retryAt: at, gate: request } : { at };
   }
   // One round trip: hold the batch in the outbox (its lease renewed from now until its outcomes
   // are written), and take the hook's shared slots and tokens, reading its circuit on the way.
