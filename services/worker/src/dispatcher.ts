@@ -148,11 +148,9 @@ export class Dispatcher {
     });
   }
 
-  /** Deliveries of the hook parked here, waiting for room (see `park`). */
-  parkedOf(hookId: string): number {
-    let deliveries = 0;
-    for (const parked of this.#parked.get(hookId) ?? []) deliveries += parked.ref.size;
-    return deliveries;
+  /** Whether batches of the hook are parked here, waiting for room (see `park`). */
+  hasParked(hookId: string): boolean {
+    return (this.#parked.get(hookId)?.length ?? 0) > 0;
   }
 
   /** Whether a batch of `size` deliveries may be parked here: this worker is not stopping, nor full. */

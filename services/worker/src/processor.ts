@@ -175,7 +175,7 @@ async function handOver(
   };
   const mayPark = !parked && carried === undefined && dispatcher.mayPark(size);
   // Behind the hook's parked batches, in the order they came.
-  if (mayPark && dispatcher.parkedOf(hookId) > 0)
+  if (mayPark && dispatcher.hasParked(hookId))
     return { retryAt: Date.now() + PARKED_RETRY_MS, gate: request };
   const verdict = ctx.backlogs.admit(
     hookId,
