@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { createLogger, type HookwireConfig, loadConfig, PROJECT_ROOT } from "@hookwire/config";
+import type { Sender } from "@hookwire/delivery";
 import { buildApp } from "@hookwire/ingest";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
 import { connectRedis, DELIVERY_QUEUE, waitForReady } from "@hookwire/queue";
@@ -38,6 +39,8 @@ export interface SystemOptions {
   label: string;
   env?: Record<string, string>;
   worker?: boolean;
+  /** The worker's sender, for a test that gives it settings of its own (e.g. `routeOrigin`). */
+  sender?: Sender;
 }
 
 /** Ingest and a worker, in this process, against the real Redis under a prefix of their own. */
@@ -79,7 +82,13 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const worker =
     options.worker === false
       ? undefined
-      : startDeliveryWorker({ config, redis: workerRedis, catalog, logger });
+      : startDeliveryWorker({
+          config,
+          redis: workerRedis,
+          catalog,
+          logger,
+          ...(options.sender !== undefined ? { sender: options.sender } : {}),
+        });
   // The prefix as the services use it (on a cluster, under a hash tag).
   const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
   // A test that stops Redis (or its master) sees the drop in the services' logs, not on stderr.

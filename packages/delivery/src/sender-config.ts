@@ -23,6 +23,12 @@ export interface SenderConfig {
   /** Idle keep-alive socket lifetime, unless the receiver's Keep-Alive header says shorter. */
   keepAliveTimeoutMs?: number;
   lookup?: Resolver;
+  /**
+   * For tests only, like `lookup` (the environment cannot set it): the origin an attempt's
+   * connections go to instead of its URL's, e.g. every fixed host of the framework's integrations
+   * to one receiver on loopback. The request keeps its path, its query and its Host header.
+   */
+  routeOrigin?: (origin: string) => string;
 }
 
 export interface ResolvedSenderConfig {
@@ -35,6 +41,7 @@ export interface ResolvedSenderConfig {
   readonly attemptTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly lookup: Resolver | undefined;
+  readonly routeOrigin: ((origin: string) => string) | undefined;
 }
 
 const defaults = {
@@ -103,6 +110,7 @@ export function resolveSenderConfig(config: SenderConfig): ResolvedSenderConfig 
       maxTimeoutMs,
     ),
     lookup: config.lookup,
+    routeOrigin: config.routeOrigin,
   });
 }
 

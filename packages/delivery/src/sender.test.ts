@@ -97,6 +97,22 @@ describe("answers", () => {
     );
   });
 
+  test("routeOrigin sends to the origin it names, with the URL's own path, query and Host", async () => {
+    const rx = await receiver((_req, res) => res.end());
+    const routed: string[] = [];
+    const send = sender({
+      routeOrigin: (origin) => {
+        routed.push(origin);
+        return rx.origin;
+      },
+    });
+    const result = await send.send(request("https://api.honeycomb.io/1/markers/ds?x=1"));
+    expect(result.status).toBe(200);
+    expect(routed).toEqual(["https://api.honeycomb.io"]);
+    expect(rx.requests[0]).toMatchObject({ url: "/1/markers/ds?x=1" });
+    expect(rx.requests[0]?.headers.host).toBe("api.honeycomb.io");
+  });
+
   test.each([
     [400, { verb: "give_up", reason: "HTTP 400", disableHook: false }],
     [500, { verb: "retry", delayMs: 5_000, reason: "HTTP 500" }],

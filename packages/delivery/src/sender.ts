@@ -112,7 +112,7 @@ function basicAuthorization(url: URL): string | undefined {
 }
 
 /** Flat [name, value, …] list: undici's cheapest header form. */
-function buildHeaders(request: OutboundRequest, url: URL, userAgent: string): string[] {
+function buildHeaders(request: OutboundRequest, url: URL, userAgent: string, routed: boolean): string[] {
   const headers: string[] = [];
   let hasContentType = false;
   let hasAuthorization = false;
@@ -129,6 +129,8 @@ function buildHeaders(request: OutboundRequest, url: URL, userAgent: string): st
     const authorization = basicAuthorization(url);
     if (authorization !== undefined) headers.push("authorization", authorization);
   }
+  // Sent elsewhere than its URL's origin (SenderConfig.routeOrigin): it still names its own host.
+  if (routed) headers.push("host", url.host);
   headers.push(
     "user-agent",
     userAgent,
@@ -240,14 +242,15 @@ export function createSender(config: SenderConfig): Sender {
     }
     const limits = limitsFor(timeoutMs);
 
-    const hookPool = pools.acquire(request.hookId, connections, origin);
+    const routed = settings.routeOrigin?.(origin);
+    const hookPool = pools.acquire(request.hookId, connections, routed ?? origin);
     const deadline = new AttemptDeadline();
     const timer = setTimeout(expire, timeoutMs, deadline);
     try {
       const pending = hookPool.pool.request({
         path: url.pathname + url.search,
         method: request.method,
-        headers: buildHeaders(request, url, settings.userAgent),
+        headers: buildHeaders(request, url, settings.userAgent, routed !== undefined),
         body: request.body,
         signal: deadline,
         headersTimeout: limits.headersTimeoutMs,

@@ -5,10 +5,14 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { basicAuthHeaderValue, escapeJsonStrings, formatWithOffset } from "@hookwire/templates";
-import Handlebars from "handlebars";
+import { escapeJsonStrings } from "@hookwire/templates";
 import { beforeAll, describe, expect, test } from "vitest";
 import { corpusDir, expectCorpus } from "../../../test/support/corpus";
+import {
+  frameworkRenderer,
+  isJsonFile,
+  frameworkFormValues as standIns,
+} from "../../../test/support/framework";
 import { renderBody } from "./body";
 import type { FormValues, Integration, TemplateKey } from "./integration";
 import { type Catalog, loadCatalog } from "./loader";
@@ -16,43 +20,14 @@ import { renderRequest } from "./request";
 
 const corpus = corpusDir ?? "";
 
+/** The framework tests' stand-in form values for an integration. */
+function frameworkFormValues(integration: Integration): FormValues {
+  return standIns(integration.formVariables);
+}
+
 test("the framework's corpus is there to test against (required in CI)", (context) => {
   expectCorpus(context, "the integration-framework compatibility suite of @hookwire/manifest");
 });
-
-/** The framework's own renderer: Handlebars with its helpers, as its repository's tests use it. */
-function frameworkRenderer(): typeof Handlebars {
-  const hb = Handlebars.create();
-  hb.registerHelper(
-    "equal",
-    function (this: unknown, a: unknown, b: unknown, options: Handlebars.HelperOptions) {
-      return a === b ? options.fn(this) : options.inverse(this);
-    },
-  );
-  hb.registerHelper("pathEncode", (v: string) => encodeURI(v));
-  hb.registerHelper("queryEncode", (v: string) => encodeURIComponent(v));
-  // Not in the framework repository's test helpers; the production renderer has them, with the
-  // outputs ARCHITECTURE.md gives (tested on their own in @hookwire/templates).
-  hb.registerHelper("formatWithOffset", formatWithOffset);
-  hb.registerHelper("basicAuthHeaderValue", basicAuthHeaderValue);
-  return hb;
-}
-
-/** The form values the framework's tests render with: each type's stand-in. */
-function frameworkFormValues(integration: Integration): FormValues {
-  const values: FormValues = {};
-  for (const v of integration.formVariables) {
-    if (v.type === "boolean") values[v.key] = true;
-    else if (v.type === "uri") values[v.key] = `https://${v.key}.com`;
-    else if (["string", "enum", "dynamicEnum"].includes(v.type)) values[v.key] = v.key;
-  }
-  return values;
-}
-
-function isJsonFile(file: string): boolean {
-  const lower = file.toLowerCase();
-  return lower.endsWith(".json") || lower.endsWith(".json.hbs");
-}
 
 describe.runIf(corpusDir !== undefined)("the integration framework's corpus", () => {
   let catalog: Catalog;
