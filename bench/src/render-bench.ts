@@ -12,6 +12,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
+  endpointTemplates,
   type FormValues,
   type FormVariable,
   type Integration,
@@ -121,14 +122,16 @@ function integrationsIn(dir: string): Integration[] {
       const file = join(dir, key, path);
       templates[name as TemplateKey] = compileTemplate(readFileSync(file, "utf8"), file);
     }
+    const secretKeys = new Set(formVariables.filter((v) => v.isSecret === true).map((v) => v.key));
     integrations.push({
       key,
       name: String(manifest.name),
       dir: join(dir, key),
       manifest,
       formVariables,
-      secretKeys: new Set(formVariables.filter((v) => v.isSecret === true).map((v) => v.key)),
+      secretKeys,
       endpoint: { url: "", method: "POST", headers: [] },
+      request: endpointTemplates(compileTemplate("", `${key}/manifest.json#url`), [], secretKeys),
       templates,
       useStandardWebhookPayload: hook.useStandardWebhookPayload === true,
       includeErrorResponseBody: false,

@@ -1,11 +1,12 @@
 /**
- * The one builder of a delivery's HTTP request, for the worker's attempts and the API's "test
- * this hook". It lives here, beside the rendering it calls, so that neither service imports the
- * other; the hook and the delivery are taken by the fields it reads (the store's Hook and the
- * queue's JobDelivery have them).
+ * The one builder of a delivery's HTTP request (`buildRequest`): the worker's attempts and the
+ * API's "test this hook" call it through `prepareRequest`, the preview route and `hookwire
+ * preview` through `previewRequest`. It lives here, beside the rendering it calls, so that
+ * neither service imports the other; the hook and the delivery are taken by the fields it reads
+ * (the store's Hook and the queue's JobDelivery have them).
  */
 import { keepsErrorBody, type OutboundRequest, standardWebhookHeaders } from "@hookwire/delivery";
-import { renderBody } from "./body";
+import { type RenderBodyOptions, renderBody } from "./body";
 import type { FormValues, Integration, TemplateKey } from "./integration";
 import { type OAuthCredentials, renderRequest, signatureHeader } from "./request";
 
@@ -26,6 +27,51 @@ export interface RequestDelivery {
   templateKey: string;
   body?: string | undefined;
   entry?: Record<string, unknown> | undefined;
+}
+
+/** A request as an integration makes it of an entry. `body` null: it rendered blank, nothing is sent. */
+export interface BuiltRequest {
+  method: string;
+  url: string;
+  headers: { name: string; value: string }[];
+  body: string | null;
+  /** The template used: a template key, "standard" or "builtin"; the delivery's, for a body given. */
+  templateKey: string;
+}
+
+export interface BuildOptions extends Pick<RenderBodyOptions, "templateKey" | "posted" | "checkJson"> {
+  oauth?: OAuthCredentials | null;
+  /** The body rendered already (at intake), with the template it came from. */
+  rendered?: { body: string; templateKey: string };
+  /** Add the integration's hmacSignature header (default true). */
+  sign?: boolean;
+}
+
+/**
+ * Renders an integration's request for an entry with the given form values: the URL and headers
+ * from the endpoint's templates, the body from the entry kind's template (or as given), and the
+ * hmacSignature over the body's exact bytes. Throws the template package's TemplateError.
+ */
+export function buildRequest(
+  integration: Integration,
+  formValues: FormValues,
+  entry: object,
+  options: BuildOptions = {},
+): BuiltRequest {
+  const { templateKey: forced, posted, checkJson, oauth = null, rendered, sign = true } = options;
+  const { body, templateKey } =
+    rendered ??
+    renderBody(integration, entry, formValues, {
+      ...(forced === undefined ? {} : { templateKey: forced }),
+      ...(posted === undefined ? {} : { posted }),
+      ...(checkJson === undefined ? {} : { checkJson }),
+    });
+  const { method, url, headers } = renderRequest(integration, formValues, entry, oauth);
+  if (sign && body !== null) {
+    const signature = signatureHeader(integration, formValues, body);
+    if (signature !== undefined) headers.push(signature);
+  }
+  return { method, url, headers, body, templateKey };
 }
 
 export type PreparedRequest =
@@ -51,24 +97,19 @@ export function prepareRequest(
   forceTemplate?: TemplateKey,
   oauth: OAuthCredentials | null = null,
 ): PreparedRequest {
-  const entry = delivery.entry ?? {};
-  let body = delivery.body;
-  let templateKey = delivery.templateKey;
-  if (body === undefined) {
-    const rendered = renderBody(
-      integration,
-      entry,
-      hook.formVariables,
-      forceTemplate ? { templateKey: forceTemplate } : {},
-    );
-    templateKey = rendered.templateKey;
-    if (rendered.body === null)
-      return { kind: "skip", reason: "the template rendered an empty body", templateKey };
-    body = rendered.body;
-  }
-  const { method, url, headers } = renderRequest(integration, hook.formVariables, entry, oauth);
-  const signature = signatureHeader(integration, hook.formVariables, body);
-  if (signature !== undefined) headers.push(signature);
+  const { method, url, headers, body, templateKey } = buildRequest(
+    integration,
+    hook.formVariables,
+    delivery.entry ?? {},
+    {
+      oauth,
+      ...(delivery.body === undefined
+        ? {}
+        : { rendered: { body: delivery.body, templateKey: delivery.templateKey } }),
+      ...(forceTemplate === undefined ? {} : { templateKey: forceTemplate }),
+    },
+  );
+  if (body === null) return { kind: "skip", reason: "the template rendered an empty body", templateKey };
   const signing = integration.endpoint.hmacSignature;
   const secret = signing === undefined ? undefined : hook.formVariables[signing.hmacSecretFormVariableKey];
   if (hook.delivery.standardWebhooks && typeof secret === "string" && secret !== "") {

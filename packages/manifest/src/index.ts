@@ -39,5 +39,11 @@ export {
 } from "./integration";
 export { type Catalog, catalogDirs, type LoadResult, loadCatalog, loadIntegration } from "./loader";
 export { type Preview, previewRequest } from "./preview";
-export { type OAuthCredentials, renderRequest, requestReadsSecrets, signatureHeader } from "./request";
+export {
+  endpointTemplates,
+  type OAuthCredentials,
+  renderRequest,
+  requestReadsSecrets,
+  signatureHeader,
+} from "./request";
 export { MANIFEST_SCHEMA } from "./schema";

@@ -71,6 +71,17 @@ export interface Endpoint {
   hmacSignature?: { headerName: string; hmacSecretFormVariableKey: string };
 }
 
+/** The endpoint's URL and header templates, compiled when the integration loads. */
+export interface EndpointTemplates {
+  url: CompiledTemplate;
+  headers: { name: string; value: CompiledTemplate }[];
+  /**
+   * What they read: the entry (`context`), a secret form variable (then the rendered request is
+   * as secret as it, and is never logged or queued) and `oauth` (the hook's token and base URI).
+   */
+  reads: { entry: boolean; secrets: boolean; oauth: boolean };
+}
+
 export interface Integration {
   /** The folder's name. */
   key: string;
@@ -83,6 +94,8 @@ export interface Integration {
   /** Keys of the form variables marked isSecret: never logged, never queued. */
   secretKeys: ReadonlySet<string>;
   endpoint: Endpoint;
+  /** The endpoint's templates, compiled once. */
+  request: EndpointTemplates;
   templates: Partial<Record<TemplateKey, CompiledTemplate>>;
   useStandardWebhookPayload: boolean;
   includeErrorResponseBody: boolean;

@@ -161,6 +161,16 @@ describe("what loads with a notice", () => {
     ]);
   });
 
+  test("the endpoint's templates are compiled once, when it loads, with what they read", async () => {
+    const { integration } = await loadIntegration(fixture("valid"));
+    expect(integration?.request.url.render({ url: "https://example.com/in" })).toBe("https://example.com/in");
+    expect(integration?.request.headers.map((h) => h.name)).toEqual(["Content-Type", "Authorization"]);
+    // `Bearer {{token}}`: the token is a secret; nothing reads the entry or oauth.
+    expect(integration?.request.reads).toEqual({ entry: false, secrets: true, oauth: false });
+    const { integration: oauth } = await loadIntegration(fixture("oauth"));
+    expect(oauth?.request.reads.oauth).toBe(true);
+  });
+
   test("OAuth", async () => {
     const { integration } = await loadIntegration(fixture("oauth"));
     expect(integration?.requiresOAuth).toBe(true);

@@ -11,6 +11,7 @@ import {
   HOOK_POINTER,
   type RuleContext,
 } from "./manifest-rules";
+import { endpointTemplates } from "./request";
 import { describeSchemaError, KNOWN_MANIFEST_FIELDS, manifestValidator } from "./schema";
 import { urlHostIsFixed } from "./url-host";
 
@@ -173,9 +174,12 @@ export async function loadIntegration(dir: string): Promise<LoadResult> {
           requiresOAuth,
           context,
         );
-  endpoint.headers.forEach((header, index) => {
+  const headers = endpoint.headers.map((header, index) => {
     const pointer = `${HOOK_POINTER}/endpoint/headers/${index}/value`;
-    compileEndpointTemplate(header.value, pointer, variables, requiresOAuth, context);
+    return {
+      name: header.name,
+      value: compileEndpointTemplate(header.value, pointer, variables, requiresOAuth, context),
+    };
   });
 
   const useStandardWebhookPayload = hook.useStandardWebhookPayload === true;
@@ -192,14 +196,22 @@ export async function loadIntegration(dir: string): Promise<LoadResult> {
   const templates = await loadTemplates(dir, templatePaths, context);
 
   if (context.problems.length > 0) return { problems: context.problems };
+  const secretKeys = new Set(variables.filter((v) => v.isSecret === true).map((v) => v.key));
+  const request = endpointTemplates(
+    // A custom delivery has no endpoint: an empty URL, which the sender refuses.
+    url ?? compileTemplate("", `${file}#${HOOK_POINTER}/endpoint/url`),
+    headers.flatMap(({ name, value }) => (value === undefined ? [] : [{ name, value }])),
+    secretKeys,
+  );
   const integration: Integration = {
     key: basename(resolve(dir)),
     name: manifest.name,
     dir,
     manifest: manifest as unknown as Record<string, unknown>,
     formVariables: variables,
-    secretKeys: new Set(variables.filter((v) => v.isSecret === true).map((v) => v.key)),
+    secretKeys,
     endpoint,
+    request,
     templates,
     useStandardWebhookPayload,
     includeErrorResponseBody: hook.includeErrorResponseBody === true,

@@ -1,8 +1,7 @@
 import { findJsonFault } from "@hookwire/templates";
-import { renderBody } from "./body";
+import { buildRequest } from "./attempt-request";
 import { checkFormValues, placeholderFormValues } from "./form-values";
 import type { FormValues, Integration, TemplateKey } from "./integration";
-import { renderRequest, signatureHeader } from "./request";
 
 /** What a hook of an integration would send for an entry: `hookwire preview --json` and the API's preview. */
 export interface Preview {
@@ -49,12 +48,17 @@ export function previewRequest(
   const oauth = integration.requiresOAuth
     ? { baseURI: "$OAUTH_BASE_URI", accessToken: "$OAUTH_ACCESS_TOKEN" }
     : null;
-  const request = renderRequest(integration, formValues, entry, oauth);
-  const { templateKey: used, body } = renderBody(integration, entry, formValues, {
+  // Signed only with a secret given: a placeholder's signature would look real and verify nowhere.
+  const signature = integration.endpoint.hmacSignature;
+  const signed = signature !== undefined && given[signature.hmacSecretFormVariableKey] !== undefined;
+  const request = buildRequest(integration, formValues, entry, {
+    oauth,
     ...(templateKey === undefined ? {} : { templateKey }),
     ...(posted === undefined ? {} : { posted }),
     checkJson: false,
+    sign: signed,
   });
+  const { templateKey: used, body } = request;
 
   // The built-in default template is a JSON template; the standard payload is JSON by making.
   const jsonTemplate = used === "builtin" || integration.templates[used as TemplateKey]?.isJson === true;
@@ -68,16 +72,16 @@ export function previewRequest(
     }
   }
 
-  const headers = [...request.headers];
-  const signature = integration.endpoint.hmacSignature;
-  if (signature !== undefined && body !== null) {
+  if (signature !== undefined && body !== null && !signed) {
     const secretKey = signature.hmacSecretFormVariableKey;
-    if (given[secretKey] === undefined) {
-      warnings.push(`no ${signature.headerName} signature: give a value for the secret "${secretKey}"`);
-    } else {
-      const header = signatureHeader(integration, formValues, body);
-      if (header !== undefined) headers.push(header);
-    }
+    warnings.push(`no ${signature.headerName} signature: give a value for the secret "${secretKey}"`);
   }
-  return { method: request.method, url: request.url, headers, body, template: used, warnings };
+  return {
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+    body,
+    template: used,
+    warnings,
+  };
 }

@@ -1,10 +1,10 @@
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
-import { TemplateError } from "@hookwire/templates";
+import { compileTemplate, TemplateError } from "@hookwire/templates";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { Integration } from "./integration";
 import { loadIntegration } from "./loader";
-import { renderRequest, requestReadsSecrets, signatureHeader } from "./request";
+import { endpointTemplates, renderRequest, requestReadsSecrets, signatureHeader } from "./request";
 
 const loaded: Record<string, Integration> = {};
 beforeAll(async () => {
@@ -15,6 +15,16 @@ beforeAll(async () => {
   }
 });
 const fixture = (name: string) => loaded[name] as Integration;
+
+/** The valid fixture with another URL template, compiled as the loader compiles it. */
+function withUrl(url: string): Integration {
+  const valid = fixture("valid");
+  return {
+    ...valid,
+    endpoint: { ...valid.endpoint, url },
+    request: endpointTemplates(compileTemplate(url, "test#url"), valid.request.headers, valid.secretKeys),
+  };
+}
 
 describe("renderRequest", () => {
   test("renders the URL and headers with the form values at the top level", () => {
@@ -34,10 +44,7 @@ describe("renderRequest", () => {
   });
 
   test("the entry is `context`, not escaped; {{x}} HTML-escapes as in the framework", () => {
-    const integration = {
-      ...fixture("valid"),
-      endpoint: { ...fixture("valid").endpoint, url: "{{{url}}}/{{pathEncode context.key}}?q={{q}}" },
-    };
+    const integration = withUrl("{{{url}}}/{{pathEncode context.key}}?q={{q}}");
     const request = renderRequest(integration, { url: "https://x.test", q: "a&b" }, { key: "my flag" });
     expect(request.url).toBe("https://x.test/my%20flag?q=a&amp;b");
   });
@@ -51,10 +58,7 @@ describe("renderRequest", () => {
   });
 
   test("strict, a field the entry lacks is reported", () => {
-    const integration = {
-      ...fixture("valid"),
-      endpoint: { ...fixture("valid").endpoint, url: "{{url}}/{{context.project.key}}" },
-    };
+    const integration = withUrl("{{url}}/{{context.project.key}}");
     expect(() => renderRequest(integration, { url: "u" }, { kind: "flag" }, null, { strict: true })).toThrow(
       TemplateError,
     );

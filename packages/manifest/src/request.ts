@@ -1,37 +1,37 @@
 import { hmacSha256Hex } from "@hookwire/delivery";
-import { type CompiledTemplate, compileTemplate } from "@hookwire/templates";
-import type { FormValues, Integration } from "./integration";
+import type { CompiledTemplate } from "@hookwire/templates";
+import type { EndpointTemplates, FormValues, Integration } from "./integration";
 import { requestTemplateReadsSecrets } from "./secret-reads";
 
 /**
  * The request line and headers of a delivery, rendered leniently with the hook's form values
- * at the top level, `context` (the entry, not escaped) and `oauth`, as the framework does.
+ * at the top level, `context` (the entry, not escaped) and `oauth`, as the framework does. The
+ * templates are the integration's, compiled by the loader (endpointTemplates).
  */
 
-interface RequestTemplates {
-  url: CompiledTemplate;
-  headers: { name: string; value: CompiledTemplate }[];
-  readsSecrets: boolean;
-}
-
-const compiled = new WeakMap<Integration, RequestTemplates>();
-
-function requestTemplates(integration: Integration): RequestTemplates {
-  let templates = compiled.get(integration);
-  if (templates === undefined) {
-    const file = `${integration.dir}/manifest.json#/capabilities/auditLogEventsHook/endpoint`;
-    const url = compileTemplate(integration.endpoint.url, `${file}/url`);
-    const headers = integration.endpoint.headers.map((header, index) => ({
-      name: header.name,
-      value: compileTemplate(header.value, `${file}/headers/${index}/value`),
-    }));
-    const readsSecrets = [url, ...headers.map((h) => h.value)].some((t) =>
-      requestTemplateReadsSecrets(t.analysis, integration.secretKeys),
+/** The loader's record of an endpoint's compiled templates and of what they read. */
+export function endpointTemplates(
+  url: CompiledTemplate,
+  headers: { name: string; value: CompiledTemplate }[],
+  secretKeys: ReadonlySet<string>,
+): EndpointTemplates {
+  const all = [url, ...headers.map((h) => h.value)];
+  const readsRoot = (name: string) =>
+    all.some((t) =>
+      t.analysis.paths.some(
+        (path) =>
+          path.fromRoot && (path.parts[0] === name || (path.parts.length === 0 && path.role !== "value")),
+      ),
     );
-    templates = { url, headers, readsSecrets };
-    compiled.set(integration, templates);
-  }
-  return templates;
+  return {
+    url,
+    headers,
+    reads: {
+      entry: readsRoot("context"),
+      secrets: all.some((t) => requestTemplateReadsSecrets(t.analysis, secretKeys)),
+      oauth: readsRoot("oauth"),
+    },
+  };
 }
 
 export interface OAuthCredentials {
@@ -50,7 +50,7 @@ export function renderRequest(
   oauth?: OAuthCredentials | null,
   options?: { strict?: boolean },
 ): { method: string; url: string; headers: { name: string; value: string }[] } {
-  const templates = requestTemplates(integration);
+  const templates = integration.request;
   const context = { ...formValues, context: entry, oauth: oauth ?? null };
   const render = { strict: options?.strict === true };
   return {
@@ -68,7 +68,7 @@ export function renderRequest(
  * then the rendered request is as secret as the variable, and must not be logged as it is.
  */
 export function requestReadsSecrets(integration: Integration): boolean {
-  return requestTemplates(integration).readsSecrets;
+  return integration.request.reads.secrets;
 }
 
 /**
