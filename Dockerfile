@@ -1,5 +1,7 @@
 # One image for both services; docker-compose.yml picks the entry point per service.
-FROM node:20-bookworm-slim
+# Node 26, the Active LTS line (Node 20 reached its end of life in April 2026). The code runs on
+# Node 20.19 and later (engines), which the tests use.
+FROM node:26-trixie-slim
 WORKDIR /app
 ENV NODE_ENV=production
 # In a container the services listen on every interface (the host default is loopback only).
