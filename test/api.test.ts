@@ -177,7 +177,20 @@ describe("ingest API", () => {
       });
       expect(extra.statusCode).toBe(400);
       expect(envelope(extra.json()).problems).toEqual([
-        { pointer: "/colour", message: "is not a known field here" },
+        {
+          pointer: "/colour",
+          message:
+            "is not a known field here (known: id, integration, name, on, formVariables, policy, delivery, oauth)",
+        },
+      ]);
+      // A slip of a letter or two is answered with the field meant.
+      const slip = await inject("POST", "/v1/hooks", {
+        integration: "generic-webhook",
+        name: "x",
+        formVariable: { url: receiver.url },
+      });
+      expect(envelope(slip.json()).problems).toEqual([
+        { pointer: "/formVariable", message: 'is not a known field here; did you mean "formVariables"?' },
       ]);
 
       const huge = await inject(

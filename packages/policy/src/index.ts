@@ -8,6 +8,7 @@ export {
   SpecifierSyntaxError,
 } from "./errors";
 export { Glob, type StepMeter } from "./glob";
+export { editDistance, nearestName } from "./nearest-name";
 export { compilePolicy } from "./policy";
 export {
   parseSpecifier,

@@ -5,6 +5,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { HookwireConfig } from "@hookwire/config";
 import { createSender, OAuthTokens, type Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
+import { editDistance, nearestName } from "@hookwire/policy";
 import { DELIVERY_QUEUE, type DeliveryJobData, keyspace, Outbox } from "@hookwire/queue";
 import { DeliveryLog, DeliveryWriter, HookStore, SecretBox } from "@hookwire/store";
 import { Queue } from "bullmq";
@@ -205,11 +206,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         // The field itself, for a missing one and for one the route does not know.
         if ("missingProperty" in v.params)
           return { pointer: `${v.instancePath}/${String(v.params.missingProperty)}`, message: "is required" };
-        if ("additionalProperty" in v.params)
+        if ("additionalProperty" in v.params) {
+          const name = String(v.params.additionalProperty);
+          const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[
+            error.validationContext ?? "body"
+          ];
           return {
-            pointer: `${v.instancePath}/${String(v.params.additionalProperty)}`,
-            message: "is not a known field here",
+            pointer: `${v.instancePath}/${name}`,
+            message: unknownField(name, schema, v.instancePath),
           };
+        }
         return { pointer: v.instancePath, message: v.message ?? "is invalid" };
       });
       return reply
@@ -321,4 +327,27 @@ function frameworkCode(status: number): string {
   if (status === 415) return "API_ERR_UNSUPPORTED_MEDIA_TYPE";
   if (status === 429) return "API_ERR_RATE_LIMITED";
   return "API_ERR_BAD_REQUEST";
+}
+
+/**
+ * "is not a known field here", with the known field nearest to `name` when one is close (a slip
+ * of a letter or two), else the fields the schema at `instancePath` knows.
+ */
+function unknownField(name: string, schema: unknown, instancePath: string): string {
+  let node = schema as { properties?: Record<string, unknown>; items?: unknown } | undefined;
+  for (const segment of instancePath.split("/").slice(1)) {
+    if (node?.properties !== undefined && segment in node.properties)
+      node = node.properties[segment] as typeof node;
+    else if (node?.items !== undefined && /^\d+$/.test(segment)) node = node.items as typeof node;
+    else node = undefined;
+  }
+  const known = Object.keys(node?.properties ?? {});
+  if (known.length === 0) return "is not a known field here";
+  const nearest = nearestName(name, known);
+  if (
+    nearest !== null &&
+    editDistance(name.toLowerCase(), nearest.toLowerCase()) <= Math.max(2, name.length / 3)
+  )
+    return `is not a known field here; did you mean "${nearest}"?`;
+  return `is not a known field here (known: ${known.join(", ")})`;
 }
