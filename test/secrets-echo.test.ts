@@ -90,4 +90,52 @@ describe("secrets echoed back by a receiver", () => {
     }
     expect(everything).not.toContain(Buffer.from(`hook:${PASSWORD}`).toString("base64").replace(/=+$/, ""));
   });
+
+  test("a URL's password is a secret: sealed in Redis, masked in every answer and log, kept by a masked PATCH", async () => {
+    const rx = await scope.receiver();
+    const sys = await scope.system({ label: "userinfo" });
+    const url = new URL(rx.url);
+    url.username = "alice";
+    url.password = PASSWORD;
+    url.pathname = "/in";
+    const masked = `http://alice:********@${url.host}/in`;
+    const created = await sys.api("POST", "/v1/hooks", {
+      integration: "generic-webhook",
+      name: "with userinfo",
+      formVariables: { url: url.toString() },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    expect(created.json.formVariables.url).toBe(masked);
+    const hookId = created.json.id as string;
+
+    // The masked URL sent back keeps the password; a real change would replace it.
+    const patched = await sys.api("PATCH", `/v1/hooks/${hookId}`, {
+      name: "renamed",
+      formVariables: { url: masked },
+    });
+    expect(patched.status, JSON.stringify(patched.json)).toBe(200);
+    expect(patched.json.formVariables.url).toBe(masked);
+
+    const entry = entryFixture("flag-toggle", { _id: "userinfo-0001" });
+    expect((await sys.api("POST", "/v1/entries", entry)).status).toBe(202);
+    await rx.waitFor((requests) => requests.length === 1);
+    expect(rx.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from(`alice:${PASSWORD}`).toString("base64")}`,
+    );
+    await eventually(async () => {
+      const record = (await sys.api("GET", `/v1/deliveries/${hookId}.userinfo-0001`)).json;
+      return record?.status === "succeeded";
+    });
+
+    const stored = await sys.redis.hgetall(keyspace(sys.config.queuePrefix).hooks);
+    const everything = [
+      JSON.stringify(stored),
+      JSON.stringify((await sys.api("GET", "/v1/hooks")).json),
+      JSON.stringify((await sys.api("GET", `/v1/hooks/${hookId}`)).json),
+      JSON.stringify((await sys.api("GET", "/v1/deliveries")).json),
+      sys.logLines.join("\n"),
+    ].join("\n");
+    expect(everything).toContain(url.host);
+    expect(everything).not.toContain(PASSWORD);
+  });
 });

@@ -2,7 +2,15 @@ import { OAUTH_SECRET_FIELDS } from "@hookwire/delivery";
 import type { Keyspace } from "@hookwire/queue";
 import type { Redis } from "ioredis";
 import { StoreError } from "./errors";
-import { checkHookId, type FormValue, type Hook, type HookInput, type HookOAuth, newHookId } from "./hook";
+import {
+  checkHookId,
+  type FormValue,
+  type Hook,
+  type HookInput,
+  type HookOAuth,
+  hookSecretKeys,
+  newHookId,
+} from "./hook";
 import type { SecretBox } from "./secret-box";
 
 /** A hook as it lies in Redis: secret form variables sealed apart from the rest, OAuth secrets sealed in place. */
@@ -48,7 +56,7 @@ export class HookStore {
       name: input.name,
       on: input.on ?? true,
       formVariables: input.formVariables,
-      secretKeys: [...secretKeys].filter((key) => input.formVariables[key] !== undefined),
+      secretKeys: hookSecretKeys(input.formVariables, secretKeys),
       ...(input.policy ? { policy: input.policy } : {}),
       delivery: input.delivery ?? {},
       ...(input.oauth ? { oauth: input.oauth } : {}),
@@ -76,7 +84,7 @@ export class HookStore {
       name: input.name,
       on: input.on ?? existing.on,
       formVariables: input.formVariables,
-      secretKeys: [...secretKeys].filter((key) => input.formVariables[key] !== undefined),
+      secretKeys: hookSecretKeys(input.formVariables, secretKeys),
       policy: input.policy ?? undefined,
       delivery: input.delivery ?? {},
       oauth: input.oauth ?? undefined,

@@ -76,11 +76,50 @@ export function newHookId(): string {
   return `hk_${randomBytes(10).toString("hex")}`;
 }
 
+/** A URL's password (userinfo), when the value is an absolute URL that has one. */
+function urlPassword(value: FormValue | undefined): string | undefined {
+  if (typeof value !== "string" || !value.includes("@")) return undefined;
+  try {
+    return new URL(value).password || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The form variables of a hook that are secret: the integration's secret ones that have a value,
+ * and any whose value is a URL with a password in it (`https://user:pass@host/`), which is as
+ * secret as a token. They are sealed at rest and redacted in every answer.
+ */
+export function hookSecretKeys(
+  formVariables: Readonly<Record<string, FormValue>>,
+  secretKeys: ReadonlySet<string>,
+): string[] {
+  return Object.keys(formVariables).filter(
+    (key) =>
+      formVariables[key] !== undefined &&
+      (secretKeys.has(key) || urlPassword(formVariables[key]) !== undefined),
+  );
+}
+
+/**
+ * A secret value as answers show it: `********`, or for a URL with a password the URL with its
+ * password replaced (`https://user:********@host/path`), so the operator still sees where it goes.
+ */
+export function redactedValue(value: FormValue): FormValue {
+  if (value === "") return value;
+  if (urlPassword(value) === undefined) return REDACTED;
+  const url = new URL(value as string);
+  url.password = REDACTED;
+  return url.toString();
+}
+
 /** The hook as every API answer shows it: secret values replaced, never sent back. */
 export function redactHook(hook: Hook): Hook {
   const formVariables = { ...hook.formVariables };
   for (const key of hook.secretKeys) {
-    if (formVariables[key] !== undefined && formVariables[key] !== "") formVariables[key] = REDACTED;
+    const value = formVariables[key];
+    if (value !== undefined) formVariables[key] = redactedValue(value);
   }
   if (hook.oauth === undefined) return { ...hook, formVariables };
   const oauth: Record<string, unknown> = { ...hook.oauth };

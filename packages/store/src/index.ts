@@ -18,8 +18,10 @@ export {
   type HookDisabled,
   type HookInput,
   type HookOAuth,
+  hookSecretKeys,
   newHookId,
   REDACTED,
+  redactedValue,
   redactHook,
 } from "./hook";
 export {

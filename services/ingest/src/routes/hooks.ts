@@ -5,7 +5,9 @@ import {
   type Hook,
   type HookInput,
   healthView,
+  hookSecretKeys,
   REDACTED,
+  redactedValue,
   redactHook,
   StoreError,
 } from "@hookwire/store";
@@ -123,9 +125,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
               name: checked.input.name,
               on: checked.input.on ?? stored.on,
               formVariables: checked.input.formVariables,
-              secretKeys: [...checked.secretKeys].filter(
-                (key) => checked.input.formVariables[key] !== undefined,
-              ),
+              secretKeys: hookSecretKeys(checked.input.formVariables, checked.secretKeys),
               ...(checked.input.policy ? { policy: checked.input.policy } : { policy: undefined }),
               delivery: checked.input.delivery ?? {},
               oauth: checked.input.oauth ?? undefined,
@@ -295,7 +295,8 @@ function mergeDraft(current: Hook, patch: Partial<HookDraft>): HookDraft {
   const formVariables: Record<string, unknown> = { ...current.formVariables };
   for (const [key, value] of Object.entries(patch.formVariables ?? {})) {
     if (value === null) delete formVariables[key];
-    else if (!(value === REDACTED && current.secretKeys.includes(key))) formVariables[key] = value;
+    else if (!(current.secretKeys.includes(key) && value === redactedValue(current.formVariables[key] ?? "")))
+      formVariables[key] = value;
   }
   return {
     integration: current.integration,
