@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Entry } from "@hookwire/entries";
-import { bodyReadsSecrets, type Catalog, type Integration, renderBody } from "@hookwire/manifest";
+import { bodyReadsSecrets, type Catalog, renderBody } from "@hookwire/manifest";
 import { accessesOf } from "@hookwire/policy";
 import { deliveryIdOf, type JobDelivery, type Keyspace, type OutboxBatch } from "@hookwire/queue";
 import {
@@ -49,19 +49,6 @@ export interface IntakeOptions {
 
 /** Deliveries per job: enough to make queue round trips cheap, few enough to spread over workers. */
 const DELIVERIES_PER_JOB = 25;
-
-const readsEntry = new WeakMap<Integration, boolean>();
-
-/** Does a URL or header template of the integration read the entry (`context`)? Asked per delivery. */
-function requestReadsEntry(integration: Integration): boolean {
-  let reads = readsEntry.get(integration);
-  if (reads === undefined) {
-    const texts = [integration.endpoint.url, ...integration.endpoint.headers.map((h) => h.value)];
-    reads = texts.some((text) => text.includes("context"));
-    readsEntry.set(integration, reads);
-  }
-  return reads;
-}
 
 /** The record of a delivery as ingest leaves it. */
 function acceptedRecord(
@@ -296,7 +283,7 @@ export class Intake {
         return { hookId: hook.id, deliveryId, outcome: "skipped", reason };
       } else {
         delivery.body = rendered.body;
-        if (requestReadsEntry(integration)) delivery.entry = entry;
+        if (integration.request.reads.entry) delivery.entry = entry;
       }
     } catch (error) {
       const reason = (error as Error).message;
