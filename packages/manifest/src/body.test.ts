@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { compileTemplate, TemplateError } from "@hookwire/templates";
-import { beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test, vi } from "vitest";
 import { bodyReadsSecrets, chooseTemplate, renderBody } from "./body";
 import type { Integration } from "./integration";
 import { loadIntegration } from "./loader";
@@ -91,6 +91,25 @@ describe("renderBody", () => {
       region: "",
       who: "ann@example.com",
     });
+  });
+
+  test("a template that reads no form variable is rendered once per entry, for every hook", () => {
+    const shared = withTemplates({ default: '{"name": "{{{name}}}"}' });
+    const perHook = withTemplates({ default: '{"name": "{{{name}}}", "to": "{{formVariables.region}}"}' });
+    const entry = flagEntry();
+    const sharedRender = vi.spyOn(shared.templates.default!, "render");
+    const perHookRender = vi.spyOn(perHook.templates.default!, "render");
+    const bodies = ["eu", "us", "ap"].map((region) => renderBody(shared, entry, { region }).body);
+    expect(new Set(bodies).size).toBe(1);
+    expect(sharedRender).toHaveBeenCalledTimes(1);
+    const addressed = ["eu", "us", "ap"].map(
+      (region) => JSON.parse(renderBody(perHook, entry, { region }).body ?? "").to,
+    );
+    expect(addressed).toEqual(["eu", "us", "ap"]);
+    expect(perHookRender).toHaveBeenCalledTimes(3);
+    // Another entry is rendered for itself.
+    expect(renderBody(shared, { ...entry, name: "other" }, {}).body).toBe('{"name": "other"}');
+    expect(sharedRender).toHaveBeenCalledTimes(2);
   });
 
   test("a blank body is null: nothing is sent", () => {

@@ -7,7 +7,7 @@ import {
   escapeJsonStrings,
 } from "@hookwire/templates";
 import type { FormValues, Integration, TemplateKey } from "./integration";
-import { bodyTemplateReadsSecrets } from "./secret-reads";
+import { bodyTemplateReadsFormVariables, bodyTemplateReadsSecrets } from "./secret-reads";
 
 /**
  * The body of a delivery: which template an entry gets, and rendering it in the context the
@@ -85,6 +85,35 @@ function contextOf(entry: object, json: boolean): RenderContext {
   return context;
 }
 
+/**
+ * Texts of templates that read no form variable, per entry: the same for every hook, so an entry
+ * that goes to 40 hooks of one integration (every Slack hook of a company) is rendered once.
+ */
+const renderedTexts = new WeakMap<object, Map<CompiledTemplate, string>>();
+const formVariableReads = new WeakMap<CompiledTemplate, boolean>();
+
+function readsFormVariables(template: CompiledTemplate): boolean {
+  let reads = formVariableReads.get(template);
+  if (reads === undefined) {
+    reads = bodyTemplateReadsFormVariables(template.analysis);
+    formVariableReads.set(template, reads);
+  }
+  return reads;
+}
+
+function renderedFor(entry: object, template: CompiledTemplate): string | undefined {
+  return renderedTexts.get(entry)?.get(template);
+}
+
+function keepRendered(entry: object, template: CompiledTemplate, text: string): void {
+  let texts = renderedTexts.get(entry);
+  if (texts === undefined) {
+    texts = new Map();
+    renderedTexts.set(entry, texts);
+  }
+  texts.set(template, text);
+}
+
 const standardPayloads = new WeakMap<object, string>();
 
 function standardPayload(entry: object): string {
@@ -127,13 +156,18 @@ export function renderBody(
   const { key, template } = pick(integration, entry, options?.templateKey);
   if (template === undefined) return { templateKey: key, body: standardPayload(options?.posted ?? entry) };
 
-  const context = contextOf(entry, template.isJson);
-  context.formVariables = formValues;
-  let text: string;
-  try {
-    text = template.render(context, { strict: options?.strict === true });
-  } finally {
-    context.formVariables = undefined;
+  const strict = options?.strict === true;
+  const shared = !strict && !readsFormVariables(template);
+  let text = shared ? renderedFor(entry, template) : undefined;
+  if (text === undefined) {
+    const context = contextOf(entry, template.isJson);
+    context.formVariables = formValues;
+    try {
+      text = template.render(context, { strict });
+    } finally {
+      context.formVariables = undefined;
+    }
+    if (shared) keepRendered(entry, template, text);
   }
   if (!NOT_BLANK.test(text)) return { templateKey: key, body: null };
   if (template.isJson && options?.checkJson !== false) {

@@ -24,6 +24,17 @@ export function bodyTemplateReadsSecrets(
   return analysis.strings.some((text) => text === "formVariables" || secretKeys.has(text));
 }
 
+/**
+ * Whether a body template can read any form variable at all: when it cannot, its text for an
+ * entry is the same for every hook of the integration, and is rendered once per entry.
+ */
+export function bodyTemplateReadsFormVariables(analysis: TemplateAnalysis): boolean {
+  for (const path of analysis.paths) {
+    if (path.parts.includes("formVariables") || readsWholeContext(path)) return true;
+  }
+  return analysis.strings.includes("formVariables");
+}
+
 /** A URL or header template: form variables are at the top level. */
 export function requestTemplateReadsSecrets(
   analysis: TemplateAnalysis,
