@@ -143,6 +143,17 @@ class Policy implements CompiledPolicy {
     return false;
   }
 
+  denyingStatement(accesses: readonly Access[]): number | null {
+    for (const { resource: text, action } of accesses) {
+      if (typeof text !== "string" || typeof action !== "string") continue;
+      const resource = concreteResource(text);
+      if (resource.kind === "problem") continue;
+      const decider = this.denies.find((s) => s.applies(resource, action));
+      if (decider !== undefined) return decider.index;
+    }
+    return null;
+  }
+
   explain(access: Access): Decision {
     const { resource: text, action } = access;
     if (typeof text !== "string" || typeof action !== "string") {

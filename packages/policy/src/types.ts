@@ -50,6 +50,12 @@ export interface CompiledPolicy {
   allows(access: Access): boolean;
   allowsAny(accesses: readonly Access[]): boolean;
   explain(access: Access): Decision;
+  /**
+   * For accesses none of which is allowed: the deny statement that refused one of them (its
+   * index), or null when no statement matched any (denied by default). Cheaper than `explain`:
+   * no text is built.
+   */
+  denyingStatement(accesses: readonly Access[]): number | null;
   /** Unknown resource types and action names, each naming the nearest known one. */
   readonly warnings: readonly PolicyIssue[];
 }

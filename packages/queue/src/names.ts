@@ -64,8 +64,13 @@ export function keyspace(prefix: string) {
      */
     outbox: `${prefix}:outbox`,
     outboxDue: `${prefix}:outbox:due`,
-    /** An entry id's claim: a lease token while a request is accepting it, then "1" for the window. */
+    /**
+     * An entry id's claim: a lease token while a request is accepting it, then, for the window,
+     * the id of the request that accepted it (its trace, below; "1" before traces were kept).
+     */
     entrySeen: (entryId: string) => `${prefix}:entry:${entryId}`,
+    /** What became of each entry of one accepted request, per hook (see the store's EntryTrace). */
+    requestTrace: (requestId: string) => `${prefix}:trace:${requestId}`,
     idempotencyKey: (key: string) => `${prefix}:idempotency:${key}`,
     /** An authorization_code connection under way: {hookId, codeVerifier, redirectUri}, minutes. */
     oauthState: (state: string) => `${prefix}:oauth:state:${state}`,

@@ -34,4 +34,10 @@ export {
 } from "./hook-health";
 export { HookStore, type HookStoreOptions } from "./hook-store";
 export { isLeaseToken, Lease, type LeaseState, takeLeases } from "./leases";
+export {
+  decodeEntryTrace,
+  encodeTrace,
+  type RequestTrace,
+  type TracedOutcome,
+} from "./request-trace";
 export { generateSecretKey, SecretBox } from "./secret-box";

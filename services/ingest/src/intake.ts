@@ -6,8 +6,11 @@ import { deliveryIdOf, type JobDelivery, type Keyspace, type OutboxBatch } from 
 import {
   type DeliveryRecord,
   type DeliveryWriter,
+  encodeTrace,
   type Hook,
   type HookStore,
+  type RequestTrace,
+  type TracedOutcome,
   takeLeases,
 } from "@hookwire/store";
 import type { Redis } from "ioredis";
@@ -21,7 +24,26 @@ export interface HookResult {
   deliveryId?: string;
   outcome: HookOutcome;
   reason?: string;
+  /** Filtered: the deny statement that refused the entry, or null when none allowed it. */
+  statement?: number | null;
 }
+
+/** The trace's record of a hook's outcome (see the store's request-trace.ts). */
+function traced(result: HookResult): TracedOutcome {
+  switch (result.outcome) {
+    case "queued":
+      return { outcome: "queued" };
+    case "filtered":
+      return { outcome: "filtered", statement: result.statement ?? null };
+    default:
+      return { outcome: result.outcome, reason: result.reason ?? "" };
+  }
+}
+
+/** Rewrites a key with the value it has, keeping its TTL: a write for WAIT to count, no change. */
+const REWRITE_SCRIPT = `local value = redis.call("GET", KEYS[1])
+if value then redis.call("SET", KEYS[1], value, "KEEPTTL") end
+return 0`;
 
 export interface EntryResult {
   id: string;
@@ -148,6 +170,8 @@ export class Intake {
       if (busy.length > 0) throw inProgress(entries, busy);
       const hooks = await this.#options.hooks.enabled();
 
+      const request = randomUUID();
+      const trace: RequestTrace = { at: acceptedAt, hooks: hooks.map((hook) => hook.id), entries: {} };
       const results: EntryResult[] = [];
       const records: DeliveryRecord[] = [];
       const byHook = new Map<string, JobDelivery[]>();
@@ -164,13 +188,13 @@ export class Intake {
           hookResults.push(result);
         }
         results.push({ id: entry._id, duplicate: false, hooks: hookResults });
+        trace.entries[entry._id] = hookResults.map(traced);
       }
 
       // Batch `<hookId>.<request>-<n>` holds up to 25 deliveries of one hook. Batches smaller
       // than that share jobs of up to 25 deliveries in all (`req-<request>-<k>`): an entry that
       // reaches 40 hooks costs the queue two jobs, not 40, while a job never carries more work
       // than one full batch (so the worker's job slots still pace what it takes in).
-      const request = randomUUID();
       const batches: OutboxBatch[] = [];
       for (const [hookId, deliveries] of byHook) {
         for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
@@ -188,6 +212,8 @@ export class Intake {
       // from a request that was answered 503 because its commit reached the master only. Writing
       // the claim again (same value and TTL, only where it still exists) makes this commit's
       // WAIT cover it, and with it everything written before it, that request's deliveries too.
+      // Each claim holds the id of the request that accepted it, whose trace says what became of
+      // the entry (GET /v1/entries/:id); both are kept for the window.
       const seen = writer.waitsForReplicas
         ? entries.flatMap((entry, i) => (states[i] === "kept" ? [keys.entrySeen(entry._id)] : []))
         : [];
@@ -196,8 +222,11 @@ export class Intake {
           accepted: records,
           batches,
           also: (tx) => {
-            lease.keep(tx, "1", idempotencyWindowMs);
-            for (const key of seen) tx.set(key, "1", "KEEPTTL", "XX");
+            if (Object.keys(trace.entries).length > 0) {
+              tx.set(keys.requestTrace(request), encodeTrace(trace), "PX", idempotencyWindowMs);
+            }
+            lease.keep(tx, request, idempotencyWindowMs);
+            for (const key of seen) tx.eval(REWRITE_SCRIPT, 1, key);
           },
         },
         acceptedAt,
@@ -253,7 +282,10 @@ export class Intake {
         reason: `the hook's policy is invalid: ${(error as Error).message}`,
       };
     }
-    if (!allowed) return { hookId: hook.id, outcome: "filtered" };
+    if (!allowed) {
+      const statement = this.#policies.for(hook, integration).denyingStatement(accesses);
+      return { hookId: hook.id, outcome: "filtered", statement };
+    }
 
     const deliveryId = deliveryIdOf(hook.id, entry._id);
     // Built field by field, without closures or spreads: this runs for every entry and hook.

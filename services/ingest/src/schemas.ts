@@ -228,6 +228,35 @@ export const entriesAnswerSchema = {
   required: ["entries"],
 } as const;
 
+/** GET /v1/entries/:id. */
+export const entryTraceSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    acceptedAt: { type: "string", format: "date-time" },
+    hooks: {
+      type: "array",
+      description: "Every hook that was enabled when the entry was accepted.",
+      items: {
+        type: "object",
+        properties: {
+          hookId: { type: "string" },
+          name: { type: "string", description: "The hook's name now; absent once it is deleted." },
+          outcome: { type: "string", enum: ["queued", "filtered", "skipped", "render_failed"] },
+          reason: { type: "string", description: "Why it was filtered, skipped or not rendered." },
+          deliveryId: { type: "string" },
+          status: {
+            type: "string",
+            description: "The delivery's status now; `expired` once its record's retention has passed.",
+          },
+        },
+        required: ["hookId", "outcome"],
+      },
+    },
+  },
+  required: ["id", "acceptedAt", "hooks"],
+} as const;
+
 /** The error answers most routes can give, for their response schemas. */
 export const errorResponses = {
   400: { $ref: "Error#" },

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { entrySchema, normaliseBody } from "@hookwire/entries";
-import type { Keyspace } from "@hookwire/queue";
-import { isLeaseToken, takeLeases } from "@hookwire/store";
+import { deliveryIdOf, type Keyspace } from "@hookwire/queue";
+import { decodeEntryTrace, isLeaseToken, takeLeases } from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../errors";
-import { entriesAnswerSchema } from "../schemas";
+import { entriesAnswerSchema, entryTraceSchema, errorResponses } from "../schemas";
 import { type Services, withRedis } from "../services";
 import { QueueDepth } from "./queue-depth";
 
@@ -96,6 +96,23 @@ export function entryRoutes(services: Services): FastifyPluginAsync {
         return reply.status(202).send(answer);
       },
     );
+
+    app.get<{ Params: { id: string } }>(
+      "/v1/entries/:id",
+      {
+        config: { scope: "read" },
+        schema: {
+          tags: ["entries"],
+          summary: "What became of an entry: each hook's outcome, and why",
+          description:
+            "For the idempotency window after the entry was accepted: per hook enabled then, `queued` with its delivery id and the delivery's status, `filtered` with the policy's reason, `skipped` or `render_failed` with theirs.",
+          security: [{ bearer: [] }],
+          params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+          response: { 200: entryTraceSchema, ...errorResponses, 409: { $ref: "Error#" } },
+        },
+      },
+      async (request) => withRedis(services, () => entryTrace(services, request.params.id)),
+    );
   };
 }
 
@@ -142,4 +159,60 @@ async function idempotent<T>(
     await lease.release();
     throw error;
   }
+}
+
+/** GET /v1/entries/:id: the entry's claim names the request that accepted it, whose trace is read. */
+async function entryTrace(services: Services, entryId: string) {
+  const { keys, redis, log, hooks } = services;
+  const claim = await redis.get(keys.entrySeen(entryId));
+  if (claim === null) {
+    throw new ApiError("API_ERR_NOT_FOUND", `no entry ${entryId} was accepted within the idempotency window`);
+  }
+  if (isLeaseToken(claim)) {
+    throw new ApiError(
+      "API_ERR_IN_PROGRESS",
+      `entry ${entryId} is being accepted by a request now; retry shortly`,
+      {
+        retryAfterSeconds: 1,
+      },
+    );
+  }
+  const raw = await redis.get(keys.requestTrace(claim));
+  const trace = raw === null ? undefined : decodeEntryTrace(raw, entryId);
+  if (trace === undefined) {
+    throw new ApiError(
+      "API_ERR_NOT_FOUND",
+      `entry ${entryId} was accepted, but no trace of it is kept (it was accepted before traces were)`,
+    );
+  }
+  const deliveryIds = trace.hooks.map(({ hookId, traced }) =>
+    traced.outcome === "queued" ? deliveryIdOf(hookId, entryId) : undefined,
+  );
+  const records = await log.getMany(deliveryIds.filter((id): id is string => id !== undefined));
+  const names = new Map((await hooks.list()).map((hook) => [hook.id, hook.name]));
+  return {
+    id: entryId,
+    acceptedAt: new Date(trace.at).toISOString(),
+    hooks: trace.hooks.map(({ hookId, traced }, i) => {
+      const name = names.get(hookId);
+      const common = { hookId, ...(name === undefined ? {} : { name }), outcome: traced.outcome };
+      if (traced.outcome === "filtered") {
+        return {
+          ...common,
+          reason:
+            traced.statement === null
+              ? "no statement of the hook's policy allows any of the entry's accesses (denied by default)"
+              : `denied by statement ${traced.statement} of the hook's policy`,
+        };
+      }
+      if (traced.outcome !== "queued") return { ...common, reason: traced.reason };
+      const deliveryId = deliveryIds[i] ?? "";
+      const record = records.get(deliveryId);
+      return {
+        ...common,
+        deliveryId,
+        ...(record === undefined ? { status: "expired" } : { status: record.status }),
+      };
+    }),
+  };
 }
