@@ -41,6 +41,8 @@ export interface DeliveryBatch {
 export interface BatchJobData {
   hookId: string;
   size: number;
+  /** Its batch's outbox lease lasts at least until then (epoch ms): see BatchRef.leasedUntil. */
+  leasedUntil?: number;
   /** Jobs queued before the outbox carried their deliveries themselves. */
   deliveries?: JobDelivery[];
 }
@@ -50,6 +52,13 @@ export interface BatchRef {
   id: string;
   hookId: string;
   size: number;
+  /**
+   * The batch's outbox lease lasts at least until then (epoch ms), as it was when the job was
+   * queued at once: every later write (a hold, a renewal, a sweep) only moves it on. Absent when
+   * nothing is known (a delayed job, a job from before). A worker that parks the batch renews the
+   * lease itself only when this is near (see processor.ts).
+   */
+  leasedUntil?: number;
 }
 
 /**
@@ -67,7 +76,9 @@ export type DeliveryJobData = BatchJobData | RequestJobData;
 /** The batches a job stands for: its own (the job's id is the batch's), or those it names. */
 export function batchRefsOf(jobId: string, data: DeliveryJobData): BatchRef[] {
   if ("batches" in data) return data.batches;
-  return [{ id: jobId, hookId: data.hookId, size: data.size ?? data.deliveries?.length ?? 0 }];
+  const ref: BatchRef = { id: jobId, hookId: data.hookId, size: data.size ?? data.deliveries?.length ?? 0 };
+  if (data.leasedUntil !== undefined) ref.leasedUntil = data.leasedUntil;
+  return [ref];
 }
 
 /** Job name: one per kind of job, shown in the queue view. */

@@ -66,13 +66,16 @@ describe("Outbox", () => {
     ];
     await commit(batches, now);
     await outbox.relay(batches, now);
+    // Queued at once, each names how long its batch's lease lasts at least: its due in the outbox.
+    const leasedUntil = now + LEASE_MS;
     expect((await queue.getJob("req-rel-0"))?.data).toEqual({
       batches: [
-        { id: "rel-a", hookId: "hk_a", size: 1 },
-        { id: "rel-b", hookId: "hk_b", size: 1 },
+        { id: "rel-a", hookId: "hk_a", size: 1, leasedUntil },
+        { id: "rel-b", hookId: "hk_b", size: 1, leasedUntil },
       ],
     });
-    expect((await queue.getJob("rel-own"))?.data).toEqual({ hookId: "hk_a", size: 1 });
+    expect((await queue.getJob("rel-own"))?.data).toEqual({ hookId: "hk_a", size: 1, leasedUntil });
+    expect(Number(await redis.zscore(keys.outboxDue, "rel-own"))).toBeGreaterThanOrEqual(leasedUntil);
     expect(await queue.getJob("rel-a")).toBeUndefined();
   });
 
@@ -90,10 +93,12 @@ describe("Outbox", () => {
     expect(swept.requeued.map((b) => b.id).sort()).toEqual(["swg-a", "swg-b"]);
     expect((await queue.getJob("req-swg-0"))?.data).toEqual({
       batches: [
-        { id: "swg-a", hookId: "hk_a", size: 1 },
-        { id: "swg-b", hookId: "hk_b", size: 1 },
+        { id: "swg-a", hookId: "hk_a", size: 1, leasedUntil: later + LEASE_MS },
+        { id: "swg-b", hookId: "hk_b", size: 1, leasedUntil: later + LEASE_MS },
       ],
     });
+    // The sweep's own lease is what the job names: never later than the outbox's due.
+    expect(Number(await redis.zscore(keys.outboxDue, "swg-a"))).toBeGreaterThanOrEqual(later + LEASE_MS);
   });
 
   test("a batch a job of many sent back on its own is left alone while its own job lives", async () => {
@@ -119,7 +124,7 @@ describe("Outbox", () => {
     expect(swept.requeued.map((b) => b.id)).toEqual(["never-relayed"]);
     // The job names its hook and how many deliveries its batch holds; they stay in the outbox.
     const job = await queue.getJob("never-relayed");
-    expect(job?.data).toEqual({ hookId: "hk_a", size: 1 });
+    expect(job?.data).toEqual({ hookId: "hk_a", size: 1, leasedUntil: now + LEASE_MS + 1 + LEASE_MS });
     expect((await outbox.hold(redis, "never-relayed"))?.data.deliveries[0]?.entryId).toBe("never-relayed");
     // Taken by that sweep for a lease: a second sweeper at the same moment does not take it too.
     expect((await outbox.sweep(redis, () => false, now + LEASE_MS + 2)).requeued).toEqual([]);

@@ -193,8 +193,10 @@ export class Outbox {
     const groups = new Map<string, { refs: BatchRef[]; notBefore: number }>();
     for (const batch of batches) {
       const size = batch.data.deliveries.length;
+      // Queued at once: its lease (staged, or set by a sweep, at `now`) lasts until now + lease.
+      const leased = (batch.notBefore ?? 0) <= now ? { leasedUntil: now + this.#leaseMs } : {};
       if (batch.job === undefined) {
-        jobs.push(jobOf(batch.id, { hookId: batch.data.hookId, size }, batch.notBefore ?? 0, now));
+        jobs.push(jobOf(batch.id, { hookId: batch.data.hookId, size, ...leased }, batch.notBefore ?? 0, now));
         continue;
       }
       let group = groups.get(batch.job);
@@ -202,7 +204,7 @@ export class Outbox {
         group = { refs: [], notBefore: batch.notBefore ?? 0 };
         groups.set(batch.job, group);
       }
-      group.refs.push({ id: batch.id, hookId: batch.data.hookId, size });
+      group.refs.push({ id: batch.id, hookId: batch.data.hookId, size, ...leased });
       group.notBefore = Math.min(group.notBefore, batch.notBefore ?? 0);
     }
     for (const [jobId, group] of groups)
@@ -218,7 +220,18 @@ export class Outbox {
   requeue(back: readonly { ref: BatchRef; notBefore: number }[], now = Date.now()): Promise<void> {
     if (back.length === 0) return Promise.resolve();
     return this.#add(
-      back.map(({ ref, notBefore }) => jobOf(ref.id, { hookId: ref.hookId, size: ref.size }, notBefore, now)),
+      back.map(({ ref, notBefore }) =>
+        jobOf(
+          ref.id,
+          {
+            hookId: ref.hookId,
+            size: ref.size,
+            ...(ref.leasedUntil === undefined ? {} : { leasedUntil: ref.leasedUntil }),
+          },
+          notBefore,
+          now,
+        ),
+      ),
     );
   }
 

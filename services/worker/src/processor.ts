@@ -103,10 +103,20 @@ async function park(
   attemptsStarted: number,
 ): Promise<void> {
   if (parks.length === 0) return;
-  await ctx.writer.outbox.renew(
-    ctx.redis,
-    parks.map(({ ref }) => ref.id),
+  // A lease that outlasts the next heartbeat or two needs no renewal now: the heartbeat renews it
+  // in time (every third of a lease). Jobs queued at once are fetched well within their lease, so
+  // a busy hook's batches mostly park without a round trip of their own.
+  const { leaseMs } = ctx.writer.outbox;
+  const now = Date.now();
+  const renew = parks.filter(
+    ({ ref }) => ref.leasedUntil === undefined || ref.leasedUntil - now < (leaseMs * 2) / 3,
   );
+  if (renew.length > 0) {
+    await ctx.writer.outbox.renew(
+      ctx.redis,
+      renew.map(({ ref }) => ref.id),
+    );
+  }
   for (const { ref, retryAt, gate } of parks) {
     // Each turn that finds no room counts as a run of its job: the waits back off as they did.
     let turns = 0;
