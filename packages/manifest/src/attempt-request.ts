@@ -5,7 +5,15 @@
  * neither service imports the other; the hook and the delivery are taken by the fields it reads
  * (the store's Hook and the queue's JobDelivery have them).
  */
-import { keepsErrorBody, type OutboundRequest, standardWebhookHeaders } from "@hookwire/delivery";
+import {
+  type AttemptResult,
+  type HookOAuth,
+  keepsErrorBody,
+  type OAuthTokens,
+  type OutboundRequest,
+  type Sender,
+  standardWebhookHeaders,
+} from "@hookwire/delivery";
 import { type RenderBodyOptions, renderBody } from "./body";
 import type { FormValues, Integration, TemplateKey } from "./integration";
 import { type OAuthCredentials, renderRequest, signatureHeader } from "./request";
@@ -180,4 +188,71 @@ function secretsOf(
     // Not a URL: the sender refuses it before anything is kept.
   }
   return secrets;
+}
+
+/** What an attempt is made with, besides the hook and the delivery. */
+export interface AttemptDeps {
+  sender: Pick<Sender, "send">;
+  /** The access tokens of hooks of requiresOAuth integrations. */
+  oauth: OAuthTokens;
+  /** See prepareRequest. */
+  privateNetworksBlocked: boolean;
+  defaultConcurrency: number;
+}
+
+export type AttemptMade =
+  | { kind: "skip"; reason: string; templateKey: string }
+  /** Sent (or refused before sending: no token to be had); `templateKey` once it was rendered. */
+  | { kind: "sent"; result: AttemptResult; templateKey?: string };
+
+/**
+ * One attempt of a delivery, for the worker and "test this hook" alike: the hook's access token
+ * for a requiresOAuth integration (none to be had is the attempt's failure), the request built
+ * and sent, and on a 401 one new token and one more try, the only one that counts. Throws the
+ * template package's TemplateError when the request cannot be rendered.
+ */
+export async function makeAttempt(
+  deps: AttemptDeps,
+  integration: Integration,
+  hook: RequestHook & { oauth?: HookOAuth | null | undefined },
+  delivery: RequestDelivery,
+  attempt: number,
+  forceTemplate?: TemplateKey,
+): Promise<AttemptMade> {
+  const withOAuth = integration.requiresOAuth && hook.oauth ? { id: hook.id, oauth: hook.oauth } : undefined;
+  const first = withOAuth === undefined ? undefined : await deps.oauth.credentials(withOAuth);
+  if (first !== undefined && "failed" in first) return { kind: "sent", result: first.failed };
+  // No closure here: this runs for every attempt, and most hooks have no OAuth.
+  const { privateNetworksBlocked, defaultConcurrency } = deps;
+  const prepared = prepareRequest(
+    integration,
+    hook,
+    delivery,
+    attempt,
+    privateNetworksBlocked,
+    defaultConcurrency,
+    forceTemplate,
+    first?.oauth ?? null,
+  );
+  if (prepared.kind === "skip") return prepared;
+  let result = await deps.sender.send(prepared.request);
+  if (result.status === 401 && withOAuth !== undefined && first !== undefined) {
+    // The receiver refused the token: one new one, one more try, and only that one counts.
+    const again = await deps.oauth.credentials(withOAuth, first.oauth.accessToken);
+    if ("failed" in again) result = again.failed;
+    else {
+      const retried = prepareRequest(
+        integration,
+        hook,
+        delivery,
+        attempt,
+        privateNetworksBlocked,
+        defaultConcurrency,
+        forceTemplate,
+        again.oauth,
+      );
+      if (retried.kind === "send") result = await deps.sender.send(retried.request);
+    }
+  }
+  return { kind: "sent", result, templateKey: prepared.templateKey };
 }

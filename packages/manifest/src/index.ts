@@ -1,4 +1,7 @@
 export {
+  type AttemptDeps,
+  type AttemptMade,
+  makeAttempt,
   type PreparedRequest,
   prepareRequest,
   type RequestDelivery,

@@ -6,8 +6,8 @@
  * health and the minute's stats, and the removal of the batch itself, in one MULTI.
  */
 import { randomUUID } from "node:crypto";
-import { type AttemptResult, classifyAttempt, type HookOAuth, type Outcome } from "@hookwire/delivery";
-import { type Integration, type OAuthCredentials, prepareRequest } from "@hookwire/manifest";
+import { type AttemptResult, classifyAttempt, type Outcome } from "@hookwire/delivery";
+import { type AttemptMade, type Integration, makeAttempt } from "@hookwire/manifest";
 import { attemptJobId, type JobDelivery, type OutboxBatch } from "@hookwire/queue";
 import type { AttemptRecord, DeliveryRecord, DeliveryStatus, Hook } from "@hookwire/store";
 import type { Release } from "./hook-limits";
@@ -40,30 +40,6 @@ export interface Deferred {
 
 export type DeliveryEnd = Settled | Deferred;
 
-type HookWithOAuth = Hook & { oauth: HookOAuth };
-
-const NO_OAUTH = { oauth: null } as const;
-
-function prepare(
-  ctx: WorkerContext,
-  integration: Integration,
-  hook: Hook,
-  delivery: JobDelivery,
-  attempt: number,
-  oauth: OAuthCredentials | null,
-) {
-  return prepareRequest(
-    integration,
-    hook,
-    delivery,
-    attempt,
-    ctx.settings.privateNetworksBlocked,
-    ctx.settings.perHookConcurrency,
-    undefined,
-    oauth,
-  );
-}
-
 /**
  * Makes one attempt of a delivery and classifies it; never throws. The hook's circuit learns of
  * the answer at once (not when the batch commits), so the deliveries behind it see it open.
@@ -75,38 +51,18 @@ export async function attemptDelivery(
   delivery: JobDelivery,
 ): Promise<DeliveryEnd> {
   const attempt = delivery.attemptsMade + 1;
-  // A requiresOAuth integration's request carries the hook's token; none to be had is this
-  // attempt's failure, retried by the schedule. Most hooks have no OAuth: no promise on their path.
-  const first =
-    integration.requiresOAuth && hook.oauth !== undefined
-      ? await ctx.oauth.credentials(hook as HookWithOAuth)
-      : NO_OAUTH;
-  let prepared: ReturnType<typeof prepareRequest> | undefined;
-  let result: AttemptResult;
-  if ("failed" in first) {
-    result = first.failed;
-  } else {
-    try {
-      prepared = prepare(ctx, integration, hook, delivery, attempt, first.oauth);
-    } catch (error) {
-      return unsent(delivery, "failed", `render failed: ${(error as Error).message}`);
-    }
-    if (prepared.kind === "skip")
-      return { ...unsent(delivery, "skipped", prepared.reason), templateKey: prepared.templateKey };
-    result = await ctx.sender.send(prepared.request);
-    if (result.status === 401 && first.oauth !== null) {
-      // The receiver refused the token: one new one, one more try, and only that one counts.
-      const again = await ctx.oauth.credentials(hook as HookWithOAuth, first.oauth.accessToken);
-      if ("failed" in again) result = again.failed;
-      else {
-        prepared = prepare(ctx, integration, hook, delivery, attempt, again.oauth);
-        if (prepared.kind === "send") result = await ctx.sender.send(prepared.request);
-      }
-    }
+  let made: AttemptMade;
+  try {
+    made = await makeAttempt(ctx.attempts, integration, hook, delivery, attempt);
+  } catch (error) {
+    return unsent(delivery, "failed", `render failed: ${(error as Error).message}`);
   }
+  if (made.kind === "skip")
+    return { ...unsent(delivery, "skipped", made.reason), templateKey: made.templateKey };
+  const { result } = made;
   // Cut short by this worker's own shutdown: not the receiver's doing, so no attempt is spent.
   if (result.errorCode === "DELIVERY_ERR_CLOSED") return { kind: "deferred", delivery, notBefore: 0 };
-  const templateKey = prepared?.templateKey ?? delivery.templateKey;
+  const templateKey = made.templateKey ?? delivery.templateKey;
   const outcome = classifyAttempt(result, {
     attempt,
     scheduleSeconds: hook.delivery.retrySchedule ?? ctx.settings.retryScheduleSeconds,

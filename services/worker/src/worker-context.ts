@@ -1,5 +1,5 @@
-import type { OAuthTokens, Sender } from "@hookwire/delivery";
-import type { Catalog } from "@hookwire/manifest";
+import type { Sender } from "@hookwire/delivery";
+import type { AttemptDeps, Catalog } from "@hookwire/manifest";
 import type { DeliveryLog, DeliveryStatus, DeliveryWriter, HookStore } from "@hookwire/store";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -21,8 +21,6 @@ export interface DeliveryObserver {
 export interface WorkerSettings {
   retryScheduleSeconds: readonly number[];
   retryAfterCapMs: number;
-  /** No private or loopback address is reachable: the SSRF guard is on with no exceptions. */
-  privateNetworksBlocked: boolean;
   /** Requests in flight per hook unless the hook says otherwise (HookGates' default). */
   perHookConcurrency: number;
   /** Job slots (BullMQ concurrency). */
@@ -37,8 +35,8 @@ export interface WorkerContext {
   writer: DeliveryWriter;
   catalog: Catalog;
   sender: Sender;
-  /** The access tokens of the hooks of requiresOAuth integrations. */
-  oauth: OAuthTokens;
+  /** What attempts are made with: the sender, the hooks' access tokens and the request settings. */
+  attempts: AttemptDeps;
   /** hookwire's own connection for writes (not BullMQ's). */
   redis: Redis;
   health: HookHealth;

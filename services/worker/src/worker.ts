@@ -120,10 +120,16 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const hooks = new HookStore(redis, keys, new SecretBox(config.secretKey));
   const context: WorkerContext = {
     hooks,
-    oauth: new OAuthTokens({
-      fetch: (url, init) => sender.fetch(url, init),
-      persist: (hookId, token) => hooks.keepOAuthToken(hookId, token),
-    }),
+    attempts: {
+      sender,
+      oauth: new OAuthTokens({
+        fetch: (url, init) => sender.fetch(url, init),
+        persist: (hookId, token) => hooks.keepOAuthToken(hookId, token),
+      }),
+      // The sender's own answer (its guard), as "test this hook" asks it.
+      privateNetworksBlocked: sender.privateNetworksBlocked,
+      defaultConcurrency: settings.perHookConcurrency,
+    },
     log,
     writer: new DeliveryWriter(writes, log, outbox),
     catalog: options.catalog,
@@ -136,7 +142,6 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     settings: {
       retryScheduleSeconds: settings.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS,
       retryAfterCapMs: settings.retryAfterCapMs,
-      privateNetworksBlocked: !settings.allowPrivateNetworks && settings.allowedNetworks.length === 0,
       perHookConcurrency: settings.perHookConcurrency,
       concurrency: settings.concurrency,
     },

@@ -1,5 +1,5 @@
 import { timestampOf } from "@hookwire/entries";
-import { type OAuthCredentials, prepareRequest } from "@hookwire/manifest";
+import { type AttemptMade, makeAttempt } from "@hookwire/manifest";
 import type { Hook } from "@hookwire/store";
 import { ApiError } from "../errors";
 import type { Services } from "../services";
@@ -43,26 +43,20 @@ export async function testHook(services: Services, hook: Hook) {
   const integration = findIntegration(services, hook.integration);
   const now = Date.now();
   const entry = testEntry(now);
-  let oauth: OAuthCredentials | null = null;
-  if (integration.requiresOAuth && hook.oauth !== undefined) {
-    const had = await services.oauth.credentials({ id: hook.id, oauth: hook.oauth });
-    if ("failed" in had) {
-      const { errorCode, errorMessage } = had.failed;
-      return { ok: false, template: "", errorCode, errorMessage };
-    }
-    oauth = had.oauth;
-  }
-  let prepared: ReturnType<typeof prepareRequest>;
+  let made: AttemptMade;
   try {
-    prepared = prepareRequest(
+    made = await makeAttempt(
+      {
+        sender: services.sender,
+        oauth: services.oauth,
+        privateNetworksBlocked: services.sender.privateNetworksBlocked,
+        defaultConcurrency: services.config.worker.perHookConcurrency,
+      },
       integration,
       hook,
       { id: `${hook.id}.test-${now}`, templateKey: "", entry },
       1,
-      services.sender.privateNetworksBlocked,
-      services.config.worker.perHookConcurrency,
       integration.templates.validation ? "validation" : undefined,
-      oauth,
     );
   } catch (error) {
     throw new ApiError(
@@ -70,13 +64,12 @@ export async function testHook(services: Services, hook: Hook) {
       `the hook's template failed to render: ${(error as Error).message}`,
     );
   }
-  if (prepared.kind === "skip")
-    return { ok: false, template: prepared.templateKey, errorMessage: prepared.reason };
-  const result = await services.sender.send(prepared.request);
+  if (made.kind === "skip") return { ok: false, template: made.templateKey, errorMessage: made.reason };
+  const { result } = made;
   const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
   return {
     ok,
-    template: prepared.templateKey,
+    template: made.templateKey ?? "",
     durationMs: Math.round(result.durationMs),
     ...(result.status !== undefined ? { statusCode: result.status } : {}),
     ...(result.errorBody !== undefined ? { body: result.errorBody } : {}),
