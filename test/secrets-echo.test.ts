@@ -115,6 +115,9 @@ describe("secrets echoed back by a receiver", () => {
     });
     expect(patched.status, JSON.stringify(patched.json)).toBe(200);
     expect(patched.json.formVariables.url).toBe(masked);
+    // Plain ******** keeps it too, as for any secret.
+    const plain = await sys.api("PATCH", `/v1/hooks/${hookId}`, { formVariables: { url: "********" } });
+    expect(plain.json.formVariables.url).toBe(masked);
 
     const entry = entryFixture("flag-toggle", { _id: "userinfo-0001" });
     expect((await sys.api("POST", "/v1/entries", entry)).status).toBe(202);

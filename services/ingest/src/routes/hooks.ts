@@ -290,12 +290,17 @@ async function refuseBlockedHosts(services: Services, input: HookInput): Promise
   if (problems.length > 0) throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", { problems });
 }
 
+/** A value sent back as answers show `stored`: `********`, or a URL with its password masked. */
+function isRedacted(value: unknown, stored: string | boolean): boolean {
+  return value === REDACTED || value === redactedValue(stored);
+}
+
 /** The hook as it would be after the patch; redacted secrets sent back keep their value. */
 function mergeDraft(current: Hook, patch: Partial<HookDraft>): HookDraft {
   const formVariables: Record<string, unknown> = { ...current.formVariables };
   for (const [key, value] of Object.entries(patch.formVariables ?? {})) {
     if (value === null) delete formVariables[key];
-    else if (!(current.secretKeys.includes(key) && value === redactedValue(current.formVariables[key] ?? "")))
+    else if (!(current.secretKeys.includes(key) && isRedacted(value, current.formVariables[key] ?? "")))
       formVariables[key] = value;
   }
   return {
