@@ -58,4 +58,22 @@ describe("LuaScript", () => {
     expect(answers).toEqual([2, 5]);
     expect(calls).toEqual({ eval: 2, evalsha: 0 });
   });
+
+  test("a script over any number of keys takes their count first, defined or not", async () => {
+    const sum = `local n = 0
+for _, key in ipairs(KEYS) do n = n + redis.call("INCRBY", key, ARGV[1]) end
+return n`;
+    const script = new LuaScript("hookwireTestIncrEach", undefined, sum);
+    const connection = redis.duplicate();
+    script.define(connection);
+    const answers: unknown[] = [];
+    const calls = await scriptCalls(async () => {
+      answers.push(await script.run(connection, 2, "each-a", "each-b", 1));
+      answers.push(await script.run(connection, 3, "each-a", "each-b", "each-c", 1));
+      answers.push(await script.run(redis, 1, "each-c", 10));
+    });
+    connection.disconnect();
+    expect(answers).toEqual([2, 2 + 2 + 1, 11]);
+    expect(calls).toEqual({ eval: 2, evalsha: 1 });
+  });
 });

@@ -33,7 +33,7 @@ export {
   type StoredHealth,
 } from "./hook-health";
 export { HookStore, type HookStoreOptions } from "./hook-store";
-export { isLeaseToken, Lease, type LeaseState, takeLeases } from "./leases";
+export { isLeaseToken, LEASE_SCRIPTS, Lease, type LeaseState, takeLeases } from "./leases";
 export {
   decodeEntryTrace,
   encodeTrace,

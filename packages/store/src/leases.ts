@@ -9,6 +9,7 @@
  * value another request wrote).
  */
 import { randomBytes } from "node:crypto";
+import { LuaScript } from "@hookwire/queue";
 import type { ChainableCommander, Redis } from "ioredis";
 
 /** What a key held when a lease was asked for. */
@@ -54,6 +55,12 @@ const RELEASE_SCRIPT = `for _, key in ipairs(KEYS) do
 end
 return 0`;
 
+const TAKE = new LuaScript("hookwireLeaseTake", undefined, TAKE_SCRIPT);
+const RENEW = new LuaScript("hookwireLeaseRenew", undefined, RENEW_SCRIPT);
+const RELEASE = new LuaScript("hookwireLeaseRelease", undefined, RELEASE_SCRIPT);
+/** The leases' scripts, for `defineScripts` on the connection that takes them. */
+export const LEASE_SCRIPTS: readonly LuaScript[] = [TAKE, RENEW, RELEASE];
+
 const STATES: readonly LeaseState[] = ["kept", "taken", "leased"];
 
 /** The leases one request holds, renewed every third of the lease until it ends. */
@@ -70,7 +77,7 @@ export class Lease {
     if (keys.length > 0) {
       this.#timer = setInterval(
         () => {
-          redis.eval(RENEW_SCRIPT, keys.length, ...keys, token, leaseMs).catch(() => {
+          RENEW.run(redis, keys.length, ...keys, token, leaseMs).catch(() => {
             // A missed renewal costs nothing while the next one lands; past the lease a retry may
             // run the work a second time, which is a duplicate, never a loss.
           });
@@ -95,9 +102,7 @@ export class Lease {
   async release(): Promise<void> {
     this.end();
     if (this.#keys.length === 0) return;
-    await this.#redis
-      .eval(RELEASE_SCRIPT, this.#keys.length, ...this.#keys, this.#token)
-      .catch(() => undefined);
+    await RELEASE.run(this.#redis, this.#keys.length, ...this.#keys, this.#token).catch(() => undefined);
   }
 }
 
@@ -111,14 +116,7 @@ export async function takeLeases(
   leaseMs: number,
 ): Promise<{ states: LeaseState[]; lease: Lease }> {
   const token = `${LEASE_PREFIX}${randomBytes(12).toString("base64url")}`;
-  const answers = (await redis.eval(
-    TAKE_SCRIPT,
-    keys.length,
-    ...keys,
-    token,
-    leaseMs,
-    LEASE_PREFIX,
-  )) as number[];
+  const answers = (await TAKE.run(redis, keys.length, ...keys, token, leaseMs, LEASE_PREFIX)) as number[];
   const states = answers.map((answer) => STATES[answer] ?? "leased");
   const taken = keys.filter((_, i) => states[i] === "taken");
   return { states, lease: new Lease(redis, taken, token, leaseMs) };

@@ -6,8 +6,8 @@ import type { HookwireConfig } from "@hookwire/config";
 import { createSender, OAuthTokens, type Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
 import { editDistance, nearestName } from "@hookwire/policy";
-import { DELIVERY_QUEUE, type DeliveryJobData, keyspace, Outbox } from "@hookwire/queue";
-import { DeliveryLog, DeliveryWriter, HookStore, SecretBox } from "@hookwire/store";
+import { DELIVERY_QUEUE, type DeliveryJobData, defineScripts, keyspace, Outbox } from "@hookwire/queue";
+import { DeliveryLog, DeliveryWriter, HookStore, LEASE_SCRIPTS, SecretBox } from "@hookwire/store";
 import { Queue } from "bullmq";
 import Fastify, {
   type FastifyBaseLogger,
@@ -60,6 +60,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     throw new Error("HOOKWIRE_SECRET_KEY is not set: hooks' secrets cannot be stored without it");
   }
   const keys = keyspace(config.queuePrefix);
+  // Every request leases its entry ids (and Idempotency-Key): sent by SHA, not as source.
+  defineScripts(redis, LEASE_SCRIPTS);
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
     connection: redis,
     prefix: config.queuePrefix,
