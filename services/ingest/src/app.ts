@@ -20,6 +20,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { ApiKeys } from "./auth";
 import { ApiError } from "./errors";
+import { HookReadiness } from "./hook-readiness";
 import { Intake } from "./intake";
 import { IngestMetrics } from "./metrics";
 import { PersistenceWatch } from "./persistence";
@@ -134,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       catalog,
       idempotencyWindowMs: config.ingest.idempotencyWindowMs,
       claimLeaseMs: config.ingest.claimLeaseMs,
+      readiness: new HookReadiness(redis, keys),
       observer: {
         accepted(results) {
           metrics.accepted(results);

@@ -13,9 +13,10 @@ import {
   type TracedOutcome,
   takeLeases,
 } from "@hookwire/store";
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import { ApiError } from "./errors";
 import { HookPolicies } from "./hook-policies";
+import type { HookReadiness } from "./hook-readiness";
 
 export type HookOutcome = "queued" | "filtered" | "skipped" | "render_failed";
 
@@ -67,6 +68,8 @@ export interface IntakeOptions {
   /** How long an entry id stays leased to a request that died while accepting it. */
   claimLeaseMs: number;
   observer?: IntakeObserver;
+  /** Which hooks answer now: their deliveries are committed and relayed first. */
+  readiness?: HookReadiness;
 }
 
 /** Deliveries per job: enough to make queue round trips cheap, few enough to spread over workers. */
@@ -136,10 +139,41 @@ function shareJobs(batches: readonly OutboxBatch[], prefix: string): void {
   close();
 }
 
+/** What routing left for one commit: records, and each hook's deliveries to queue. */
+interface Routed {
+  records: DeliveryRecord[];
+  byHook: Map<string, JobDelivery[]>;
+}
+
+function merged(a: Routed, b: Routed): Routed {
+  return { records: [...a.records, ...b.records], byHook: new Map([...a.byHook, ...b.byHook]) };
+}
+
+/**
+ * The batches of one commit of a request. Batch `<hookId>.<request><part>-<n>` holds up to 25
+ * deliveries of one hook; batches smaller than that share jobs of up to 25 deliveries in all
+ * (`req-<request><part>-<k>`): an entry that reaches 40 hooks costs the queue two jobs, not 40,
+ * while a job never carries more work than one full batch (so the worker's job slots still pace
+ * what it takes in).
+ */
+function batchesOf(byHook: ReadonlyMap<string, JobDelivery[]>, request: string, part: string): OutboxBatch[] {
+  const batches: OutboxBatch[] = [];
+  for (const [hookId, deliveries] of byHook) {
+    for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
+      batches.push({
+        id: `${hookId}.${request}${part}-${i / DELIVERIES_PER_JOB}`,
+        data: { hookId, deliveries: deliveries.slice(i, i + DELIVERIES_PER_JOB) },
+      });
+    }
+  }
+  shareJobs(batches, `req-${request}${part}`);
+  return batches;
+}
+
 /**
  * From accepted entries to queued deliveries: for each entry and each enabled hook, the policy
- * decides, the body is rendered, and all the deliveries of the request are committed together
- * (batches of up to 25 deliveries of one hook) with their records and the entries' claims.
+ * decides, the body is rendered, and the deliveries of the request are committed (batches of up
+ * to 25 deliveries of one hook) with their records, the entries' claims last.
  */
 export class Intake {
   readonly #options: IntakeOptions;
@@ -152,9 +186,11 @@ export class Intake {
   /**
    * Accepts the entries of one request: every entry id is leased first (a short lease, renewed
    * while this runs), then the deliveries are routed and rendered, then the records, the batches
-   * that queue them and the promotion of the leases to claims are committed in one MULTI. A crash
-   * before the commit leaves only leases, which lapse: the client's retry is processed again. An
-   * entry leased by a request still under way is answered 409 (retry), never a duplicate.
+   * that queue them and the promotion of the leases to claims are committed in one MULTI; or in
+   * two, when some hooks answer now and others do not: the ready hooks' deliveries first, the
+   * rest with the claims. A crash before the claims are committed leaves leases, which lapse: the
+   * client's retry is processed again (what was committed before is then delivered twice, never
+   * lost). An entry leased by a request still under way is answered 409 (retry), never a duplicate.
    * `posted`: each entry as it was posted (same order), the body of standard-payload hooks.
    */
   async accept(entries: readonly Entry[], posted: readonly unknown[] = []): Promise<EntryResult[]> {
@@ -173,8 +209,14 @@ export class Intake {
       const request = randomUUID();
       const trace: RequestTrace = { at: acceptedAt, hooks: hooks.map((hook) => hook.id), entries: {} };
       const results: EntryResult[] = [];
-      const records: DeliveryRecord[] = [];
-      const byHook = new Map<string, JobDelivery[]>();
+      // The deliveries of hooks that answer now (see HookReadiness) apart from the others'.
+      const { readiness } = this.#options;
+      readiness?.refresh(hooks.map((hook) => hook.id));
+      const ready = new Set(
+        readiness === undefined ? [] : hooks.filter((h) => readiness.ready(h.id)).map((h) => h.id),
+      );
+      const first: Routed = { records: [], byHook: new Map() };
+      const rest: Routed = { records: [], byHook: new Map() };
       for (const [index, entry] of entries.entries()) {
         if (states[index] !== "taken") {
           results.push({ id: entry._id, duplicate: true, hooks: [] });
@@ -184,30 +226,20 @@ export class Intake {
         const hookResults: HookResult[] = [];
         const asPosted = posted[index];
         for (const hook of hooks) {
-          const result = this.#route(hook, entry, asPosted, accesses, acceptedAt, byHook, records);
+          const result = this.#route(
+            hook,
+            entry,
+            asPosted,
+            accesses,
+            acceptedAt,
+            ready.has(hook.id) ? first : rest,
+          );
           hookResults.push(result);
         }
         results.push({ id: entry._id, duplicate: false, hooks: hookResults });
         trace.entries[entry._id] = hookResults.map(traced);
       }
 
-      // Batch `<hookId>.<request>-<n>` holds up to 25 deliveries of one hook. Batches smaller
-      // than that share jobs of up to 25 deliveries in all (`req-<request>-<k>`): an entry that
-      // reaches 40 hooks costs the queue two jobs, not 40, while a job never carries more work
-      // than one full batch (so the worker's job slots still pace what it takes in).
-      const batches: OutboxBatch[] = [];
-      for (const [hookId, deliveries] of byHook) {
-        for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
-          batches.push({
-            id: `${hookId}.${request}-${i / DELIVERIES_PER_JOB}`,
-            data: { hookId, deliveries: deliveries.slice(i, i + DELIVERIES_PER_JOB) },
-          });
-        }
-      }
-      shareJobs(batches, `req-${request}`);
-      // The 202 waits for the commit, not for the relay into BullMQ: once committed, the
-      // deliveries are in Redis whatever happens next (the outbox's sweepers relay what a crash
-      // left behind).
       // Waiting for replicas, an entry answered duplicate must be on them too: its claim may be
       // from a request that was answered 503 because its commit reached the master only. Writing
       // the claim again (same value and TTL, only where it still exists) makes this commit's
@@ -217,18 +249,30 @@ export class Intake {
       const seen = writer.waitsForReplicas
         ? entries.flatMap((entry, i) => (states[i] === "kept" ? [keys.entrySeen(entry._id)] : []))
         : [];
+      const claims = (tx: ChainableCommander) => {
+        if (Object.keys(trace.entries).length > 0) {
+          tx.set(keys.requestTrace(request), encodeTrace(trace), "PX", idempotencyWindowMs);
+        }
+        lease.keep(tx, request, idempotencyWindowMs);
+        for (const key of seen) tx.eval(REWRITE_SCRIPT, 1, key);
+      };
+      // The 202 waits for the commit, not for the relay into BullMQ: once committed, the
+      // deliveries are in Redis whatever happens next (the outbox's sweepers relay what a crash
+      // left behind). With ready hooks and others, the ready ones' deliveries are committed and
+      // relayed first, the others' with the claims after: a crash in between leaves the first
+      // part queued and the entries unclaimed, so the client's retry is accepted again (the first
+      // part is then delivered twice, never lost).
+      const split = first.byHook.size > 0 && (rest.byHook.size > 0 || rest.records.length > 0);
+      if (split) {
+        const { relayed } = await writer.commit(
+          { accepted: first.records, batches: batchesOf(first.byHook, request, "a") },
+          acceptedAt,
+        );
+        await relayed.catch(() => undefined);
+      }
+      const last = split ? rest : merged(first, rest);
       await writer.commit(
-        {
-          accepted: records,
-          batches,
-          also: (tx) => {
-            if (Object.keys(trace.entries).length > 0) {
-              tx.set(keys.requestTrace(request), encodeTrace(trace), "PX", idempotencyWindowMs);
-            }
-            lease.keep(tx, request, idempotencyWindowMs);
-            for (const key of seen) tx.eval(REWRITE_SCRIPT, 1, key);
-          },
-        },
+        { accepted: last.records, batches: batchesOf(last.byHook, request, split ? "b" : ""), also: claims },
         acceptedAt,
       );
       lease.end();
@@ -254,9 +298,9 @@ export class Intake {
     posted: unknown,
     accesses: ReturnType<typeof accessesOf>,
     acceptedAt: number,
-    byHook: Map<string, JobDelivery[]>,
-    records: DeliveryRecord[],
+    routed: Routed,
   ): HookResult {
+    const { byHook, records } = routed;
     const integration = this.#options.catalog.get(hook.integration);
     if (integration === undefined) {
       return {

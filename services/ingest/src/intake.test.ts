@@ -1,0 +1,133 @@
+import { PROJECT_ROOT } from "@hookwire/config";
+import type { Entry } from "@hookwire/entries";
+import { catalogDirs, loadCatalog } from "@hookwire/manifest";
+import { DELIVERY_QUEUE, type DeliveryJobData, defineScripts, keyspace, Outbox } from "@hookwire/queue";
+import {
+  type DeliveryCommit,
+  DeliveryLog,
+  DeliveryWriter,
+  encodeCircuit,
+  generateSecretKey,
+  HookStore,
+  LEASE_SCRIPTS,
+  SecretBox,
+} from "@hookwire/store";
+import { Queue } from "bullmq";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { entryFixture } from "../../../test/support/fixtures";
+import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
+import { HookReadiness } from "./hook-readiness";
+import { Intake } from "./intake";
+
+// Real Redis under a prefix of this file's own. The writer below is the real one; a test that
+// needs ingest to die between two commits has it throw there instead, as a killed process would
+// leave things.
+
+const redis = testRedis();
+const prefix = uniquePrefix("intake");
+const keys = keyspace(prefix);
+const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix });
+const log = new DeliveryLog(redis, keys, { succeeded: 60_000, failed: 60_000 });
+const outbox = new Outbox(keys, queue, 30_000);
+const real = new DeliveryWriter(redis, log, outbox);
+const hooks = new HookStore(redis, keys, new SecretBox(generateSecretKey()), { cacheMs: 0 });
+let ready = "";
+let unready = "";
+
+beforeAll(async () => {
+  defineScripts(redis, LEASE_SCRIPTS);
+  for (const name of ["answers", "silent"]) {
+    const hook = await hooks.create(
+      { integration: "generic-webhook", name, formVariables: { url: `http://127.0.0.1:9/${name}` } },
+      new Set(),
+    );
+    if (name === "answers") ready = hook.id;
+    else unready = hook.id;
+  }
+  // As a worker leaves a hook whose last attempt succeeded a moment ago.
+  await redis.hset(
+    keys.hookHealth(ready),
+    ...encodeCircuit({ state: "closed", consecutiveFailures: 0 }),
+    "lastSuccessAt",
+    Date.now(),
+  );
+});
+afterAll(async () => {
+  await queue.close();
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+/** The real writer, telling `seen` of each commit (and of its relay) as they happen. */
+function watchedWriter(seen: string[], failAt?: number): DeliveryWriter {
+  let commits = 0;
+  return new (class extends DeliveryWriter {
+    override async commit(change: DeliveryCommit, now?: number) {
+      const n = ++commits;
+      const hookIds = [...new Set((change.batches ?? []).map((b) => b.data.hookId))].sort();
+      seen.push(`commit ${n}: ${hookIds.join(",")}${change.also ? " + claims" : ""}`);
+      if (n === failAt) throw new Error("ingest died here");
+      const done = await super.commit(change, now);
+      void done.relayed.then(() => seen.push(`relayed ${n}`));
+      return done;
+    }
+  })(redis, log, outbox);
+}
+
+async function intakeWith(writer: DeliveryWriter): Promise<Intake> {
+  const readiness = new HookReadiness(redis, keys);
+  await readiness.refresh([ready, unready]);
+  return new Intake({
+    redis,
+    keys,
+    hooks,
+    writer,
+    catalog: await loadCatalog(catalogDirs(PROJECT_ROOT, {})),
+    idempotencyWindowMs: 60_000,
+    claimLeaseMs: 5_000,
+    readiness,
+  });
+}
+
+const entry = (id: string) => entryFixture("flag-toggle", { _id: id }) as unknown as Entry;
+
+describe("Intake beside hooks that do not answer", () => {
+  test("commits and relays the deliveries of hooks that answer first, the others' with the claims after", async () => {
+    const seen: string[] = [];
+    const intake = await intakeWith(watchedWriter(seen));
+    const [result] = await intake.accept([entry("split-1")]);
+    expect(result?.hooks.map((h) => h.outcome)).toEqual(["queued", "queued"]);
+    expect(seen.slice(0, 3)).toEqual([`commit 1: ${ready}`, "relayed 1", `commit 2: ${unready} + claims`]);
+    expect(await redis.get(keys.entrySeen("split-1"))).not.toBeNull();
+  });
+
+  test("dying between the two commits loses nothing: the first part stays queued, the entry unclaimed, and the retry is accepted", async () => {
+    const seen: string[] = [];
+    const dying = await intakeWith(watchedWriter(seen, 2));
+    await expect(dying.accept([entry("split-2")])).rejects.toThrow("ingest died here");
+    expect(await log.get(`${ready}.split-2`)).toMatchObject({ status: "pending" });
+    expect(await log.get(`${unready}.split-2`)).toBeUndefined();
+    expect(await redis.get(keys.entrySeen("split-2"))).toBeNull();
+
+    const [retried] = await (await intakeWith(real)).accept([entry("split-2")]);
+    expect(retried?.duplicate).toBe(false);
+    expect(await log.get(`${unready}.split-2`)).toMatchObject({ status: "pending" });
+    expect(await redis.get(keys.entrySeen("split-2"))).not.toBeNull();
+  });
+
+  test("with no hook known to answer, one commit holds every delivery and the claims, as before", async () => {
+    const seen: string[] = [];
+    const intake = new Intake({
+      redis,
+      keys,
+      hooks,
+      writer: watchedWriter(seen),
+      catalog: await loadCatalog(catalogDirs(PROJECT_ROOT, {})),
+      idempotencyWindowMs: 60_000,
+      claimLeaseMs: 5_000,
+    });
+    await intake.accept([entry("split-3")]);
+    expect(seen[0]).toBe(`commit 1: ${[ready, unready].sort().join(",")} + claims`);
+    expect(seen.filter((line) => line.startsWith("commit"))).toHaveLength(1);
+  });
+});
