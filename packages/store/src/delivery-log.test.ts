@@ -59,11 +59,11 @@ describe("DeliveryLog", () => {
   test("keeps dead letters in their own index and moves them out on success", async () => {
     const failed = { ...record(5000, "hk_c", 3_000), status: "failed" as const, reason: "HTTP 400" };
     let pipeline = redis.pipeline();
-    log.recordUpdate(pipeline, failed, "pending");
+    log.recordUpdates(pipeline, [{ record: failed, previous: "pending" }]);
     await pipeline.exec();
     expect((await log.list({ status: "failed" })).deliveries.map((d) => d.id)).toEqual(["hk_c.e5000"]);
     pipeline = redis.pipeline();
-    log.recordUpdate(pipeline, { ...failed, status: "succeeded" }, "failed");
+    log.recordUpdates(pipeline, [{ record: { ...failed, status: "succeeded" }, previous: "failed" }]);
     await pipeline.exec();
     expect((await log.list({ status: "failed" })).deliveries).toEqual([]);
     expect((await log.get("hk_c.e5000"))?.status).toBe("succeeded");
@@ -74,5 +74,29 @@ describe("DeliveryLog", () => {
     const page = await log.list({ limit: 1 });
     expect(page.deliveries[0]?.id).toBe("hk_a.e1048");
     expect(await redis.zscore(keyspace(prefix).deliveriesByTime, "hk_a.e1049")).toBeNull();
+  });
+
+  test("a commit's records keep their status's retention and, written twice, their last state", async () => {
+    const own = new DeliveryLog(redis, keyspace(prefix), { succeeded: 60_000, failed: 600_000 });
+    const at = 4_000;
+    const one = (i: number, status: DeliveryRecord["status"]) => ({
+      ...record(6000 + i, "hk_d", at),
+      status,
+    });
+    const pipeline = redis.multi();
+    own.recordUpdates(pipeline, [
+      { record: one(0, "succeeded") },
+      { record: one(1, "succeeded") },
+      { record: one(2, "failed"), previous: "pending" },
+      { record: one(3, "pending") },
+      { record: one(0, "failed"), previous: "succeeded" },
+    ]);
+    await pipeline.exec();
+    const ttl = async (i: number) => redis.pttl(keyspace(prefix).delivery(`hk_d.e${6000 + i}`));
+    expect(await ttl(1)).toBeGreaterThan(50_000);
+    expect(await ttl(1)).toBeLessThanOrEqual(60_000);
+    for (const i of [0, 2, 3]) expect(await ttl(i)).toBeGreaterThan(60_000);
+    expect((await own.get("hk_d.e6000"))?.status).toBe("failed");
+    expect((await own.get("hk_d.e6003"))?.status).toBe("pending");
   });
 });

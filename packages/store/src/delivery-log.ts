@@ -1,4 +1,4 @@
-import type { JobDelivery, Keyspace } from "@hookwire/queue";
+import { type JobDelivery, type Keyspace, LuaScript } from "@hookwire/queue";
 import type { ChainableCommander, Redis } from "ioredis";
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed" | "skipped";
@@ -62,11 +62,25 @@ export interface DeliveryPage {
 }
 
 /**
+ * KEYS: the records' keys. ARGV[1] their TTL in ms, ARGV[2..] their values, in the keys' order.
+ * The records of a batch (or of a request) that share a retention, in one command: a MULTI of
+ * 25 or 100 SETs costs the client a command, a promise and a QUEUED reply for each.
+ */
+const PUT_SCRIPT = `local ttl = ARGV[1]
+for i, key in ipairs(KEYS) do redis.call("SET", key, ARGV[i + 1], "PX", ttl) end
+return #KEYS`;
+
+const PUT = new LuaScript("hookwireRecordsPut", undefined, PUT_SCRIPT);
+/** The log's scripts, for `defineScripts` on the connections that commit deliveries. */
+export const LOG_SCRIPTS: readonly LuaScript[] = [PUT];
+
+/**
  * Delivery records: one JSON string per delivery (its attempts inside), expiring with the
  * retention of its status, indexed by time (all, per hook) and, for dead letters, by status.
  *
- * The hot path writes one SET per delivery (pipelined with the rest of its batch); listing
- * walks the time index newest first and drops what expired or does not match.
+ * The hot path writes a batch's records in one command (see PUT_SCRIPT), in the MULTI of the
+ * rest of its batch; listing walks the time index newest first and drops what expired or does
+ * not match.
  */
 export class DeliveryLog {
   readonly #redis: Redis;
@@ -84,8 +98,8 @@ export class DeliveryLog {
     if (records.length === 0) return;
     const byTime: (string | number)[] = [];
     const byHook = new Map<string, (string | number)[]>();
+    this.#putAll(pipeline, records);
     for (const record of records) {
-      this.#put(pipeline, record);
       byTime.push(record.acceptedAt, record.id);
       const members = byHook.get(record.hookId) ?? [];
       if (members.length === 0) byHook.set(record.hookId, members);
@@ -98,12 +112,21 @@ export class DeliveryLog {
       pipeline.zadd(this.#keys.deliveriesByStatus("failed"), ...failed.flatMap((r) => [r.updatedAt, r.id]));
   }
 
-  /** Adds the write of a delivery's new state to `pipeline`. */
-  recordUpdate(pipeline: ChainableCommander, record: DeliveryRecord, previous?: DeliveryStatus): void {
-    this.#put(pipeline, record);
-    if (record.status === "failed")
-      pipeline.zadd(this.#keys.deliveriesByStatus("failed"), record.updatedAt, record.id);
-    else if (previous === "failed") pipeline.zrem(this.#keys.deliveriesByStatus("failed"), record.id);
+  /** Adds the writes of deliveries' new states (each with the status it had before) to `pipeline`. */
+  recordUpdates(
+    pipeline: ChainableCommander,
+    updates: readonly { record: DeliveryRecord; previous?: DeliveryStatus | undefined }[],
+  ): void {
+    if (updates.length === 0) return;
+    this.#putAll(
+      pipeline,
+      updates.map((update) => update.record),
+    );
+    for (const { record, previous } of updates) {
+      if (record.status === "failed")
+        pipeline.zadd(this.#keys.deliveriesByStatus("failed"), record.updatedAt, record.id);
+      else if (previous === "failed") pipeline.zrem(this.#keys.deliveriesByStatus("failed"), record.id);
+    }
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {
@@ -178,12 +201,42 @@ export class DeliveryLog {
     );
   }
 
-  #put(pipeline: ChainableCommander, record: DeliveryRecord): void {
-    const ttlMs =
-      record.status === "succeeded" || record.status === "skipped"
-        ? this.#retention.succeeded
-        : this.#retention.failed;
-    pipeline.set(this.#keys.delivery(record.id), JSON.stringify(record), "PX", ttlMs);
+  /**
+   * The records' writes, in their order: one command per run of records that share a retention
+   * (a plain SET for a run of one), so that a delivery written twice keeps its last state.
+   */
+  #putAll(pipeline: ChainableCommander, records: readonly DeliveryRecord[]): void {
+    let run: DeliveryRecord[] = [];
+    let runTtl = 0;
+    for (const record of records) {
+      const ttlMs =
+        record.status === "succeeded" || record.status === "skipped"
+          ? this.#retention.succeeded
+          : this.#retention.failed;
+      if (ttlMs !== runTtl && run.length > 0) {
+        this.#put(pipeline, run, runTtl);
+        run = [];
+      }
+      runTtl = ttlMs;
+      run.push(record);
+    }
+    this.#put(pipeline, run, runTtl);
+  }
+
+  #put(pipeline: ChainableCommander, records: readonly DeliveryRecord[], ttlMs: number): void {
+    if (records.length === 0) return;
+    if (records.length === 1) {
+      const [record] = records as [DeliveryRecord];
+      pipeline.set(this.#keys.delivery(record.id), JSON.stringify(record), "PX", ttlMs);
+      return;
+    }
+    const keys: string[] = [];
+    const values: string[] = [];
+    for (const record of records) {
+      keys.push(this.#keys.delivery(record.id));
+      values.push(JSON.stringify(record));
+    }
+    PUT.add(pipeline, keys.length, ...keys, ttlMs, ...values);
   }
 }
 

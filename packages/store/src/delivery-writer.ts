@@ -6,9 +6,9 @@
  * batches are relayed into BullMQ only after that (see @hookwire/queue's outbox.ts for why a
  * relay that never happens is still safe).
  */
-import type { Outbox, OutboxBatch } from "@hookwire/queue";
+import { defineScripts, type Outbox, type OutboxBatch } from "@hookwire/queue";
 import type { ChainableCommander, Redis } from "ioredis";
-import type { DeliveryLog, DeliveryRecord, DeliveryStatus } from "./delivery-log";
+import { type DeliveryLog, type DeliveryRecord, type DeliveryStatus, LOG_SCRIPTS } from "./delivery-log";
 import { StoreError } from "./errors";
 import { ReplicaWait, type ReplicaWaitOptions } from "./replica-wait";
 
@@ -44,6 +44,8 @@ export class DeliveryWriter {
 
   constructor(redis: Redis, log: DeliveryLog, outbox: Outbox, options: DeliveryWriterOptions = {}) {
     this.#redis = redis;
+    // The records' writes go by SHA on the connection that commits them (see LuaScript).
+    defineScripts(redis, LOG_SCRIPTS);
     this.#log = log;
     this.#outbox = outbox;
     const replicas = options.replicas;
@@ -68,7 +70,7 @@ export class DeliveryWriter {
   async commit(change: DeliveryCommit, now = Date.now()): Promise<{ relayed: Promise<void> }> {
     const tx = this.#redis.multi();
     if (change.accepted !== undefined) this.#log.recordAccepted(tx, change.accepted);
-    for (const { record, previous } of change.updates ?? []) this.#log.recordUpdate(tx, record, previous);
+    if (change.updates !== undefined) this.#log.recordUpdates(tx, change.updates);
     const batches = change.batches ?? [];
     this.#outbox.stage(tx, batches, now);
     if (change.held !== undefined) this.#outbox.stage(tx, change.held, now);

@@ -6,6 +6,7 @@ export {
   type DeliveryQuery,
   type DeliveryRecord,
   type DeliveryStatus,
+  LOG_SCRIPTS,
   type RetentionMs,
 } from "./delivery-log";
 export { type DeliveryCommit, DeliveryWriter } from "./delivery-writer";

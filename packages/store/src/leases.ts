@@ -55,11 +55,16 @@ const RELEASE_SCRIPT = `for _, key in ipairs(KEYS) do
 end
 return 0`;
 
+/** KEYS: the keys. ARGV[1] the kept value, ARGV[2] its TTL in ms. One command for a request's keys. */
+const KEEP_SCRIPT = `for _, key in ipairs(KEYS) do redis.call("SET", key, ARGV[1], "PX", ARGV[2]) end
+return 0`;
+
 const TAKE = new LuaScript("hookwireLeaseTake", undefined, TAKE_SCRIPT);
+const KEEP = new LuaScript("hookwireLeaseKeep", undefined, KEEP_SCRIPT);
 const RENEW = new LuaScript("hookwireLeaseRenew", undefined, RENEW_SCRIPT);
 const RELEASE = new LuaScript("hookwireLeaseRelease", undefined, RELEASE_SCRIPT);
 /** The leases' scripts, for `defineScripts` on the connection that takes them. */
-export const LEASE_SCRIPTS: readonly LuaScript[] = [TAKE, RENEW, RELEASE];
+export const LEASE_SCRIPTS: readonly LuaScript[] = [TAKE, KEEP, RENEW, RELEASE];
 
 const STATES: readonly LeaseState[] = ["kept", "taken", "leased"];
 
@@ -90,7 +95,7 @@ export class Lease {
 
   /** Adds, to the work's MULTI, the writes that replace every lease with `value` for `ttlMs`. */
   keep(tx: ChainableCommander, value: string, ttlMs: number): void {
-    for (const key of this.#keys) tx.set(key, value, "PX", ttlMs);
+    if (this.#keys.length > 0) KEEP.add(tx, this.#keys.length, ...this.#keys, value, ttlMs);
   }
 
   /** The work is over (kept or not): no more renewals. */

@@ -86,6 +86,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           commandTimeout: 2 * waitReplicasTimeoutMs + 2_000,
         })
       : undefined;
+  if (commits !== undefined) defineScripts(commits, LEASE_SCRIPTS);
   commits?.on("error", (error) => {
     if (options.logger) options.logger.warn({ err: error.message }, "redis connection error (commits)");
   });
