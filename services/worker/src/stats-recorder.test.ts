@@ -24,7 +24,7 @@ describe("bucketOf", () => {
 });
 
 describe("StatsRecorder", () => {
-  test("one job's outcomes become HINCRBYs on the minute's hash, which expires", async () => {
+  test("one job's outcomes are counted on the minute's hash in one command, and it expires", async () => {
     const recorder = new StatsRecorder(keys);
     const now = Date.UTC(2026, 0, 1, 12, 30, 15);
     const pipeline = redis.pipeline();
@@ -59,6 +59,7 @@ describe("StatsRecorder", () => {
       ],
       now,
     );
+    expect(pipeline.length).toBe(1);
     await pipeline.exec();
     const key = keys.statsMinute(Math.floor(now / 60e3));
     expect(await redis.hgetall(key)).toEqual({

@@ -2,6 +2,7 @@ import {
   ATTEMPT_BUCKETS_SECONDS,
   type Keyspace,
   LATENCY_BUCKETS_SECONDS,
+  LuaScript,
   STATS_STUCK_FIELD,
   STATS_TTL_MS,
 } from "@hookwire/queue";
@@ -18,6 +19,19 @@ export interface DeliveryStat {
   attempt?: { outcome: "succeeded" | "retry" | "failed"; durationMs: number };
 }
 
+/**
+ * KEYS[1] the minute's hash. ARGV[1] its TTL (ms), ARGV[2..] field, count, field, count, ...
+ * A job's counts in one command: as HINCRBYs they were ten commands (and ten QUEUED replies) in
+ * every batch's MULTI.
+ */
+const COUNT_SCRIPT = `for i = 2, #ARGV, 2 do redis.call("HINCRBY", KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call("PEXPIRE", KEYS[1], ARGV[1])
+return 0`;
+
+const COUNT = new LuaScript("hookwireStatsCount", 1, COUNT_SCRIPT);
+/** The recorder's script, for `defineScripts` on the worker's connection. */
+export const STATS_SCRIPTS: readonly LuaScript[] = [COUNT];
+
 /** The queue's job counts at one moment, by BullMQ state. */
 export type QueueSample = Record<string, number>;
 
@@ -29,7 +43,7 @@ export type QueueSample = Record<string, number>;
 export class StatsRecorder {
   constructor(private readonly keys: Keyspace) {}
 
-  /** Adds the HINCRBYs for one job's deliveries, settled at `now`, to `pipeline`. */
+  /** Adds the counts of one job's deliveries, settled at `now`, to `pipeline` (one command). */
   record(pipeline: ChainableCommander, stats: readonly DeliveryStat[], now: number): void {
     if (stats.length === 0) return;
     const fields = new Map<string, number>();
@@ -52,9 +66,9 @@ export class StatsRecorder {
       }
     }
     if (fields.size === 0) return;
-    const key = this.keys.statsMinute(Math.floor(now / 60e3));
-    for (const [field, by] of fields) pipeline.hincrby(key, field, by);
-    pipeline.pexpire(key, STATS_TTL_MS);
+    const counts: (string | number)[] = [];
+    for (const [field, by] of fields) counts.push(field, by);
+    COUNT.add(pipeline, this.keys.statsMinute(Math.floor(now / 60e3)), STATS_TTL_MS, ...counts);
   }
 
   /** Counts deliveries a sweeper found with nothing queued behind them (STATS_STUCK_FIELD). */

@@ -23,7 +23,7 @@ import { HEALTH_SCRIPTS, HookHealth } from "./hook-health";
 import { HookLimits, LIMIT_SCRIPTS } from "./hook-limits";
 import { WorkerMetrics } from "./metrics";
 import { processDeliveryJob } from "./processor";
-import { StatsRecorder } from "./stats-recorder";
+import { STATS_SCRIPTS, StatsRecorder } from "./stats-recorder";
 import { Sweeper } from "./sweeper";
 import type { DeliveryObserver, WorkerContext } from "./worker-context";
 
@@ -102,7 +102,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   // them onto each pipeline made from that connection, about 90 µs per job.
   const writes = redis.duplicate({ connectionName: "hookwire-worker-writes" });
   // Sent by SHA on this connection (see LuaScript), before any pipeline is made from it.
-  defineScripts(writes, [...OUTBOX_SCRIPTS, ...LIMIT_SCRIPTS, ...HEALTH_SCRIPTS]);
+  defineScripts(writes, [...OUTBOX_SCRIPTS, ...LIMIT_SCRIPTS, ...HEALTH_SCRIPTS, ...STATS_SCRIPTS]);
   writes.on("error", (error) => logger.warn({ err: error.message }, "redis connection error (writes)"));
   const health = new HookHealth(writes, keys, {
     failureThreshold: settings.circuitFailureThreshold,
