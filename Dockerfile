@@ -1,6 +1,17 @@
 # One image for both services; docker-compose.yml picks the entry point per service.
 # Node 26, the Active LTS line (Node 20 reached its end of life in April 2026). The code runs on
 # Node 20.19 and later (engines), which the tests use.
+
+# Build: every dependency, the services and the CLI compiled to JavaScript (packages/cli/build.mjs).
+FROM node:26-trixie-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages ./packages
+COPY services ./services
+COPY bench/package.json ./bench/package.json
+RUN npm ci --no-audit --no-fund --ignore-scripts && node packages/cli/build.mjs
+
+# Run: production dependencies and the compiled files; no TypeScript toolchain (tsx, esbuild).
 FROM node:26-trixie-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -10,9 +21,13 @@ COPY package.json package-lock.json ./
 COPY packages ./packages
 COPY services ./services
 COPY bench/package.json ./bench/package.json
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+  && rm -rf node_modules/tsx node_modules/esbuild node_modules/@esbuild node_modules/.bin/tsx node_modules/.bin/esbuild
+COPY --from=build /app/services/ingest/dist ./services/ingest/dist
+COPY --from=build /app/services/worker/dist ./services/worker/dist
+COPY --from=build /app/packages/cli/dist ./packages/cli/dist
 COPY integrations ./integrations
 COPY examples ./examples
 USER node
 EXPOSE 8080 9464
-CMD ["node", "--import", "tsx/esm", "services/ingest/src/main.ts"]
+CMD ["node", "services/ingest/dist/main.mjs"]

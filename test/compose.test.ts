@@ -3,25 +3,43 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
+import { ENTRIES } from "../packages/cli/build.mjs";
 
 const COMPOSE_FILE = fileURLToPath(new URL("../docker-compose.yml", import.meta.url));
 const PROMETHEUS_FILE = fileURLToPath(new URL("../deploy/prometheus.yml", import.meta.url));
 const SENTINEL_FILE = fileURLToPath(new URL("../deploy/compose.sentinel.yml", import.meta.url));
+const DOCKERFILE = fileURLToPath(new URL("../Dockerfile", import.meta.url));
 const hasDockerCompose = spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0;
+
+describe("Dockerfile", () => {
+  const text = readFileSync(DOCKERFILE, "utf8");
+  const runStage = text.slice(text.lastIndexOf("\nFROM "));
+
+  test("the image runs the compiled services with no TypeScript toolchain in it", () => {
+    expect(text.match(/^FROM /gm)).toHaveLength(2);
+    // Every output of the build is copied from the build stage into the one that runs.
+    for (const { outdir } of ENTRIES)
+      expect(runStage).toContain(`COPY --from=build /app/${outdir} ./${outdir}`);
+    expect(runStage).toContain("rm -rf node_modules/tsx node_modules/esbuild");
+    expect(runStage).not.toContain("--import");
+    expect(runStage).toContain('CMD ["node", "services/ingest/dist/main.mjs"]');
+  });
+});
 
 // No Docker engine runs where the tests run, so the compose file is checked as a file: its
 // structure here, and `docker-compose config -q` where Debian's docker-compose is installed.
 describe("docker-compose.yml", () => {
   const compose = parse(readFileSync(COMPOSE_FILE, "utf8"), { merge: true });
 
-  test("runs Redis with AOF on, ingest, the worker and a demo receiver", () => {
+  test("runs Redis with AOF on, ingest and the worker compiled on plain node, and a demo receiver", () => {
     expect(Object.keys(compose.services)).toEqual(
       expect.arrayContaining(["redis", "ingest", "worker", "demo-receiver"]),
     );
     expect(compose.services.redis.image).toMatch(/^redis:7/);
     expect(compose.services.redis.command.join(" ")).toContain("--appendonly yes");
-    expect(compose.services.ingest.command.join(" ")).toContain("services/ingest/src/main.ts");
-    expect(compose.services.worker.command.join(" ")).toContain("services/worker/src/main.ts");
+    // The services run compiled, on plain node (the image has no TypeScript loader).
+    expect(compose.services.ingest.command).toEqual(["node", "services/ingest/dist/main.mjs"]);
+    expect(compose.services.worker.command).toEqual(["node", "services/worker/dist/main.mjs"]);
     expect(compose.services.ingest.environment.REDIS_URL).toBe("redis://redis:6379");
   });
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,6 +61,12 @@ describe("hookwire start", () => {
       headers: { authorization: "Bearer start-test-admin-key-padded" },
     });
     expect(hooks.status).toBe(200);
+    // The services run compiled, on plain node: no TypeScript loader in their processes.
+    const services = childCommandLines(child.pid!);
+    expect(services).toHaveLength(2);
+    expect(services.some((line) => line.includes("services/ingest/dist/main.mjs"))).toBe(true);
+    expect(services.some((line) => line.includes("services/worker/dist/main.mjs"))).toBe(true);
+    expect(services.join(" ")).not.toContain("tsx");
     // Bound to 127.0.0.1 only: another address of the machine (127.0.0.2 is one, on loopback)
     // is refused, where a 0.0.0.0 bind would answer.
     expect(await fetch(`http://127.0.0.2:${port}/healthz`).catch(() => "refused")).toBe("refused");
@@ -71,6 +77,22 @@ describe("hookwire start", () => {
     expect(await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => "refused")).toBe("refused");
   });
 });
+
+/** The command lines of the processes whose parent is `pid` (read from /proc). */
+function childCommandLines(pid: number): string[] {
+  const lines: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent === pid) lines.push(readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" "));
+    } catch {
+      // It ended in between.
+    }
+  }
+  return lines;
+}
 
 function alive(pid: number): boolean {
   try {

@@ -2,11 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "@hookwire/config";
+import { serviceArgs } from "../../packages/cli/build.mjs";
 
 /**
- * One hookwire service (ingest or worker) as operators run it: `node --import tsx
- * services/<name>/src/main.ts` with its settings in the environment, in a process of its own so
- * that its CPU, memory and event loop are its own.
+ * One hookwire service (ingest or worker) as operators run it: `node services/<name>/dist/main.mjs`
+ * (compiled, see packages/cli/build.mjs; its TypeScript through tsx when the checkout's build is
+ * missing or older than its sources) with its settings in the environment, in a process of its own
+ * so that its CPU, memory and event loop are its own.
  */
 export interface ServiceProcess {
   readonly name: string;
@@ -74,17 +76,18 @@ export interface ServiceOptions {
 const TAIL_LINES = 40;
 
 export function startService(name: "ingest" | "worker", options: ServiceOptions): ServiceProcess {
-  const entry = join(options.env.BENCH_ROOT ?? PROJECT_ROOT, "services", name, "src", "main.ts");
-  const nodeArgs = ["--import", import.meta.resolve("tsx/esm")];
+  const nodeArgs: string[] = [];
   if (options.cpuProfileDir !== undefined) {
-    // One folder per service: node writes one profile per thread (the main one, tsx's loader).
+    // One folder per service: node writes one profile per thread (the main one, and tsx's loader
+    // when the service runs its TypeScript).
     nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${join(options.cpuProfileDir, name)}`);
   }
+  nodeArgs.push(...serviceArgs(name, options.env.BENCH_ROOT ?? PROJECT_ROOT));
   // For profiling runs: BENCH_NODE_OPTIONS_WORKER="--inspect=127.0.0.1:9331", or
   // BENCH_NODE_OPTIONS for both services.
   const nodeOptions =
     process.env[`BENCH_NODE_OPTIONS_${name.toUpperCase()}`] ?? process.env.BENCH_NODE_OPTIONS;
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], {
+  const child: ChildProcess = spawn(process.execPath, nodeArgs, {
     env: {
       PATH: process.env.PATH ?? "",
       ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -24,7 +25,7 @@ import { HookReadiness } from "./hook-readiness";
 import { Intake } from "./intake";
 import { IngestMetrics } from "./metrics";
 import { PersistenceWatch } from "./persistence";
-import { dashboardRoutes } from "./routes/dashboard";
+import { DASHBOARD_DIR, dashboardRoutes } from "./routes/dashboard";
 import { deliveryRoutes } from "./routes/deliveries";
 import { entryRoutes } from "./routes/entries";
 import { hookRoutes } from "./routes/hooks";
@@ -289,7 +290,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   // The docs in hookwire's colours: its name in the title, the dashboard's mark as logo and icon.
-  const mark = await readFile(new URL("./dashboard/favicon.svg", import.meta.url));
+  const mark = await readFile(join(DASHBOARD_DIR, "favicon.svg"));
   await app.register(swaggerUi, {
     routePrefix: "/docs",
     logo: { type: "image/svg+xml", content: mark, href: "/", target: "_self" },

@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "@hookwire/config";
 import type { FastifyPluginAsync } from "fastify";
 
 /** The dashboard's files, served as they are: plain HTML, CSS and ES modules, no build step. */
@@ -26,12 +28,17 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/**
+ * The dashboard's files, from the project's sources (found from the project root, not from this
+ * module's own place: the service may run compiled, from services/ingest/dist).
+ */
+export const DASHBOARD_DIR = join(PROJECT_ROOT, "services", "ingest", "src", "dashboard");
+
 /** `GET /` and `GET /dashboard/<file>`: the built-in dashboard. */
 export function dashboardRoutes(): FastifyPluginAsync {
   return async (app) => {
-    const directory = new URL("../dashboard/", import.meta.url);
     const bodies = new Map<string, Buffer>();
-    for (const name of Object.keys(FILES)) bodies.set(name, await readFile(new URL(name, directory)));
+    for (const name of Object.keys(FILES)) bodies.set(name, await readFile(join(DASHBOARD_DIR, name)));
 
     const send = (name: string) => ({
       body: bodies.get(name)!,
