@@ -1,3 +1,6 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { keyspace, mastersOf } from "@hookwire/queue";
+import type { Redis } from "ioredis";
 import { postClosed } from "./ingest-client";
 import type { Receiver } from "./receiver";
 import { median, perSecond } from "./statistics";
@@ -14,6 +17,30 @@ export interface DrainResult {
   deliveries: number;
   hooks: number;
   runs: number[];
+  /**
+   * Redis' `used_memory` after the drain (every batch settled) less before the backlog was built,
+   * per delivery: what a succeeded delivery keeps in Redis for its retention (its record and
+   * index entries, its share of the stats). The median of the runs.
+   */
+  redisBytesPerDelivery: number;
+}
+
+/** `used_memory` of the Redis, summed over the masters on a cluster. */
+async function usedMemory(redis: Redis): Promise<number> {
+  let sum = 0;
+  for (const master of mastersOf(redis)) {
+    const info = await master.info("memory");
+    sum += Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+  }
+  return sum;
+}
+
+/** Waits until the outbox is empty: every batch's outcomes (and records) are written. */
+async function settled(redis: Redis, prefix: string, timeoutMs: number): Promise<void> {
+  const outbox = keyspace(prefix).outbox;
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
+    if ((await redis.hlen(outbox)) === 0) return;
+  }
 }
 
 /**
@@ -41,9 +68,12 @@ export async function runDrain(
   await receiver.waitFor(warmEntries * DRAIN_HOOKS, options.timeoutMs);
 
   const runs: number[] = [];
+  const bytes: number[] = [];
   for (let run = 0; run < options.runs; run++) {
     const { bodies } = entryBatches(`drain-${run}`, entries, ENTRIES_PER_REQUEST);
     await receiver.reset();
+    await settled(system.redis, system.prefix, options.timeoutMs);
+    const before = await usedMemory(system.redis);
     await system.queue.pause();
     let resumedAt = 0;
     try {
@@ -56,6 +86,8 @@ export async function runDrain(
     }
     const arrival = await receiver.waitFor(deliveries, options.timeoutMs);
     runs.push(perSecond(deliveries, arrival.lastAt - resumedAt));
+    await settled(system.redis, system.prefix, options.timeoutMs);
+    bytes.push(((await usedMemory(system.redis)) - before) / deliveries);
   }
-  return { dps: median(runs), deliveries, hooks: DRAIN_HOOKS, runs };
+  return { dps: median(runs), deliveries, hooks: DRAIN_HOOKS, runs, redisBytesPerDelivery: median(bytes) };
 }

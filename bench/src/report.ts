@@ -60,7 +60,15 @@ export interface BenchReport {
   machine: MachineInfo;
   settings: { quick: boolean; runs: number; env: Record<string, string> };
   baseline: { rps: number; concurrency: number; runs: number[] } | null;
-  drain: { dps: number; ratio: number; deliveries: number; hooks: number; runs: number[] } | null;
+  drain: {
+    dps: number;
+    ratio: number;
+    deliveries: number;
+    hooks: number;
+    runs: number[];
+    /** Redis memory kept per succeeded delivery (see DrainResult). */
+    redisBytesPerDelivery?: number;
+  } | null;
   e2e: { h1: E2eFigures | null; h10: E2eFigures | null };
   isolation: { ratio: number; dps: number; aloneDps: number; hooks: number; deadHookRequests: number } | null;
   micro: { policyPerSec: number; rendersPerSec: number } | null;
@@ -93,6 +101,7 @@ export function checkTargets(report: Omit<BenchReport, "targets" | "durationSeco
       checks.push({ name, measured, target: `≤ ${max}${unit}`, met: measured <= max });
   };
   atLeast("drain ratio", report.drain?.ratio, 0.6);
+  atMost("Redis bytes per delivery kept", report.drain?.redisBytesPerDelivery, 200, " B");
   atLeast("e2e H=1 ratio", report.e2e.h1?.ratio, 0.35);
   atLeast("e2e H=10 deliveries ratio", report.e2e.h10?.ratio, 0.5);
   for (const key of ["h1", "h10"] as const) {
@@ -155,6 +164,15 @@ export function formatTable(report: BenchReport): string {
       ratio(d.ratio),
       "drain ratio",
     );
+    if (d.redisBytesPerDelivery !== undefined) {
+      row(
+        "drain",
+        "Redis memory kept per delivery (used_memory after / before)",
+        `${integer.format(d.redisBytesPerDelivery)} B`,
+        "",
+        "Redis bytes per delivery kept",
+      );
+    }
   }
   for (const key of ["h1", "h10"] as const) {
     const e = report.e2e[key];
