@@ -1,7 +1,8 @@
 /**
  * A real Redis Cluster of the caller's own (a test, `npm run bench -- --redis cluster`), on
- * loopback: three masters (`redis-server --cluster-enabled yes`, no replicas, nothing kept on
- * disk), joined by `redis-cli --cluster create ... --cluster-yes`. Every process is this helper's
+ * loopback: three masters (`redis-server --cluster-enabled yes`, nothing kept on disk), with
+ * `replicas` replicas each (none unless asked), joined by `redis-cli --cluster create ...
+ * --cluster-yes`. Every process is this helper's
  * child, stopped by its own handle (never by name). Starting waits on what the processes print
  * and on CLUSTER INFO.
  */
@@ -18,7 +19,7 @@ const run = promisify(execFile);
 
 export interface OwnCluster {
   readonly ports: readonly number[];
-  /** The masters' process ids (for CPU sampling). */
+  /** The nodes' process ids, in the order of `ports` (for CPU sampling, for a test's SIGSTOP). */
   readonly pids: readonly number[];
   /** What hookwire needs to use it: REDIS_CLUSTER_NODES. */
   readonly env: Record<string, string>;
@@ -30,7 +31,7 @@ export interface OwnCluster {
 /** How long a node may take to see every slot served once the cluster is created. */
 const CLUSTER_OK_TIMEOUT_MS = 15_000;
 
-export async function ownCluster(masters = 3): Promise<OwnCluster> {
+export async function ownCluster(masters = 3, replicas = 0): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), "hookwire-cluster-"));
   const children: ChildProcess[] = [];
   const ports: number[] = [];
@@ -48,7 +49,7 @@ export async function ownCluster(masters = 3): Promise<OwnCluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freePort();
       ports.push(port);
       const child = spawn(
@@ -88,7 +89,7 @@ export async function ownCluster(masters = 3): Promise<OwnCluster> {
       "create",
       ...ports.map((port) => `${HOST}:${port}`),
       "--cluster-replicas",
-      "0",
+      String(replicas),
       "--cluster-yes",
     ]);
     // Every node must see every slot served before a client may rely on the slot map.
@@ -102,6 +103,15 @@ export async function ownCluster(masters = 3): Promise<OwnCluster> {
           if (Date.now() > deadline)
             throw new Error(
               `cluster node ${port} did not report cluster_state:ok within ${CLUSTER_OK_TIMEOUT_MS} ms`,
+            );
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        // A replica is of use once it holds its master's data.
+        while ((await node.info("replication")).includes("role:slave")) {
+          if ((await node.info("replication")).includes("master_link_status:up")) break;
+          if (Date.now() > deadline)
+            throw new Error(
+              `cluster replica ${port} did not sync with its master within ${CLUSTER_OK_TIMEOUT_MS} ms`,
             );
           await new Promise((resolve) => setTimeout(resolve, 50));
         }

@@ -134,7 +134,7 @@ describe("loadConfig", () => {
     });
   });
 
-  test("reports a bad cluster node, a cluster beside sentinels, a database other than 0 and WAIT on a cluster", () => {
+  test("reports a bad cluster node, a cluster beside sentinels and a database other than 0", () => {
     let error: unknown;
     try {
       loadConfig({
@@ -150,8 +150,7 @@ describe("loadConfig", () => {
     expect(problems).toContain('REDIS_URL[1]="bad:port"');
     expect(problems).toContain("REDIS_SENTINELS and a cluster");
     expect(problems).toContain("only database 0, not 3");
-    expect(problems).toContain("HOOKWIRE_REDIS_WAIT_REPLICAS is not supported on a Redis Cluster");
-    expect((error as ConfigError).problems).toHaveLength(4);
+    expect((error as ConfigError).problems).toHaveLength(3);
     expect(problems).not.toContain("cluster-secret");
     expect(() => loadConfig({ REDIS_URL: "redis+cluster://" })).toThrowError(/names no node/);
     expect(() => loadConfig({ REDIS_URL: "redis+cluster://a:1", REDIS_CLUSTER_NODES: "b:2" })).toThrowError(

@@ -189,11 +189,6 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
       retentionFailedMs: read.int("HOOKWIRE_RETENTION_FAILED_MS", DEFAULTS.retentionFailedMs, 1000),
     },
   };
-  if (cluster !== undefined && config.ingest.waitReplicas > 0) {
-    problems.push(
-      "HOOKWIRE_REDIS_WAIT_REPLICAS is not supported on a Redis Cluster yet: it works with a single Redis or REDIS_SENTINELS",
-    );
-  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import calculateSlot from "cluster-key-slot";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions, ReplyError } from "ioredis";
 import { QueueError } from "./errors";
 
@@ -109,6 +110,19 @@ function connectCluster(cluster: ClusterNodes, parsed: URL, options: RedisOption
 /** Whether a connection is a Redis Cluster's (see connectRedis). */
 export function isCluster(redis: Redis): boolean {
   return (redis as unknown) instanceof Cluster;
+}
+
+/**
+ * The connection to the server that holds `key`: on a cluster, the one this client uses for the
+ * master of the key's slot (the connection that key's commands are sent on, so a WAIT on it
+ * counts their writes), or undefined while the slot map is not known; else the connection itself.
+ */
+export function serverOfKey(redis: Redis, key: string): Redis | undefined {
+  if (!isCluster(redis)) return redis;
+  const cluster = redis as unknown as Cluster;
+  const master = cluster.slots[calculateSlot(key)]?.[0];
+  if (master === undefined) return undefined;
+  return cluster.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === master);
 }
 
 /**

@@ -12,6 +12,7 @@ export {
   redisAnswers,
   redisErrorCode,
   type SentinelGroup,
+  serverOfKey,
   transientRedisReply,
   waitForReady,
 } from "./connection";

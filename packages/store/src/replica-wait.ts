@@ -6,6 +6,7 @@
  * one answers. WAIT blocks its connection until it answers; a connection that only commits (see
  * ingest's app.ts) keeps other requests' reads from queueing behind it.
  */
+import { serverOfKey } from "@hookwire/queue";
 import type { Redis } from "ioredis";
 
 export interface ReplicaWaitOptions {
@@ -13,6 +14,12 @@ export interface ReplicaWaitOptions {
   replicas: number;
   /** How long WAIT waits for them. */
   timeoutMs: number;
+  /**
+   * On a Redis Cluster: a key of the writes (every key of an installation shares one hash tag),
+   * whose master is where WAIT is sent. A WAIT names no key, and the cluster client would send it
+   * to any node, which holds none of them.
+   */
+  key?: string;
 }
 
 export class ReplicaWait {
@@ -53,7 +60,13 @@ export class ReplicaWait {
   }
 
   #send(): Promise<number> {
-    const sent = this.#redis.wait(this.#options.replicas, this.#options.timeoutMs);
+    const server =
+      this.#options.key === undefined ? this.#redis : serverOfKey(this.#redis, this.#options.key);
+    // No slot map yet, so nothing was written through it either: no replica holds anything.
+    const sent =
+      server === undefined
+        ? Promise.resolve(0)
+        : server.wait(this.#options.replicas, this.#options.timeoutMs);
     this.#inFlight = sent;
     const clear = () => {
       if (this.#inFlight === sent) this.#inFlight = undefined;

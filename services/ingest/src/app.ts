@@ -95,7 +95,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     commits ?? redis,
     log,
     new Outbox(keys, queue, config.worker.lockMs),
-    commits === undefined ? {} : { replicas: { replicas: waitReplicas, timeoutMs: waitReplicasTimeoutMs } },
+    commits === undefined
+      ? {}
+      : { replicas: { replicas: waitReplicas, timeoutMs: waitReplicasTimeoutMs, key: keys.outbox } },
   );
   const sender =
     options.sender ??
