@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { main } from "@hookwire/cli";
+import { keyspace } from "@hookwire/queue";
+import { SecretBox } from "@hookwire/store";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { entryFixture } from "./support/fixtures";
 import { eventually, type Receiver, startReceiver } from "./support/receiver";
@@ -38,7 +40,16 @@ describe("hookwire hooks and deliveries", () => {
   test("--help lists every command", async () => {
     const { code, stdout } = await run("--help");
     expect(code).toBe(0);
-    for (const command of ["start", "policy", "validate", "preview", "hooks", "deliveries", "bench"]) {
+    for (const command of [
+      "start",
+      "policy",
+      "validate",
+      "preview",
+      "hooks",
+      "deliveries",
+      "secrets",
+      "bench",
+    ]) {
       expect(stdout).toContain(command);
     }
   });
@@ -81,5 +92,44 @@ describe("hookwire hooks and deliveries", () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/400.*\n.*\/formVariables\/url/);
     expect((await run("deliveries", "get", "no-such-delivery")).stderr).toMatch(/404/);
+  });
+});
+
+// hookwire secrets rotate against the Redis of a system whose key is about to be replaced.
+describe("hookwire secrets rotate", () => {
+  let system: System;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    system = await startSystem({ label: "cli-rotate", worker: false });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await system?.close();
+  });
+
+  test("seals every hook's secrets again under the first key, and says how many", async () => {
+    const created = await system.api("POST", "/v1/hooks", {
+      integration: "generic-webhook",
+      name: "signed",
+      formVariables: { url: "http://127.0.0.1:9/x", secret: "rotate-me-secret" },
+    });
+    expect(created.status).toBe(201);
+    const oldKey = system.env.HOOKWIRE_SECRET_KEY!;
+    const newKey = "b".repeat(64);
+    Object.assign(process.env, {
+      REDIS_URL: system.env.REDIS_URL,
+      HOOKWIRE_QUEUE_PREFIX: system.config.queuePrefix,
+      HOOKWIRE_SECRET_KEY: `${newKey},${oldKey}`,
+    });
+    const first = await run("secrets", "rotate");
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.stdout).toContain("sealed 1 secret of 1 hook again under key");
+    // Done already: a second run has nothing left to seal.
+    expect((await run("secrets", "rotate")).stdout).toContain("sealed 0 secrets of 0 hooks");
+    const raw = await system.redis.hget(keyspace(system.config.queuePrefix).hooks, created.json.id);
+    expect(raw).not.toContain("rotate-me-secret");
+    expect(raw).not.toContain(`v2.${new SecretBox(oldKey).sealingKeyId}.`);
+    expect((await run("secrets", "spin")).code).toBe(2);
   });
 });

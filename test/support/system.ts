@@ -41,6 +41,8 @@ export interface SystemOptions {
   worker?: boolean;
   /** The worker's sender, for a test that gives it settings of its own (e.g. `routeOrigin`). */
   sender?: Sender;
+  /** Leave the prefix's keys in Redis on close: another system of the test goes on with them. */
+  keepKeys?: boolean;
 }
 
 /** Ingest and a worker, in this process, against the real Redis under a prefix of their own. */
@@ -128,7 +130,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       await worker?.close(2_000);
       await app.close();
       await queue.close();
-      await dropPrefix(redis, config.queuePrefix);
+      if (!options.keepKeys) await dropPrefix(redis, config.queuePrefix);
       apiRedis.disconnect();
       workerRedis.disconnect();
       redis.disconnect();

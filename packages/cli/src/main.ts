@@ -31,6 +31,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "list and show deliveries with their attempts, retry a failed one",
     load: async () => (await import("./commands/deliveries")).runDeliveries,
   },
+  secrets: {
+    summary: "seal every hook's secrets again under the first key of HOOKWIRE_SECRET_KEY (rotate)",
+    load: async () => (await import("./commands/secrets")).runSecrets,
+  },
   bench: {
     summary: "measure hookwire beside the machine's limit (npm run bench; --help for its options)",
     load: async () => (await import("./commands/bench")).runBench,

@@ -1,5 +1,5 @@
 import { OAUTH_SECRET_FIELDS } from "@hookwire/delivery";
-import type { Keyspace } from "@hookwire/queue";
+import { type Keyspace, LuaScript } from "@hookwire/queue";
 import type { Redis } from "ioredis";
 import { StoreError } from "./errors";
 import {
@@ -11,7 +11,16 @@ import {
   hookSecretKeys,
   newHookId,
 } from "./hook";
-import type { SecretBox } from "./secret-box";
+import { SecretBox } from "./secret-box";
+
+/** KEYS[1] the hooks hash. ARGV[1] a hook id, ARGV[2] its value as read, ARGV[3] the new one. */
+const SWAP = new LuaScript(
+  "hookwireHookSwap",
+  1,
+  `if redis.call("HGET", KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call("HSET", KEYS[1], ARGV[1], ARGV[3])
+return 1`,
+);
 
 /** A hook as it lies in Redis: secret form variables sealed apart from the rest, OAuth secrets sealed in place. */
 interface StoredHook extends Omit<Hook, "formVariables" | "secretKeys"> {
@@ -122,6 +131,48 @@ export class HookStore {
             },
           },
     );
+  }
+
+  /**
+   * Seals every hook's secrets again under the box's sealing key (`hookwire secrets rotate`):
+   * what another key sealed (or a value from before key ids) is opened and sealed with the first
+   * key. A hook is written only if nobody wrote it since it was read, else read and done again,
+   * so a change made meanwhile is never undone. Answers the hooks rewritten and their secrets.
+   */
+  async reseal(): Promise<{ hooks: number; secrets: number }> {
+    const all = await this.#redis.hgetall(this.#keys.hooks);
+    let hooks = 0;
+    let secrets = 0;
+    for (const [id, first] of Object.entries(all)) {
+      let raw: string | null = first;
+      while (raw !== null) {
+        const { stored, count } = this.#resealed(JSON.parse(raw) as StoredHook);
+        if (count === 0) break;
+        if ((await SWAP.run(this.#redis, this.#keys.hooks, id, raw, JSON.stringify(stored))) === 1) {
+          hooks++;
+          secrets += count;
+          break;
+        }
+        raw = await this.#redis.hget(this.#keys.hooks, id);
+      }
+    }
+    if (hooks > 0) await this.#changed();
+    return { hooks, secrets };
+  }
+
+  /** A stored hook with each secret not sealed by the sealing key sealed again, and how many. */
+  #resealed(stored: StoredHook): { stored: StoredHook; count: number } {
+    let count = 0;
+    const again = (sealed: string) => {
+      if (SecretBox.keyIdOf(sealed) === this.#box.sealingKeyId) return sealed;
+      count++;
+      return this.#box.seal(this.#box.open(sealed));
+    };
+    const secrets: Record<string, string> = {};
+    for (const [key, sealed] of Object.entries(stored.secrets)) secrets[key] = again(sealed);
+    const next: StoredHook = { ...stored, secrets };
+    if (stored.oauth !== undefined) next.oauth = this.#sealOAuth(stored.oauth, again);
+    return { stored: next, count };
   }
 
   async delete(id: string): Promise<boolean> {
