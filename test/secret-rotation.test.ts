@@ -3,6 +3,7 @@ import { keyspace } from "@hookwire/queue";
 import { HookStore, SecretBox } from "@hookwire/store";
 import { describe, expect, test } from "vitest";
 import { entryFixture } from "./support/fixtures";
+import type { ReceivedRequest } from "./support/receiver";
 import { uniquePrefix } from "./support/redis";
 import { testScope } from "./support/scope";
 import type { System } from "./support/system";
@@ -74,4 +75,100 @@ describe("rotating HOOKWIRE_SECRET_KEY", () => {
       );
     }
   }, 60_000);
+});
+
+// A hook's signing secret replaced with an overlap (PATCH rotateSecret): Standard Webhooks
+// signatures carry both secrets' until it ends, X-LD-Signature the new one at once.
+describe("rotating a hook's signing secret", () => {
+  /** Standard Webhooks' signature of a request with `secret` (a plain secret: its UTF-8 bytes). */
+  const standard = (secret: string, request: { headers: Record<string, unknown>; body: string }) =>
+    `v1,${createHmac("sha256", secret)
+      .update(`${request.headers["webhook-id"]}.${request.headers["webhook-timestamp"]}.${request.body}`)
+      .digest("base64")}`;
+
+  test("signs with the new and the old secret during the overlap, with the new one alone after it", async () => {
+    const rx = await scope.receiver();
+    const sys = await scope.system({ label: "rotate-secret" });
+    const created = await sys.api("POST", "/v1/hooks", {
+      integration: "generic-webhook",
+      name: "signed",
+      formVariables: { url: `${rx.url}/signed`, secret: "old-signing-secret" },
+      delivery: { standardWebhooks: true },
+    });
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+
+    const rotated = await sys.api("PATCH", `/v1/hooks/${id}`, {
+      rotateSecret: { secret: "new-signing-secret", overlapSeconds: 3600 },
+    });
+    expect(rotated.status).toBe(200);
+    expect(rotated.json.secretRotation).toEqual({
+      key: "secret",
+      rotatedAt: expect.any(String),
+      until: expect.any(String),
+    });
+    expect(
+      Date.parse(rotated.json.secretRotation.until) - Date.parse(rotated.json.secretRotation.rotatedAt),
+    ).toBe(3_600_000);
+    expect(JSON.stringify(rotated.json)).not.toMatch(/old-signing-secret|new-signing-secret/);
+    expect(JSON.stringify(await sys.redis.hgetall(keyspace(sys.config.queuePrefix).hooks))).not.toMatch(
+      /old-signing-secret|new-signing-secret/,
+    );
+
+    // Workers read a changed hook within their cache's time: entries are posted until one is
+    // signed as the hook now says.
+    let posted = 0;
+    const firstSigned = async (signs: (request: ReceivedRequest) => boolean) => {
+      for (let tries = 0; tries < 50; tries++) {
+        const entry = entryFixture("flag-toggle", { _id: `rot-${posted++}` });
+        expect((await sys.api("POST", "/v1/entries", entry)).status).toBe(202);
+        await rx.waitFor((requests) => requests.length === posted);
+        const request = rx.requests[posted - 1]!;
+        if (signs(request)) return request;
+      }
+      throw new Error("no delivery was signed as the hook says");
+    };
+    const during = await firstSigned(
+      (request) =>
+        request.headers["webhook-signature"] ===
+        `${standard("new-signing-secret", request)} ${standard("old-signing-secret", request)}`,
+    );
+    expect(during.headers["x-ld-signature"]).toBe(
+      createHmac("sha256", "new-signing-secret").update(during.body).digest("hex"),
+    );
+
+    // A rotation with no overlap: the secret before it no longer signs.
+    await sys.api("PATCH", `/v1/hooks/${id}`, {
+      rotateSecret: { secret: "third-secret", overlapSeconds: 0 },
+    });
+    await firstSigned(
+      (request) => request.headers["webhook-signature"] === standard("third-secret", request),
+    );
+  });
+
+  test("is refused for an integration that signs nothing, and beside a change of the same secret", async () => {
+    const sys = await scope.system({ label: "rotate-refused", worker: false });
+    const slack = await sys.api("POST", "/v1/hooks", {
+      integration: "slack",
+      name: "chat",
+      formVariables: { webhookUrl: "https://hooks.slack.com/services/T/B/x" },
+    });
+    expect(slack.status).toBe(201);
+    const unsigned = await sys.api("PATCH", `/v1/hooks/${slack.json.id}`, { rotateSecret: { secret: "s" } });
+    expect(unsigned.status).toBe(400);
+    expect(unsigned.json.error.problems).toEqual([
+      { pointer: "/rotateSecret", message: "integration slack signs no request: it has no secret to rotate" },
+    ]);
+    const signed = await sys.api("POST", "/v1/hooks", {
+      integration: "generic-webhook",
+      name: "signed",
+      formVariables: { url: "http://127.0.0.1:9/x", secret: "a-secret" },
+    });
+    const both = await sys.api("PATCH", `/v1/hooks/${signed.json.id}`, {
+      rotateSecret: { secret: "b-secret" },
+      formVariables: { secret: "c-secret" },
+    });
+    expect(both.status).toBe(400);
+    expect(both.json.error.problems[0].pointer).toBe("/formVariables/secret");
+  });
 });

@@ -43,6 +43,22 @@ describe("standardWebhookHeaders", () => {
     expect(headers.find((h) => h.name === "webhook-timestamp")?.value).toBe("10");
   });
 
+  test("during a rotation's overlap the signature of the new secret comes first, then the old one's", () => {
+    const headers = standardWebhookHeaders({
+      secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      previousSecret: "old secret",
+      id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      timestampSeconds: 1614265330,
+      body: '{"test": 2432232314}',
+    });
+    const old = createHmac("sha256", Buffer.from("old secret"))
+      .update('msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{"test": 2432232314}')
+      .digest("base64");
+    expect(headers.find((h) => h.name === "webhook-signature")?.value).toBe(
+      `v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,${old}`,
+    );
+  });
+
   test("an empty secret leaves the signature out", () => {
     const headers = standardWebhookHeaders({ secret: "", id: "d1", timestampSeconds: 1, body: "{}" });
     expect(headers.map((h) => h.name)).toEqual(["webhook-id", "webhook-timestamp"]);

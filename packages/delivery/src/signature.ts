@@ -35,10 +35,13 @@ function standardWebhookKey(secret: string): Buffer {
 /**
  * Standard Webhooks (standardwebhooks.com) headers: `webhook-id`, `webhook-timestamp` (seconds) and
  * `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`. With an empty secret
- * the signature is left out, as with the framework's `hmacSignature`.
+ * the signature is left out, as with the framework's `hmacSignature`. `previousSecret`: while a
+ * rotated secret's overlap lasts, its signature follows the new one's, space separated
+ * (`v1,<new> v1,<old>`), as the specification lets a receiver verify either.
  */
 export function standardWebhookHeaders(input: {
   secret: string;
+  previousSecret?: string | undefined;
   id: string;
   timestampSeconds: number;
   body: string;
@@ -49,9 +52,12 @@ export function standardWebhookHeaders(input: {
     { name: "webhook-timestamp", value: timestamp },
   ];
   if (input.secret === "") return headers;
-  const signature = createHmac("sha256", standardWebhookKey(input.secret))
-    .update(`${input.id}.${timestamp}.${input.body}`)
-    .digest("base64");
-  headers.push({ name: "webhook-signature", value: `v1,${signature}` });
+  const signed = `${input.id}.${timestamp}.${input.body}`;
+  const signatures = [input.secret, input.previousSecret]
+    .filter((secret): secret is string => secret !== undefined && secret !== "")
+    .map(
+      (secret) => `v1,${createHmac("sha256", standardWebhookKey(secret)).update(signed).digest("base64")}`,
+    );
+  headers.push({ name: "webhook-signature", value: signatures.join(" ") });
   return headers;
 }

@@ -27,6 +27,8 @@ export interface RequestHook {
     timeoutMs?: number | undefined;
     standardWebhooks?: boolean | undefined;
   };
+  /** A rotated signing secret: the old one signs beside the new until `until` (Standard Webhooks). */
+  secretRotation?: { key: string; previous: string; until: string } | undefined;
 }
 
 /** What of a delivery the request is built from. */
@@ -121,8 +123,23 @@ export function prepareRequest(
   const signing = integration.endpoint.hmacSignature;
   const secret = signing === undefined ? undefined : hook.formVariables[signing.hmacSecretFormVariableKey];
   if (hook.delivery.standardWebhooks && typeof secret === "string" && secret !== "") {
-    const timestampSeconds = Math.floor(Date.now() / 1000);
-    headers.push(...standardWebhookHeaders({ secret, id: delivery.id, timestampSeconds, body }));
+    const now = Date.now();
+    const rotation = hook.secretRotation;
+    const previousSecret =
+      rotation !== undefined &&
+      rotation.key === signing?.hmacSecretFormVariableKey &&
+      Date.parse(rotation.until) > now
+        ? rotation.previous
+        : undefined;
+    headers.push(
+      ...standardWebhookHeaders({
+        secret,
+        previousSecret,
+        id: delivery.id,
+        timestampSeconds: Math.floor(now / 1000),
+        body,
+      }),
+    );
   }
   const captureErrorBody = keepsErrorBody(integration, privateNetworksBlocked);
   return {

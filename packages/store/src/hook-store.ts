@@ -172,6 +172,8 @@ export class HookStore {
     for (const [key, sealed] of Object.entries(stored.secrets)) secrets[key] = again(sealed);
     const next: StoredHook = { ...stored, secrets };
     if (stored.oauth !== undefined) next.oauth = this.#sealOAuth(stored.oauth, again);
+    if (stored.secretRotation !== undefined)
+      next.secretRotation = { ...stored.secretRotation, previous: again(stored.secretRotation.previous) };
     return { stored: next, count };
   }
 
@@ -258,6 +260,11 @@ export class HookStore {
     }
     const stored: StoredHook = { ...rest, formVariables: plain, secrets };
     if (rest.oauth !== undefined) stored.oauth = this.#sealOAuth(rest.oauth, (v) => this.#box.seal(v));
+    if (rest.secretRotation !== undefined)
+      stored.secretRotation = {
+        ...rest.secretRotation,
+        previous: this.#box.seal(rest.secretRotation.previous),
+      };
     return stored;
   }
 
@@ -277,6 +284,11 @@ export class HookStore {
     for (const [key, sealed] of Object.entries(secrets)) opened[key] = this.#box.open(sealed);
     const hook: Hook = { ...rest, formVariables: opened, secretKeys: Object.keys(secrets) };
     if (rest.oauth !== undefined) hook.oauth = this.#sealOAuth(rest.oauth, (v) => this.#box.open(v));
+    if (rest.secretRotation !== undefined)
+      hook.secretRotation = {
+        ...rest.secretRotation,
+        previous: this.#box.open(rest.secretRotation.previous),
+      };
     return hook;
   }
 }

@@ -20,6 +20,19 @@ export interface HookDeliverySettings {
   standardWebhooks?: boolean;
 }
 
+/**
+ * A signing secret replaced with an overlap (PATCH `rotateSecret`): until `until` the old secret
+ * signs beside the new one (Standard Webhooks' second signature), so receivers can move over.
+ */
+export interface SecretRotation {
+  /** The form variable replaced: the integration's `hmacSecretFormVariableKey`. */
+  key: string;
+  /** The secret before: sealed at rest, never in an answer. */
+  previous: string;
+  rotatedAt: string;
+  until: string;
+}
+
 export interface HookDisabled {
   reason: string;
   at: string;
@@ -43,6 +56,8 @@ export interface Hook {
   updatedAt: string;
   /** Set when hookwire turned the hook off itself (410 Gone, failing for days). */
   disabled?: HookDisabled;
+  /** The last rotation of its signing secret, while the old one may still sign. */
+  secretRotation?: SecretRotation;
   /** Grows with every change; caches compare it. */
   revision: number;
 }
@@ -121,8 +136,11 @@ export function redactHook(hook: Hook): Hook {
     const value = formVariables[key];
     if (value !== undefined) formVariables[key] = redactedValue(value);
   }
-  if (hook.oauth === undefined) return { ...hook, formVariables };
+  const shown: Hook = { ...hook, formVariables };
+  if (hook.secretRotation !== undefined)
+    shown.secretRotation = { ...hook.secretRotation, previous: REDACTED };
+  if (hook.oauth === undefined) return shown;
   const oauth: Record<string, unknown> = { ...hook.oauth };
   for (const field of OAUTH_SECRET_FIELDS) if (typeof oauth[field] === "string") oauth[field] = REDACTED;
-  return { ...hook, formVariables, oauth: oauth as HookOAuth };
+  return { ...shown, oauth: oauth as HookOAuth };
 }

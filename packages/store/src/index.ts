@@ -24,6 +24,7 @@ export {
   REDACTED,
   redactedValue,
   redactHook,
+  type SecretRotation,
 } from "./hook";
 export {
   decodeHealth,

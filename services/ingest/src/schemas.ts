@@ -134,6 +134,17 @@ export const hookPatchSchema = {
     policy: policySchema,
     delivery: deliverySettingsSchema,
     oauth: { ...oauthSchema, description: "Replaces the OAuth settings; ******** keeps a secret as it is." },
+    rotateSecret: {
+      type: "object",
+      additionalProperties: false,
+      required: ["secret"],
+      description:
+        "Replaces the signing secret (the integration's HMAC secret form variable) with an overlap: until overlapSeconds have passed, Standard Webhooks signatures carry the new secret's and the old one's (v1,<new> v1,<old>); X-LD-Signature uses the new one at once. The hook's secretRotation says when it happened.",
+      properties: {
+        secret: { type: "string", minLength: 1, maxLength: 1024 },
+        overlapSeconds: { type: "integer", minimum: 0, maximum: 2_592_000, default: 86_400 },
+      },
+    },
   },
 } as const;
 
@@ -152,6 +163,12 @@ export const hookSchema = {
     createdAt: { type: "string" },
     updatedAt: { type: "string" },
     disabled: { type: "object", properties: { reason: { type: "string" }, at: { type: "string" } } },
+    secretRotation: {
+      type: "object",
+      description:
+        "The last rotation of the signing secret: which form variable, when, and until when the old one signs too.",
+      properties: { key: { type: "string" }, rotatedAt: { type: "string" }, until: { type: "string" } },
+    },
     revision: { type: "integer" },
     health: {
       type: "object",

@@ -9,6 +9,7 @@ import {
   REDACTED,
   redactedValue,
   redactHook,
+  type SecretRotation,
   StoreError,
 } from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
@@ -96,7 +97,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
       },
     );
 
-    app.patch<{ Params: { id: string }; Body: Partial<HookDraft> }>(
+    app.patch<{ Params: { id: string }; Body: Partial<HookDraft> & { rotateSecret?: RotateSecret } }>(
       "/v1/hooks/:id",
       {
         config: { scope: "admin" },
@@ -112,6 +113,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
       async (request) => {
         const current = await findHook(services, request.params.id);
         const draft = mergeDraft(current, request.body);
+        const rotation = rotationOf(services, current, request.body, draft);
         const { hook: checked, problems } = checkHook(draft, services.catalog);
         if (checked === undefined)
           throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", { problems });
@@ -129,10 +131,15 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
               ...(checked.input.policy ? { policy: checked.input.policy } : { policy: undefined }),
               delivery: checked.input.delivery ?? {},
               oauth: checked.input.oauth ?? undefined,
+              secretRotation:
+                rotation === undefined ? keptRotation(stored, checked.input.formVariables) : rotation,
             };
           }),
         ).catch(storeToApi);
-        request.log.info({ hookId: hook.id }, "hook changed");
+        request.log.info(
+          { hookId: hook.id, ...(rotation ? { secretRotatedUntil: rotation.until } : {}) },
+          "hook changed",
+        );
         return {
           ...redactHook(hook),
           ...(checked.warnings.length > 0 ? { warnings: checked.warnings } : {}),
@@ -293,6 +300,67 @@ async function refuseBlockedHosts(services: Services, input: HookInput): Promise
 /** A value sent back as answers show `stored`: `********`, or a URL with its password masked. */
 function isRedacted(value: unknown, stored: string | boolean): boolean {
   return value === REDACTED || value === redactedValue(stored);
+}
+
+interface RotateSecret {
+  secret: string;
+  overlapSeconds?: number;
+}
+
+/**
+ * PATCH `rotateSecret`: the new signing secret goes into the draft, and the rotation to keep is
+ * answered (none when the hook had no secret yet: there is nothing to overlap with). Refused for
+ * an integration that signs nothing, or beside a change of the same form variable.
+ */
+function rotationOf(
+  services: Services,
+  current: Hook,
+  patch: { rotateSecret?: RotateSecret; formVariables?: Record<string, unknown> },
+  draft: HookDraft,
+): SecretRotation | undefined {
+  const rotate = patch.rotateSecret;
+  if (rotate === undefined) return undefined;
+  const key = services.catalog.get(current.integration)?.endpoint.hmacSignature?.hmacSecretFormVariableKey;
+  if (key === undefined) {
+    throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", {
+      problems: [
+        {
+          pointer: "/rotateSecret",
+          message: `integration ${current.integration} signs no request: it has no secret to rotate`,
+        },
+      ],
+    });
+  }
+  if (patch.formVariables?.[key] !== undefined) {
+    throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", {
+      problems: [
+        {
+          pointer: `/formVariables/${key}`,
+          message: "the signing secret is being rotated (rotateSecret): set the new one there, not here too",
+        },
+      ],
+    });
+  }
+  draft.formVariables = { ...draft.formVariables, [key]: rotate.secret };
+  const previous = current.formVariables[key];
+  if (typeof previous !== "string" || previous === "" || previous === rotate.secret) return undefined;
+  const now = Date.now();
+  return {
+    key,
+    previous,
+    rotatedAt: new Date(now).toISOString(),
+    until: new Date(now + (rotate.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS) * 1000).toISOString(),
+  };
+}
+
+/** A rotation's overlap lasts a day unless the PATCH says otherwise. */
+const DEFAULT_OVERLAP_SECONDS = 86_400;
+
+/** The rotation a hook keeps through a change: none once its overlap is over, or its secret replaced outright. */
+function keptRotation(stored: Hook, formVariables: Record<string, unknown>): SecretRotation | undefined {
+  const rotation = stored.secretRotation;
+  if (rotation === undefined || Date.parse(rotation.until) <= Date.now()) return undefined;
+  return formVariables[rotation.key] === stored.formVariables[rotation.key] ? rotation : undefined;
 }
 
 /** The hook as it would be after the patch; redacted secrets sent back keep their value. */
