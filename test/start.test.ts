@@ -62,7 +62,9 @@ describe("hookwire start", () => {
     });
     expect(hooks.status).toBe(200);
     // The services run compiled, on plain node: no TypeScript loader in their processes.
-    const services = childCommandLines(child.pid!);
+    // (In a checkout edited since its build, start compiles first: esbuild's own process is a
+    // child too, and only the services' are looked at.)
+    const services = childCommandLines(child.pid!).filter((line) => line.includes("/services/"));
     expect(services).toHaveLength(2);
     expect(services.some((line) => line.includes("services/ingest/dist/main.mjs"))).toBe(true);
     expect(services.some((line) => line.includes("services/worker/dist/main.mjs"))).toBe(true);

@@ -12,6 +12,13 @@ export interface HeaderField {
   value: string;
 }
 
+/** A hook's TLS settings, PEM: a client certificate and its key for receivers that require mTLS, a CA to trust. */
+export interface ClientTls {
+  cert?: string | undefined;
+  key?: string | undefined;
+  ca?: string | undefined;
+}
+
 export interface OutboundRequest {
   /** Absolute http(s) URL, rendered. May hold secrets: it is never echoed in errors or logs. */
   url: string;
@@ -37,6 +44,8 @@ export interface OutboundRequest {
   captureErrorBody: boolean;
   /** The secret values the request carries, blanked out of a kept error body (scrubSecrets). */
   secrets?: readonly string[];
+  /** The hook's TLS settings (`delivery.tls`): its connections are made with them. */
+  tls?: ClientTls | undefined;
 }
 
 export interface AttemptResult {

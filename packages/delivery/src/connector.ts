@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type Lo
 import { isIP, type LookupFunction } from "node:net";
 import { buildConnector } from "undici";
 import type { AddressGuard } from "./address-guard";
+import type { ClientTls } from "./attempt";
 import { DeliveryError } from "./errors";
 import type { Resolver } from "./sender-config";
 
@@ -20,6 +21,8 @@ export function createGuardedConnector(options: {
   guard: AddressGuard;
   resolver: Resolver | undefined;
   connectTimeoutMs: number;
+  /** A hook's TLS settings: its client certificate and key (mTLS), the CA it trusts. */
+  tls?: ClientTls | undefined;
 }): buildConnector.connector {
   const { guard } = options;
   const resolve: Resolver = options.resolver ?? dnsLookup;
@@ -48,7 +51,13 @@ export function createGuardedConnector(options: {
     });
   }) as LookupFunction;
 
-  const base = buildConnector({ timeout: options.connectTimeoutMs, lookup });
+  const tls = options.tls;
+  const base = buildConnector({
+    timeout: options.connectTimeoutMs,
+    lookup,
+    ...(tls?.cert !== undefined && tls.key !== undefined ? { cert: tls.cert, key: tls.key } : {}),
+    ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
+  });
 
   return function connect(connectOptions, callback) {
     const host = connectOptions.hostname;

@@ -26,9 +26,10 @@ export interface HookPool {
   sockets: number;
 }
 
-/** A hook's pools, one per origin, all of one budget. */
+/** A hook's pools, one per origin, all of one budget and one connector (its TLS settings). */
 interface HookBudget {
   readonly connections: number;
+  readonly connect: Pool.Options["connect"];
   readonly byOrigin: Map<string, HookPool>;
 }
 
@@ -56,21 +57,27 @@ export class HookPools {
 
   /**
    * The hook's pool to `origin` for one attempt, counted in flight until `release`. Two Map
-   * lookups when the hook already sends there. A changed budget replaces the hook's pools: the
-   * old ones finish what they have in flight, then close.
+   * lookups when the hook already sends there. A changed budget or connector (`connect`: the
+   * hook's own, for its TLS settings; else the shared one) replaces the hook's pools: the old ones
+   * finish what they have in flight, then close.
    */
-  acquire(hookId: string, connections: number, origin: string): HookPool {
+  acquire(
+    hookId: string,
+    connections: number,
+    origin: string,
+    connect: Pool.Options["connect"] = this.#options.connect,
+  ): HookPool {
     let budget = this.#hooks.get(hookId);
-    if (budget === undefined || budget.connections !== connections) {
+    if (budget === undefined || budget.connections !== connections || budget.connect !== connect) {
       if (budget !== undefined) {
         for (const entry of budget.byOrigin.values()) this.#retire(entry.pool);
       }
-      budget = { connections, byOrigin: new Map() };
+      budget = { connections, connect, byOrigin: new Map() };
       this.#hooks.set(hookId, budget);
     }
     let entry = budget.byOrigin.get(origin);
     if (entry === undefined) {
-      entry = this.#open(hookId, origin, connections);
+      entry = this.#open(hookId, origin, connections, connect);
       budget.byOrigin.set(origin, entry);
     }
     entry.inFlight++;
@@ -101,8 +108,12 @@ export class HookPools {
     return [...this.#closing];
   }
 
-  #open(hookId: string, origin: string, connections: number): HookPool {
-    const pool = new Pool(origin, { ...this.#options, connections });
+  #open(hookId: string, origin: string, connections: number, connect: Pool.Options["connect"]): HookPool {
+    const pool = new Pool(origin, {
+      ...this.#options,
+      connections,
+      ...(connect === undefined ? {} : { connect }),
+    });
     const entry: HookPool = { hookId, origin, pool, inFlight: 0, sockets: 0 };
     // Once per socket, not per attempt: a keep-alive socket carries many attempts.
     pool.on("connect", () => {

@@ -1,5 +1,5 @@
 export { type AddressGuard, type AddressGuardConfig, createAddressGuard } from "./address-guard";
-export type { AttemptResult, HeaderField, OutboundRequest } from "./attempt";
+export type { AttemptResult, ClientTls, HeaderField, OutboundRequest } from "./attempt";
 export {
   type CircuitAdmission,
   type CircuitConfig,

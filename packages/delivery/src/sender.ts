@@ -4,7 +4,7 @@ import { isIP } from "node:net";
 import type { Readable } from "node:stream";
 import { Agent, fetch as undiciFetch } from "undici";
 import { createAddressGuard } from "./address-guard";
-import type { AttemptResult, OutboundRequest } from "./attempt";
+import type { AttemptResult, ClientTls, OutboundRequest } from "./attempt";
 import { createGuardedConnector } from "./connector";
 import { errorBodyLimitBytes, readErrorBody, scrubSecrets } from "./error-body";
 import type { DeliveryErrorCode } from "./errors";
@@ -171,6 +171,23 @@ export function createSender(config: SenderConfig): Sender {
     bodyTimeout: settings.bodyTimeoutMs,
     connect,
   });
+  // A hook with TLS settings of its own connects with a connector of its own, the same guard's;
+  // kept while the settings are the same object (a hook's, until the hook changes).
+  const tlsConnectors = new WeakMap<ClientTls, typeof connect>();
+  const connectorFor = (tls: ClientTls | undefined) => {
+    if (tls === undefined) return connect;
+    let own = tlsConnectors.get(tls);
+    if (own === undefined) {
+      own = createGuardedConnector({
+        guard,
+        resolver: settings.lookup,
+        connectTimeoutMs: settings.connectTimeoutMs,
+        tls,
+      });
+      tlsConnectors.set(tls, own);
+    }
+    return own;
+  };
   const side = new Agent({
     connections: 4,
     headersTimeout: settings.headersTimeoutMs,
@@ -243,7 +260,7 @@ export function createSender(config: SenderConfig): Sender {
     const limits = limitsFor(timeoutMs);
 
     const routed = settings.routeOrigin?.(origin);
-    const hookPool = pools.acquire(request.hookId, connections, routed ?? origin);
+    const hookPool = pools.acquire(request.hookId, connections, routed ?? origin, connectorFor(request.tls));
     const deadline = new AttemptDeadline();
     const timer = setTimeout(expire, timeoutMs, deadline);
     try {

@@ -7,6 +7,7 @@
  */
 import {
   type AttemptResult,
+  type ClientTls,
   type HookOAuth,
   keepsErrorBody,
   type OAuthTokens,
@@ -26,6 +27,7 @@ export interface RequestHook {
     concurrency?: number | undefined;
     timeoutMs?: number | undefined;
     standardWebhooks?: boolean | undefined;
+    tls?: ClientTls | undefined;
   };
   /** A rotated signing secret: the old one signs beside the new until `until` (Standard Webhooks). */
   secretRotation?: { key: string; previous: string; until: string } | undefined;
@@ -158,6 +160,7 @@ export function prepareRequest(
       // Only a body that is kept needs scrubbing: nothing more on the common path.
       ...(captureErrorBody ? { secrets: secretsOf(integration, hook, url, headers, oauth) } : {}),
       ...(hook.delivery.timeoutMs !== undefined ? { timeoutMs: hook.delivery.timeoutMs } : {}),
+      ...(hook.delivery.tls !== undefined ? { tls: hook.delivery.tls } : {}),
     },
   };
 }

@@ -8,8 +8,10 @@ import {
   type Hook,
   type HookInput,
   type HookOAuth,
+  type HookTls,
   hookSecretKeys,
   newHookId,
+  TLS_FIELDS,
 } from "./hook";
 import { SecretBox } from "./secret-box";
 
@@ -174,6 +176,8 @@ export class HookStore {
     if (stored.oauth !== undefined) next.oauth = this.#sealOAuth(stored.oauth, again);
     if (stored.secretRotation !== undefined)
       next.secretRotation = { ...stored.secretRotation, previous: again(stored.secretRotation.previous) };
+    if (stored.delivery.tls !== undefined)
+      next.delivery = { ...stored.delivery, tls: changeTls(stored.delivery.tls, again) };
     return { stored: next, count };
   }
 
@@ -265,6 +269,8 @@ export class HookStore {
         ...rest.secretRotation,
         previous: this.#box.seal(rest.secretRotation.previous),
       };
+    if (rest.delivery.tls !== undefined)
+      stored.delivery = { ...rest.delivery, tls: changeTls(rest.delivery.tls, (v) => this.#box.seal(v)) };
     return stored;
   }
 
@@ -289,6 +295,18 @@ export class HookStore {
         ...rest.secretRotation,
         previous: this.#box.open(rest.secretRotation.previous),
       };
+    if (rest.delivery.tls !== undefined)
+      hook.delivery = { ...rest.delivery, tls: changeTls(rest.delivery.tls, (v) => this.#box.open(v)) };
     return hook;
   }
+}
+
+/** The TLS settings with each part passed through `change` (seal or open). */
+function changeTls(tls: HookTls, change: (value: string) => string): HookTls {
+  const out: HookTls = { ...tls };
+  for (const field of TLS_FIELDS) {
+    const value = tls[field];
+    if (value !== undefined) out[field] = change(value);
+  }
+  return out;
 }

@@ -18,7 +18,21 @@ export interface HookDeliverySettings {
   ratePerSecond?: number;
   /** Also send Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature). */
   standardWebhooks?: boolean;
+  /**
+   * TLS of the hook's connections, PEM: a client certificate and its key for a receiver that
+   * requires mTLS, a CA to trust beside the system's. Sealed at rest; the key is never shown.
+   */
+  tls?: HookTls;
 }
+
+export interface HookTls {
+  cert?: string;
+  key?: string;
+  ca?: string;
+}
+
+/** The parts of `delivery.tls` sealed at rest. */
+export const TLS_FIELDS = ["cert", "key", "ca"] as const;
 
 /**
  * A signing secret replaced with an overlap (PATCH `rotateSecret`): until `until` the old secret
@@ -137,6 +151,8 @@ export function redactHook(hook: Hook): Hook {
     if (value !== undefined) formVariables[key] = redactedValue(value);
   }
   const shown: Hook = { ...hook, formVariables };
+  if (hook.delivery.tls?.key !== undefined)
+    shown.delivery = { ...hook.delivery, tls: { ...hook.delivery.tls, key: REDACTED } };
   if (hook.secretRotation !== undefined)
     shown.secretRotation = { ...hook.secretRotation, previous: REDACTED };
   if (hook.oauth === undefined) return shown;

@@ -19,6 +19,7 @@ export {
   type HookDisabled,
   type HookInput,
   type HookOAuth,
+  type HookTls,
   hookSecretKeys,
   newHookId,
   REDACTED,

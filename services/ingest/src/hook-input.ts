@@ -1,6 +1,7 @@
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { type Catalog, checkFormValues } from "@hookwire/manifest";
 import { validatePolicy } from "@hookwire/policy";
-import type { FormValue, HookDeliverySettings, HookInput, HookOAuth } from "@hookwire/store";
+import type { FormValue, HookDeliverySettings, HookInput, HookOAuth, HookTls } from "@hookwire/store";
 import type { Problem } from "./errors";
 
 /** A hook as an operator writes it (POST /v1/hooks, the hooks file), before it is checked. */
@@ -81,6 +82,7 @@ export function checkHook(
       message: `integration '${integration.key}' has no hmacSignature secret to sign Standard Webhooks with`,
     });
   }
+  if (draft.delivery?.tls !== undefined) checkTls(draft.delivery.tls, `${base}/delivery/tls`, problems);
   if (problems.length > 0) return { problems };
   const input: HookInput = {
     integration: integration.key,
@@ -93,6 +95,53 @@ export function checkHook(
     ...(checkedOAuth !== undefined ? { oauth: checkedOAuth } : {}),
   };
   return { hook: { input, secretKeys: integration.secretKeys, warnings }, problems };
+}
+
+/**
+ * A hook's TLS settings must be what node's TLS will take: PEM that parses (node's own X.509 and
+ * key parsers), a key that belongs to its certificate, both or neither. No message quotes a key.
+ */
+function checkTls(tls: HookTls, base: string, problems: Problem[]): void {
+  let cert: X509Certificate | undefined;
+  if (tls.cert !== undefined) {
+    try {
+      cert = new X509Certificate(tls.cert);
+    } catch {
+      problems.push({
+        pointer: `${base}/cert`,
+        message: "is not a PEM certificate (-----BEGIN CERTIFICATE-----)",
+      });
+    }
+  }
+  let key: KeyObject | undefined;
+  if (tls.key !== undefined) {
+    try {
+      key = createPrivateKey(tls.key);
+    } catch {
+      problems.push({
+        pointer: `${base}/key`,
+        message: "is not a PEM private key (-----BEGIN PRIVATE KEY-----)",
+      });
+    }
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    problems.push({
+      pointer: `${base}/${tls.cert === undefined ? "cert" : "key"}`,
+      message: "a client certificate needs its key, and a key its certificate: give cert and key together",
+    });
+  } else if (cert !== undefined && key !== undefined && !cert.checkPrivateKey(key)) {
+    problems.push({ pointer: `${base}/key`, message: "is not the private key of this certificate" });
+  }
+  if (tls.ca !== undefined) {
+    try {
+      new X509Certificate(tls.ca);
+    } catch {
+      problems.push({
+        pointer: `${base}/ca`,
+        message: "is not a PEM certificate (-----BEGIN CERTIFICATE-----)",
+      });
+    }
+  }
 }
 
 const OAUTH_FIELDS: Record<HookOAuth["grant"], { required: string[]; optional: string[] }> = {

@@ -81,6 +81,17 @@ export const deliverySettingsSchema = {
       description:
         "Also send webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks), keyed by the HMAC secret.",
     },
+    tls: {
+      type: "object",
+      additionalProperties: false,
+      description:
+        "TLS of the hook's connections, PEM: cert and key (together) for a receiver that requires a client certificate (mTLS), ca to trust a private CA. Sealed at rest; the key is shown as ********, which sent back keeps it.",
+      properties: {
+        cert: { type: "string", maxLength: 65_536 },
+        key: { type: "string", maxLength: 65_536 },
+        ca: { type: "string", maxLength: 262_144 },
+      },
+    },
   },
 } as const;
 

@@ -3,6 +3,7 @@ import { renderRequest } from "@hookwire/manifest";
 import {
   type HealthView,
   type Hook,
+  type HookDeliverySettings,
   type HookInput,
   healthView,
   hookSecretKeys,
@@ -377,9 +378,16 @@ function mergeDraft(current: Hook, patch: Partial<HookDraft>): HookDraft {
     on: patch.on ?? current.on,
     formVariables,
     policy: patch.policy === undefined ? (current.policy ?? null) : patch.policy,
-    delivery: patch.delivery ?? current.delivery,
+    delivery: patch.delivery === undefined ? current.delivery : keepTlsKey(patch.delivery, current.delivery),
     oauth: patch.oauth === undefined ? current.oauth : keepSecrets(patch.oauth, current.oauth),
   };
+}
+
+/** New delivery settings in which a TLS key sent back as ******** keeps the key the hook has now. */
+function keepTlsKey(next: HookDeliverySettings, current: HookDeliverySettings): HookDeliverySettings {
+  if (next.tls?.key !== REDACTED) return next;
+  const { key: _shown, ...tls } = next.tls;
+  return { ...next, tls: current.tls?.key === undefined ? tls : { ...tls, key: current.tls.key } };
 }
 
 /** New OAuth settings in which each ******** keeps the secret the hook has now. */
