@@ -198,4 +198,21 @@ describe("loadConfig", () => {
       loadConfig({ HOOKWIRE_REDIS_WAIT_REPLICAS: "2", HOOKWIRE_REDIS_WAIT_TIMEOUT_MS: "250" }).ingest,
     ).toMatchObject({ waitReplicas: 2, waitReplicasTimeoutMs: 250 });
   });
+
+  test("HOOKWIRE_EGRESS_PROXY is an http:// URL; a bad one is named, its value never quoted", () => {
+    expect(loadConfig({ HOOKWIRE_EGRESS_PROXY: "http://u:p@10.0.0.9:3128" }).worker.egressProxy).toBe(
+      "http://u:p@10.0.0.9:3128",
+    );
+    expect(loadConfig({}).worker.egressProxy).toBeUndefined();
+    let error: unknown;
+    try {
+      loadConfig({ HOOKWIRE_EGRESS_PROXY: "socks5://u:secret-pass@proxy:1080" });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as ConfigError).problems.join("\n")).toContain(
+      "HOOKWIRE_EGRESS_PROXY: expected the http:// URL",
+    );
+    expect((error as ConfigError).problems.join("\n")).not.toContain("secret-pass");
+  });
 });

@@ -81,6 +81,8 @@ export interface HookwireConfig {
     retryAfterCapMs: number;
     allowPrivateNetworks: boolean;
     allowedNetworks: string[];
+    /** HOOKWIRE_EGRESS_PROXY: the HTTP CONNECT proxy every delivery leaves through (checked by the sender). */
+    egressProxy: string | undefined;
     perHookConcurrency: number;
     circuitFailureThreshold: number;
     circuitOpenMs: number;
@@ -181,6 +183,7 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== ""),
+      egressProxy: egressProxyOf(env.HOOKWIRE_EGRESS_PROXY, problems),
       perHookConcurrency: read.int("HOOKWIRE_HOOK_CONCURRENCY", DEFAULTS.perHookConcurrency, 1, 1000),
       circuitFailureThreshold: read.int("HOOKWIRE_CIRCUIT_FAILURES", DEFAULTS.circuitFailureThreshold, 1),
       circuitOpenMs: read.int("HOOKWIRE_CIRCUIT_OPEN_MS", DEFAULTS.circuitOpenMs, 100),
@@ -365,4 +368,22 @@ class Reader {
     }
     return seconds;
   }
+}
+
+/** HOOKWIRE_EGRESS_PROXY: an http:// URL, or unset; the sender reads the rest of it. Never echoed (it may hold a password). */
+function egressProxyOf(value: string | undefined, problems: string[]): string | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.protocol !== "http:" || url.hostname === "") {
+    problems.push(
+      "HOOKWIRE_EGRESS_PROXY: expected the http:// URL of an HTTP CONNECT proxy, http://[user:password@]host:port",
+    );
+    return undefined;
+  }
+  return value.trim();
 }

@@ -165,3 +165,45 @@ describe("allowances open the guard", () => {
     expect(rx.requests).toHaveLength(1);
   });
 });
+
+describe("the guard behind an egress proxy", () => {
+  /** A proxy (a real socket on loopback) that counts its connections and answers every CONNECT `answer`. */
+  async function countingProxy(
+    answer = "HTTP/1.1 200 Connection Established",
+  ): Promise<{ url: string; connections: () => number }> {
+    const { createServer } = await import("node:net");
+    let count = 0;
+    const server = createServer((socket) => {
+      count++;
+      socket.once("data", () => socket.end(`${answer}\r\n\r\n`));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    return { url: `http://127.0.0.1:${port}`, connections: () => count };
+  }
+
+  test("a refused target is refused before the proxy is asked for a tunnel, a name by what it resolves to", async () => {
+    const proxy = await countingProxy();
+    const through = sender({ egressProxy: proxy.url, lookup: fixedResolver("10.1.2.3") });
+    const literal = await through.send(request(`http://127.0.0.1:${rx.port}/`));
+    expect(literal.errorCode).toBe("DELIVERY_ERR_SSRF_BLOCKED");
+    const named = await through.send(request("http://internal.example/"));
+    expect(named.errorCode).toBe("DELIVERY_ERR_SSRF_BLOCKED");
+    expect(proxy.connections()).toBe(0);
+    expect(rx.requests).toHaveLength(0);
+  });
+
+  test("a proxy that refuses the tunnel fails the attempt as the proxy's, and its password is never said", async () => {
+    const proxy = await countingProxy("HTTP/1.1 407 Proxy Authentication Required");
+    const withPassword = proxy.url.replace("http://", "http://hookwire:proxy-pass-123@");
+    const through = sender({ egressProxy: withPassword, allowedNetworks: ["127.0.0.0/8"] });
+    const result = await through.send(request(`http://127.0.0.1:${rx.port}/`));
+    expect(result.errorCode).toBe("DELIVERY_ERR_PROXY");
+    expect(result.errorMessage).toContain("HTTP 407");
+    expect(result.errorMessage).not.toContain("proxy-pass-123");
+    expect(proxy.connections()).toBe(1);
+    expect(rx.requests).toHaveLength(0);
+  });
+});

@@ -1,10 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from "node:dns";
-import { isIP, type LookupFunction } from "node:net";
+import { isIP, type LookupFunction, connect as netConnect, type Socket } from "node:net";
 import { buildConnector } from "undici";
 import type { AddressGuard } from "./address-guard";
 import type { ClientTls } from "./attempt";
 import { DeliveryError } from "./errors";
-import type { Resolver } from "./sender-config";
+import type { EgressProxy, Resolver } from "./sender-config";
 
 /**
  * The SSRF guard's enforcement point: every new connection of the sender's Agent goes through here.
@@ -23,6 +23,8 @@ export function createGuardedConnector(options: {
   connectTimeoutMs: number;
   /** A hook's TLS settings: its client certificate and key (mTLS), the CA it trusts. */
   tls?: ClientTls | undefined;
+  /** HOOKWIRE_EGRESS_PROXY: every connection is a CONNECT tunnel through it. */
+  proxy?: EgressProxy | undefined;
 }): buildConnector.connector {
   const { guard } = options;
   const resolve: Resolver = options.resolver ?? dnsLookup;
@@ -59,6 +61,39 @@ export function createGuardedConnector(options: {
     ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
   });
 
+  const proxy = options.proxy;
+  if (proxy !== undefined) {
+    // Through the proxy: the target is vetted here, by the same guard, and the tunnel asks for the
+    // vetted address itself (the proxy never resolves the name, so it cannot be rebound); the
+    // Host header and TLS's server name stay the URL's host name. For https the TLS runs inside
+    // the tunnel (undici's connector, given the tunnel as `httpSocket`).
+    return function connectThroughProxy(connectOptions, callback) {
+      const host = connectOptions.hostname;
+      const port = Number(connectOptions.port) || (connectOptions.protocol === "https:" ? 443 : 80);
+      const vetted = (address: string) => {
+        tunnel(proxy, address, port, options.connectTimeoutMs).then(
+          (socket) => {
+            if (connectOptions.protocol === "https:")
+              base({ ...connectOptions, httpSocket: socket }, callback);
+            else callback(null, socket);
+          },
+          (error: Error) => callback(error, null),
+        );
+      };
+      if (isIP(host) !== 0) {
+        const refusal = guard.whyRefused(host);
+        if (refusal !== undefined) process.nextTick(callback, refused(refusal), null);
+        else vetted(host);
+        return;
+      }
+      // One vetted address (the lookup below checks every one the name resolves to).
+      (lookup as unknown as OneAddressLookup)(host, {}, (error, address) => {
+        if (error || address === undefined) callback(error ?? refused(`${host} did not resolve`), null);
+        else vetted(address);
+      });
+    };
+  }
+
   return function connect(connectOptions, callback) {
     const host = connectOptions.hostname;
     if (isIP(host) !== 0) {
@@ -71,6 +106,65 @@ export function createGuardedConnector(options: {
     return base(connectOptions, callback);
   };
 }
+
+/** The longest answer to a CONNECT that is read, headers included. */
+const MAX_PROXY_ANSWER_BYTES = 16 * 1024;
+
+/**
+ * A CONNECT tunnel to `address:port` through the egress proxy. Every failure is the proxy's
+ * (DELIVERY_ERR_PROXY), never the receiver's; no message quotes the proxy's credentials.
+ */
+function tunnel(proxy: EgressProxy, address: string, port: number, timeoutMs: number): Promise<Socket> {
+  const target = isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+  const where = `the egress proxy ${proxy.host}:${proxy.port}`;
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: proxy.host, port: proxy.port });
+    let answer = Buffer.alloc(0);
+    const fail = (message: string, cause?: unknown) => {
+      socket.destroy();
+      reject(new DeliveryError("DELIVERY_ERR_PROXY", message, { cause }));
+    };
+    socket.setTimeout(timeoutMs, () =>
+      fail(`${where} did not open a tunnel to ${target} within ${timeoutMs} ms`),
+    );
+    socket.once("error", (error: NodeJS.ErrnoException) =>
+      fail(`could not reach ${where} (${error.code ?? "error"})`, error),
+    );
+    socket.once("connect", () => {
+      const authorization =
+        proxy.authorization === undefined ? "" : `Proxy-Authorization: ${proxy.authorization}\r\n`;
+      socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${authorization}\r\n`);
+    });
+    const onData = (chunk: Buffer) => {
+      answer = Buffer.concat([answer, chunk]);
+      const end = answer.indexOf("\r\n\r\n");
+      if (end === -1) {
+        if (answer.length > MAX_PROXY_ANSWER_BYTES) fail(`${where} answered CONNECT with headers too long`);
+        return;
+      }
+      socket.off("data", onData);
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(answer.subarray(0, end).toString("latin1"))?.[1];
+      if (status !== "200") {
+        fail(
+          `${where} refused a tunnel to ${target} (${status === undefined ? "not an HTTP answer" : `HTTP ${status}`})`,
+        );
+        return;
+      }
+      socket.setTimeout(0);
+      socket.removeAllListeners("error");
+      const rest = answer.subarray(end + 4);
+      if (rest.length > 0) socket.unshift(rest);
+      resolve(socket);
+    };
+    socket.on("data", onData);
+  });
+}
+
+type OneAddressLookup = (
+  hostname: string,
+  options: LookupOptions,
+  callback: (error: NodeJS.ErrnoException | null, address?: string) => void,
+) => void;
 
 type LookupCallback = {
   (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]): void;

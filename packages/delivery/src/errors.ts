@@ -29,6 +29,8 @@ export type DeliveryErrorCode =
   | "DELIVERY_ERR_REDIRECT"
   /** The sender was closed while the attempt was in flight (worker shutting down). */
   | "DELIVERY_ERR_CLOSED"
+  /** The egress proxy (HOOKWIRE_EGRESS_PROXY) could not be reached or refused the tunnel: not the receiver's doing. */
+  | "DELIVERY_ERR_PROXY"
   /** An error nobody anticipated; retried, since the receiver may well be fine. */
   | "DELIVERY_ERR_UNEXPECTED"
   /** A retry schedule (HOOKWIRE_RETRY_SCHEDULE, delivery.retrySchedule) is malformed. */
@@ -52,6 +54,7 @@ const defaultMessages = {
   DELIVERY_ERR_BAD_REQUEST: "the request cannot be sent (method or header)",
   DELIVERY_ERR_REDIRECT: "the receiver answered a redirect, which is not followed",
   DELIVERY_ERR_CLOSED: "the sender was closed during the attempt",
+  DELIVERY_ERR_PROXY: "the egress proxy could not be reached or refused the tunnel",
   DELIVERY_ERR_UNEXPECTED: "the attempt failed unexpectedly",
   DELIVERY_ERR_BAD_SCHEDULE: "the retry schedule is malformed",
   DELIVERY_ERR_BAD_CONFIG: "the delivery configuration is malformed",

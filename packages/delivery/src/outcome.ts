@@ -35,6 +35,7 @@ const errorActions: Record<DeliveryErrorCode, "retry" | "give_up"> = {
   DELIVERY_ERR_TLS: "retry",
   DELIVERY_ERR_BAD_RESPONSE: "retry",
   DELIVERY_ERR_CLOSED: "retry",
+  DELIVERY_ERR_PROXY: "retry",
   DELIVERY_ERR_UNEXPECTED: "retry",
   DELIVERY_ERR_SSRF_BLOCKED: "give_up",
   DELIVERY_ERR_BAD_URL: "give_up",

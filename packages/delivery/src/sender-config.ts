@@ -29,6 +29,18 @@ export interface SenderConfig {
    * to one receiver on loopback. The request keeps its path, its query and its Host header.
    */
   routeOrigin?: (origin: string) => string;
+  /**
+   * HOOKWIRE_EGRESS_PROXY: an HTTP CONNECT proxy (`http://[user:password@]host:port`) every
+   * delivery's connection is tunnelled through, so receivers see the proxy's fixed addresses.
+   */
+  egressProxy?: string | undefined;
+}
+
+/** The egress proxy, parsed: where to connect, and the Proxy-Authorization to send, if any. */
+export interface EgressProxy {
+  readonly host: string;
+  readonly port: number;
+  readonly authorization: string | undefined;
 }
 
 export interface ResolvedSenderConfig {
@@ -42,6 +54,37 @@ export interface ResolvedSenderConfig {
   readonly keepAliveTimeoutMs: number;
   readonly lookup: Resolver | undefined;
   readonly routeOrigin: ((origin: string) => string) | undefined;
+  readonly egressProxy: EgressProxy | undefined;
+}
+
+/** HOOKWIRE_EGRESS_PROXY as the connector uses it; the message never quotes its password. */
+export function parseEgressProxy(value: string | undefined): EgressProxy | undefined {
+  if (value === undefined || value === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new DeliveryError(
+      "DELIVERY_ERR_BAD_CONFIG",
+      "HOOKWIRE_EGRESS_PROXY must be an http:// URL of a CONNECT proxy, e.g. http://10.0.0.9:3128",
+    );
+  }
+  if (url.protocol !== "http:" || url.hostname === "" || (url.pathname !== "/" && url.pathname !== "")) {
+    throw new DeliveryError(
+      "DELIVERY_ERR_BAD_CONFIG",
+      `HOOKWIRE_EGRESS_PROXY must be http://[user:password@]host:port with no path, not a ${url.protocol}// URL${url.pathname.length > 1 ? " with a path" : ""}`,
+    );
+  }
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  return Object.freeze({
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port: Number(url.port || 80),
+    authorization:
+      user === "" && password === ""
+        ? undefined
+        : `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`,
+  });
 }
 
 const defaults = {
@@ -76,6 +119,7 @@ export function resolveSenderConfig(config: SenderConfig): ResolvedSenderConfig 
     );
   }
   return Object.freeze({
+    egressProxy: parseEgressProxy(config.egressProxy),
     userAgent: config.userAgent,
     allowPrivateNetworks: config.allowPrivateNetworks === true,
     allowedNetworks: Object.freeze([...config.allowedNetworks]),

@@ -163,6 +163,7 @@ export function createSender(config: SenderConfig): Sender {
     guard,
     resolver: settings.lookup,
     connectTimeoutMs: settings.connectTimeoutMs,
+    proxy: settings.egressProxy,
   });
   const pools = new HookPools({
     pipelining: 1,
@@ -182,6 +183,7 @@ export function createSender(config: SenderConfig): Sender {
         guard,
         resolver: settings.lookup,
         connectTimeoutMs: settings.connectTimeoutMs,
+        proxy: settings.egressProxy,
         tls,
       });
       tlsConnectors.set(tls, own);

@@ -105,6 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       userAgent: `hookwire/${INGEST_VERSION}`,
       allowPrivateNetworks: config.worker.allowPrivateNetworks,
       allowedNetworks: config.worker.allowedNetworks,
+      egressProxy: config.worker.egressProxy,
     });
   const metrics = new IngestMetrics({
     readState: async () => {

@@ -40,6 +40,9 @@ export interface Deferred {
 
 export type DeliveryEnd = Settled | Deferred;
 
+/** A delivery the egress proxy failed is tried again after this. */
+const PROXY_RETRY_MS = 1_000;
+
 /**
  * Makes one attempt of a delivery and classifies it; never throws. The hook's circuit learns of
  * the answer at once (not when the batch commits), so the deliveries behind it see it open.
@@ -62,6 +65,15 @@ export async function attemptDelivery(
   const { result } = made;
   // Cut short by this worker's own shutdown: not the receiver's doing, so no attempt is spent.
   if (result.errorCode === "DELIVERY_ERR_CLOSED") return { kind: "deferred", delivery, notBefore: 0 };
+  // The egress proxy failed (down, or refused the tunnel): not charged to the hook either, no
+  // attempt spent and nothing told to its circuit; tried again shortly.
+  if (result.errorCode === "DELIVERY_ERR_PROXY") {
+    ctx.logger.warn(
+      { hookId: hook.id, deliveryId: delivery.id, err: result.errorMessage },
+      "the egress proxy failed; the delivery waits for it",
+    );
+    return { kind: "deferred", delivery, notBefore: Date.now() + PROXY_RETRY_MS };
+  }
   const templateKey = made.templateKey ?? delivery.templateKey;
   const outcome = classifyAttempt(result, {
     attempt,

@@ -68,6 +68,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       userAgent: `hookwire/${WORKER_VERSION}`,
       allowPrivateNetworks: settings.allowPrivateNetworks,
       allowedNetworks: settings.allowedNetworks,
+      egressProxy: settings.egressProxy,
     });
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
   // Redis going away (a failover, a restart) is the connection's to log, once, not a stack trace
