@@ -16,6 +16,11 @@ import type { EgressProxy, Resolver } from "./sender-config";
  * `2130706433` or `0x7f.1` into `127.0.0.1`, undici strips the brackets of `[::ffff:7f00:1]`) is
  * judged directly. Checking per connection, not per request, keeps the guard off the hot path:
  * keep-alive sockets were vetted when opened.
+ *
+ * With HOOKWIRE_EGRESS_PROXY the connection is a CONNECT tunnel, opened here by hand (`tunnel`)
+ * rather than by undici's ProxyAgent: that one asks the proxy for the URL's host name (the proxy
+ * would resolve it, after the guard, so a rebinding answer could slip through) and replaces the
+ * per-hook pools; here the tunnel asks for the address the guard vetted, inside each hook's pool.
  */
 export function createGuardedConnector(options: {
   guard: AddressGuard;
