@@ -42,6 +42,18 @@ describe("HookStore", () => {
     expect(hook?.secretKeys).toEqual(["apiKey"]);
   });
 
+  test("changes made at once all land: each is applied to what the one before wrote", async () => {
+    const hook = await store.create({ integration: "datadog", name: "n", formVariables: {} }, secrets);
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        store.update(hook.id, (current) => ({ ...current, name: `${current.name}x` })),
+      ),
+    );
+    const after = await store.get(hook.id);
+    expect(after?.name).toBe(`n${"x".repeat(10)}`);
+    expect(after?.revision).toBe(11);
+  });
+
   test("redacts secrets for answers", async () => {
     const hook = await store.get(id);
     const shown = redactHook(hook!);

@@ -15,6 +15,9 @@ import {
 } from "./hook";
 import { SecretBox } from "./secret-box";
 
+/** How often `update` reads a hook again when another write got in first. */
+const MAX_UPDATE_TRIES = 20;
+
 /** KEYS[1] the hooks hash. ARGV[1] a hook id, ARGV[2] its value as read, ARGV[3] the new one. */
 const SWAP = new LuaScript(
   "hookwireHookSwap",
@@ -103,10 +106,30 @@ export class HookStore {
     return { hook, created: false };
   }
 
+  /**
+   * Changes a hook by compare and set: `change` is applied to the hook as read, and the result is
+   * written only if nobody wrote the hook in between (a PATCH and a worker keeping a refreshed
+   * OAuth token at once), else read again and applied again, so neither write is lost.
+   */
   async update(id: string, change: (hook: Hook) => Hook): Promise<Hook> {
-    const existing = await this.#read(id);
-    if (existing === undefined) throw new StoreError("STORE_ERR_NOT_FOUND", `no hook with id ${id}`);
-    return this.#write(change(existing));
+    for (let tries = 0; ; tries++) {
+      const raw = await this.#redis.hget(this.#keys.hooks, id);
+      if (raw === null) throw new StoreError("STORE_ERR_NOT_FOUND", `no hook with id ${id}`);
+      const next = this.#next(change(this.#open(JSON.parse(raw) as StoredHook)));
+      const written = await SWAP.run(
+        this.#redis,
+        this.#keys.hooks,
+        id,
+        raw,
+        JSON.stringify(this.#seal(next)),
+      );
+      if (written === 1) {
+        await this.#changed();
+        return next;
+      }
+      if (tries >= MAX_UPDATE_TRIES)
+        throw new StoreError("STORE_ERR_CONFLICT", `hook ${id} kept changing while it was being changed`);
+    }
   }
 
   /**
@@ -216,10 +239,16 @@ export class HookStore {
     return raw === null ? undefined : this.#open(JSON.parse(raw) as StoredHook);
   }
 
-  async #write(hook: Hook): Promise<Hook> {
+  /** The hook as written next: its revision bumped, its time set, unset parts dropped. */
+  #next(hook: Hook): Hook {
     const next: Hook = { ...hook, updatedAt: new Date().toISOString(), revision: hook.revision + 1 };
     if (next.policy === undefined) delete next.policy;
     if (next.oauth === undefined) delete next.oauth;
+    return next;
+  }
+
+  async #write(hook: Hook): Promise<Hook> {
+    const next = this.#next(hook);
     await this.#redis.hset(this.#keys.hooks, next.id, JSON.stringify(this.#seal(next)));
     await this.#changed();
     return next;
