@@ -112,24 +112,14 @@ export class HookStore {
    * OAuth token at once), else read again and applied again, so neither write is lost.
    */
   async update(id: string, change: (hook: Hook) => Hook): Promise<Hook> {
-    for (let tries = 0; ; tries++) {
-      const raw = await this.#redis.hget(this.#keys.hooks, id);
-      if (raw === null) throw new StoreError("STORE_ERR_NOT_FOUND", `no hook with id ${id}`);
-      const next = this.#next(change(this.#open(JSON.parse(raw) as StoredHook)));
-      const written = await SWAP.run(
-        this.#redis,
-        this.#keys.hooks,
-        id,
-        raw,
-        JSON.stringify(this.#seal(next)),
-      );
-      if (written === 1) {
-        await this.#changed();
-        return next;
-      }
-      if (tries >= MAX_UPDATE_TRIES)
-        throw new StoreError("STORE_ERR_CONFLICT", `hook ${id} kept changing while it was being changed`);
-    }
+    let next: Hook | undefined;
+    const written = await this.#compareAndSet(id, (raw) => {
+      next = this.#next(change(this.#open(JSON.parse(raw) as StoredHook)));
+      return JSON.stringify(this.#seal(next));
+    });
+    if (!written || next === undefined) throw new StoreError("STORE_ERR_NOT_FOUND", `no hook with id ${id}`);
+    await this.#changed();
+    return next;
   }
 
   /**
@@ -169,20 +159,46 @@ export class HookStore {
     let hooks = 0;
     let secrets = 0;
     for (const [id, first] of Object.entries(all)) {
-      let raw: string | null = first;
-      while (raw !== null) {
-        const { stored, count } = this.#resealed(JSON.parse(raw) as StoredHook);
-        if (count === 0) break;
-        if ((await SWAP.run(this.#redis, this.#keys.hooks, id, raw, JSON.stringify(stored))) === 1) {
-          hooks++;
-          secrets += count;
-          break;
-        }
-        raw = await this.#redis.hget(this.#keys.hooks, id);
+      let count = 0;
+      const written = await this.#compareAndSet(
+        id,
+        (raw) => {
+          const resealed = this.#resealed(JSON.parse(raw) as StoredHook);
+          count = resealed.count;
+          return count === 0 ? undefined : JSON.stringify(resealed.stored);
+        },
+        first,
+      );
+      if (written) {
+        hooks++;
+        secrets += count;
       }
     }
     if (hooks > 0) await this.#changed();
     return { hooks, secrets };
+  }
+
+  /**
+   * Writes the hook `id` as `next` makes it from its value as read, only if nobody wrote it
+   * between the read and the write (else reads it again and asks `next` again). `next` answering
+   * undefined leaves it as it is. Answers whether it was written (false: none such, or left).
+   * `first`: a value already read.
+   */
+  async #compareAndSet(
+    id: string,
+    next: (raw: string) => string | undefined,
+    first?: string,
+  ): Promise<boolean> {
+    let raw: string | null = first ?? (await this.#redis.hget(this.#keys.hooks, id));
+    for (let tries = 0; raw !== null; tries++) {
+      const value = next(raw);
+      if (value === undefined) return false;
+      if ((await SWAP.run(this.#redis, this.#keys.hooks, id, raw, value)) === 1) return true;
+      if (tries >= MAX_UPDATE_TRIES)
+        throw new StoreError("STORE_ERR_CONFLICT", `hook ${id} kept changing while it was being changed`);
+      raw = await this.#redis.hget(this.#keys.hooks, id);
+    }
+    return false;
   }
 
   /** A stored hook with each secret not sealed by the sealing key sealed again, and how many. */
@@ -195,13 +211,7 @@ export class HookStore {
     };
     const secrets: Record<string, string> = {};
     for (const [key, sealed] of Object.entries(stored.secrets)) secrets[key] = again(sealed);
-    const next: StoredHook = { ...stored, secrets };
-    if (stored.oauth !== undefined) next.oauth = this.#sealOAuth(stored.oauth, again);
-    if (stored.secretRotation !== undefined)
-      next.secretRotation = { ...stored.secretRotation, previous: again(stored.secretRotation.previous) };
-    if (stored.delivery.tls !== undefined)
-      next.delivery = { ...stored.delivery, tls: changeTls(stored.delivery.tls, again) };
-    return { stored: next, count };
+    return { stored: withSealedParts({ ...stored, secrets }, again), count };
   }
 
   async delete(id: string): Promise<boolean> {
@@ -291,51 +301,47 @@ export class HookStore {
       if (secretKeys.includes(key)) secrets[key] = this.#box.seal(String(value));
       else plain[key] = value;
     }
-    const stored: StoredHook = { ...rest, formVariables: plain, secrets };
-    if (rest.oauth !== undefined) stored.oauth = this.#sealOAuth(rest.oauth, (v) => this.#box.seal(v));
-    if (rest.secretRotation !== undefined)
-      stored.secretRotation = {
-        ...rest.secretRotation,
-        previous: this.#box.seal(rest.secretRotation.previous),
-      };
-    if (rest.delivery.tls !== undefined)
-      stored.delivery = { ...rest.delivery, tls: changeTls(rest.delivery.tls, (v) => this.#box.seal(v)) };
-    return stored;
-  }
-
-  /** The OAuth settings with each secret field passed through `change` (seal or open). */
-  #sealOAuth(oauth: HookOAuth, change: (value: string) => string): HookOAuth {
-    const out: Record<string, unknown> = { ...oauth };
-    for (const field of OAUTH_SECRET_FIELDS) {
-      const value = out[field];
-      if (typeof value === "string") out[field] = change(value);
-    }
-    return out as HookOAuth;
+    return withSealedParts({ ...rest, formVariables: plain, secrets }, (v) => this.#box.seal(v));
   }
 
   #open(stored: StoredHook): Hook {
     const { secrets, formVariables, ...rest } = stored;
     const opened: Record<string, FormValue> = { ...formVariables };
     for (const [key, sealed] of Object.entries(secrets)) opened[key] = this.#box.open(sealed);
-    const hook: Hook = { ...rest, formVariables: opened, secretKeys: Object.keys(secrets) };
-    if (rest.oauth !== undefined) hook.oauth = this.#sealOAuth(rest.oauth, (v) => this.#box.open(v));
-    if (rest.secretRotation !== undefined)
-      hook.secretRotation = {
-        ...rest.secretRotation,
-        previous: this.#box.open(rest.secretRotation.previous),
-      };
-    if (rest.delivery.tls !== undefined)
-      hook.delivery = { ...rest.delivery, tls: changeTls(rest.delivery.tls, (v) => this.#box.open(v)) };
-    return hook;
+    return withSealedParts({ ...rest, formVariables: opened, secretKeys: Object.keys(secrets) }, (v) =>
+      this.#box.open(v),
+    );
   }
 }
 
-/** The TLS settings with each part passed through `change` (seal or open). */
-function changeTls(tls: HookTls, change: (value: string) => string): HookTls {
-  const out: HookTls = { ...tls };
-  for (const field of TLS_FIELDS) {
-    const value = tls[field];
-    if (value !== undefined) out[field] = change(value);
+/**
+ * A hook (stored or in memory) with every part sealed at rest in place passed through `change`
+ * (seal, open or seal again): its OAuth secrets, the signing secret a rotation keeps, its
+ * `delivery.tls`. The one list of them; secret form variables are sealed apart (`secrets`).
+ */
+function withSealedParts<T extends Pick<Hook, "oauth" | "secretRotation" | "delivery">>(
+  hook: T,
+  change: (value: string) => string,
+): T {
+  const out: T = { ...hook };
+  if (hook.oauth !== undefined) {
+    const oauth: Record<string, unknown> = { ...hook.oauth };
+    for (const field of OAUTH_SECRET_FIELDS) {
+      const value = oauth[field];
+      if (typeof value === "string") oauth[field] = change(value);
+    }
+    out.oauth = oauth as HookOAuth;
+  }
+  if (hook.secretRotation !== undefined)
+    out.secretRotation = { ...hook.secretRotation, previous: change(hook.secretRotation.previous) };
+  const tls = hook.delivery.tls;
+  if (tls !== undefined) {
+    const changed: HookTls = { ...tls };
+    for (const field of TLS_FIELDS) {
+      const value = tls[field];
+      if (value !== undefined) changed[field] = change(value);
+    }
+    out.delivery = { ...hook.delivery, tls: changed };
   }
   return out;
 }
