@@ -31,12 +31,13 @@ afterAll(async () => {
 });
 
 describe("HookReadiness", () => {
-  const all = ["answers", "recovered", "failed-since", "open", "long-ago", "never-sent"];
+  const ids = ["answers", "recovered", "failed-since", "open", "long-ago", "never-sent"];
+  const all = ids.map((id) => ({ id }));
 
   test("a hook is ready when its circuit is closed and it succeeded lately with no failure since", async () => {
     const readiness = new HookReadiness(redis, keys, { now: () => NOW });
     await readiness.refresh(all);
-    expect(all.filter((id) => readiness.ready(id))).toEqual(["answers", "recovered"]);
+    expect(ids.filter((id) => readiness.ready(id))).toEqual(["answers", "recovered"]);
   });
 
   test("the health is read again only once its reading is older than refreshMs", async () => {

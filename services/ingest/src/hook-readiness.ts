@@ -47,12 +47,15 @@ export class HookReadiness {
    * Reads the hooks' health again when the last reading is older than `refreshMs` (and none is
    * under way); answers the reading, for tests. A failed read keeps the last one.
    */
-  refresh(hookIds: readonly string[]): Promise<void> {
+  refresh(hooks: readonly { id: string }[]): Promise<void> {
     const now = this.#now();
     if (this.#reading !== undefined) return this.#reading;
     if (now - this.#readAt < this.#refreshMs) return Promise.resolve();
     this.#readAt = now;
-    this.#reading = this.#read(hookIds, now)
+    this.#reading = this.#read(
+      hooks.map((hook) => hook.id),
+      now,
+    )
       .catch(() => undefined)
       .finally(() => {
         this.#reading = undefined;

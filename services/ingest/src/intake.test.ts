@@ -76,7 +76,7 @@ function watchedWriter(seen: string[], failAt?: number): DeliveryWriter {
 
 async function intakeWith(writer: DeliveryWriter): Promise<Intake> {
   const readiness = new HookReadiness(redis, keys);
-  await readiness.refresh([ready, unready]);
+  await readiness.refresh([{ id: ready }, { id: unready }]);
   return new Intake({
     redis,
     keys,

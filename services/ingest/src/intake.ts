@@ -211,10 +211,7 @@ export class Intake {
       const results: EntryResult[] = [];
       // The deliveries of hooks that answer now (see HookReadiness) apart from the others'.
       const { readiness } = this.#options;
-      readiness?.refresh(hooks.map((hook) => hook.id));
-      const ready = new Set(
-        readiness === undefined ? [] : hooks.filter((h) => readiness.ready(h.id)).map((h) => h.id),
-      );
+      readiness?.refresh(hooks);
       const first: Routed = { records: [], byHook: new Map() };
       const rest: Routed = { records: [], byHook: new Map() };
       for (const [index, entry] of entries.entries()) {
@@ -232,7 +229,7 @@ export class Intake {
             asPosted,
             accesses,
             acceptedAt,
-            ready.has(hook.id) ? first : rest,
+            readiness?.ready(hook.id) ? first : rest,
           );
           hookResults.push(result);
         }
