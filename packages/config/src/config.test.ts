@@ -96,7 +96,7 @@ describe("loadConfig", () => {
     );
   });
 
-  test("reads a Redis Cluster from REDIS_CLUSTER_NODES (6379 by default) and puts every key under one hash tag", () => {
+  test("reads a Redis Cluster from REDIS_CLUSTER_NODES (6379 by default) and puts the prefix under a hash tag, with 4 partitions", () => {
     const config = loadConfig({
       REDIS_URL: "redis://:node-secret@ignored:1",
       REDIS_CLUSTER_NODES: "10.0.0.5:7000, redis-b ,[::1]:7002",
@@ -117,8 +117,23 @@ describe("loadConfig", () => {
     expect(loadConfig({ REDIS_CLUSTER_NODES: "a:1", HOOKWIRE_QUEUE_PREFIX: "team" }).queuePrefix).toBe(
       "{team}",
     );
-    // A single Redis keeps the prefix as it is.
+    expect(config.queuePartitions).toBe(4);
+    // A single Redis keeps the prefix as it is, in one partition.
     expect(loadConfig({}).queuePrefix).toBe("hookwire");
+    expect(loadConfig({}).queuePartitions).toBe(1);
+  });
+
+  test("HOOKWIRE_WORKER_PARTITIONS takes numbers and ranges below HOOKWIRE_QUEUE_PARTITIONS", () => {
+    const many = { HOOKWIRE_QUEUE_PARTITIONS: "8" };
+    expect(loadConfig(many).worker.partitions).toBeUndefined();
+    expect(loadConfig({ ...many, HOOKWIRE_WORKER_PARTITIONS: "5, 0-2,1" }).worker.partitions).toEqual([
+      0, 1, 2, 5,
+    ]);
+    expect(() => loadConfig({ ...many, HOOKWIRE_WORKER_PARTITIONS: "6-8" })).toThrow(
+      /HOOKWIRE_WORKER_PARTITIONS="6-8": expected partition numbers or ranges from 0 to 7 \(HOOKWIRE_QUEUE_PARTITIONS=8\)/,
+    );
+    expect(() => loadConfig({ HOOKWIRE_WORKER_PARTITIONS: "x" })).toThrow(/"x" is not one/);
+    expect(() => loadConfig({ HOOKWIRE_QUEUE_PARTITIONS: "65" })).toThrow(/HOOKWIRE_QUEUE_PARTITIONS/);
   });
 
   test("reads a Redis Cluster from a redis+cluster:// URL, credentials and TLS included", () => {

@@ -4,6 +4,7 @@ import {
   DEFAULT_QUEUE_PREFIX,
   DEFAULT_REDIS_URL,
   isValidPrefix,
+  MAX_PARTITIONS,
   type RedisTarget,
   type SentinelGroup,
 } from "@hookwire/queue";
@@ -26,6 +27,11 @@ export interface HookwireConfig {
    */
   redis: RedisTarget;
   queuePrefix: string;
+  /**
+   * Hook partitions (HOOKWIRE_QUEUE_PARTITIONS; the queue package's partitions.ts): 1 on a single
+   * Redis or a Sentinel group, DEFAULT_CLUSTER_PARTITIONS on a cluster unless told otherwise.
+   */
+  queuePartitions: number;
   /** AES-256-GCM key for secrets at rest; absent only where nothing reads or writes hooks. */
   secretKey: string | undefined;
   /** Catalog folders: the project's own integrations first, then HOOKWIRE_INTEGRATIONS_DIR. */
@@ -67,8 +73,10 @@ export interface HookwireConfig {
     waitReplicasTimeoutMs: number;
   };
   worker: {
-    /** Jobs (batches of deliveries) in flight at once. */
+    /** Jobs (batches of deliveries) in flight at once, in each partition the worker consumes. */
     concurrency: number;
+    /** HOOKWIRE_WORKER_PARTITIONS: the partitions this worker consumes; undefined: all of them. */
+    partitions: number[] | undefined;
     metricsPort: number;
     /**
      * A job whose worker stops renewing its lock this long is picked up by another; likewise a
@@ -91,6 +99,9 @@ export interface HookwireConfig {
     retentionFailedMs: number;
   };
 }
+
+/** Partitions on a Redis Cluster unless HOOKWIRE_QUEUE_PARTITIONS says: room for 4 masters. */
+export const DEFAULT_CLUSTER_PARTITIONS = 4;
 
 /** HOOKWIRE_HOOK_CONCURRENCY's default: requests in flight to one hook, and its connections. */
 export const DEFAULT_HOOK_CONCURRENCY = 10;
@@ -144,9 +155,16 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
     problems.push(
       "REDIS_SENTINELS and a cluster (REDIS_CLUSTER_NODES or redis+cluster://) are both set: use one",
     );
+  const queuePartitions = read.int(
+    "HOOKWIRE_QUEUE_PARTITIONS",
+    cluster === undefined ? 1 : DEFAULT_CLUSTER_PARTITIONS,
+    1,
+    MAX_PARTITIONS,
+  );
   const config: HookwireConfig = {
     redis: { url: redisUrl, sentinels, cluster },
     queuePrefix: cluster === undefined ? queuePrefix : clusterPrefix(queuePrefix),
+    queuePartitions,
     secretKey: env.HOOKWIRE_SECRET_KEY || undefined,
     extraIntegrationsDirs: (env.HOOKWIRE_INTEGRATIONS_DIR ?? "").split(":").filter((dir) => dir !== ""),
     logLevel: read.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
@@ -173,6 +191,7 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
     },
     worker: {
       concurrency: read.int("HOOKWIRE_WORKER_CONCURRENCY", DEFAULTS.workerConcurrency, 1, 10_000),
+      partitions: workerPartitionsOf(env.HOOKWIRE_WORKER_PARTITIONS, queuePartitions, problems),
       metricsPort: read.int("HOOKWIRE_WORKER_METRICS_PORT", DEFAULTS.workerMetricsPort, 0, 65_535),
       lockMs: read.int("HOOKWIRE_WORKER_LOCK_MS", DEFAULTS.lockMs, 1000),
       shutdownGraceMs: read.int("HOOKWIRE_SHUTDOWN_GRACE_MS", DEFAULTS.shutdownGraceMs, 0),
@@ -231,6 +250,32 @@ function parseSentinels(env: Env, problems: string[]): SentinelGroup | undefined
     nodes,
     ...(env.REDIS_SENTINEL_PASSWORD ? { password: env.REDIS_SENTINEL_PASSWORD } : {}),
   };
+}
+
+/**
+ * HOOKWIRE_WORKER_PARTITIONS: partition numbers and ranges, comma-separated (`0,2` or `0-3`), each
+ * below HOOKWIRE_QUEUE_PARTITIONS; unset or empty: every partition.
+ */
+function workerPartitionsOf(
+  value: string | undefined,
+  count: number,
+  problems: string[],
+): number[] | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const chosen = new Set<number>();
+  for (const part of value.split(",")) {
+    const range = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const from = Number(range?.[1]);
+    const to = Number(range?.[2] ?? range?.[1]);
+    if (range === null || from > to || to >= count) {
+      problems.push(
+        `HOOKWIRE_WORKER_PARTITIONS=${JSON.stringify(value)}: expected partition numbers or ranges from 0 to ${count - 1} (HOOKWIRE_QUEUE_PARTITIONS=${count}), like 0,2 or 0-${count - 1}; ${JSON.stringify(part.trim())} is not one`,
+      );
+      return undefined;
+    }
+    for (let i = from; i <= to; i++) chosen.add(i);
+  }
+  return [...chosen].sort((a, b) => a - b);
 }
 
 /**

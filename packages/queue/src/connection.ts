@@ -42,8 +42,8 @@ export interface RedisTarget {
 
 /**
  * A connection for `role`. On a cluster it is an ioredis Cluster, typed as the Redis it stands
- * for: it answers every command hookwire sends by key, routed to the key's master (every key of
- * an installation shares one hash tag, so scripts and MULTIs stay in one slot: see names.ts).
+ * for: it answers every command hookwire sends by key, routed to the key's master (the keys of a
+ * partition share one hash tag, so scripts and MULTIs stay in one slot: see partitions.ts).
  * The few commands without a key ask each master themselves (`mastersOf`).
  */
 export function connectRedis(target: RedisTarget | string, role: ConnectionRole, name = "hookwire"): Redis {

@@ -55,6 +55,15 @@ export {
   type SweepResult,
 } from "./outbox";
 export {
+  hookIdOfDelivery,
+  MAX_PARTITIONS,
+  type Partition,
+  Partitions,
+  partitionIndexOf,
+  partitionPrefix,
+  settlePartitionCount,
+} from "./partitions";
+export {
   assessPersistence,
   durabilityProblem,
   persistenceWarning,

@@ -32,9 +32,10 @@ export function isValidPrefix(prefix: string): boolean {
 }
 
 /**
- * The prefix on a Redis Cluster: one hash tag (`{hookwire}`) for every key of the installation,
- * BullMQ's too, so that its scripts, the outbox's and each MULTI stay in one slot (a cluster
- * refuses them across slots: CROSSSLOT). A prefix with a tag of its own is kept as it is.
+ * The prefix on a Redis Cluster: a hash tag (`{hookwire}`), which each partition varies
+ * (`{hookwire:p1}`, see partitions.ts), so that BullMQ's scripts, the outbox's and each MULTI,
+ * all within one partition, stay in one slot (a cluster refuses them across slots: CROSSSLOT). A
+ * prefix with a tag of its own is kept as it is.
  */
 export function clusterPrefix(prefix: string): string {
   return /\{[^{}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
@@ -45,6 +46,8 @@ export function keyspace(prefix: string) {
   return {
     hooks: `${prefix}:hooks`,
     hooksVersion: `${prefix}:hooks:version`,
+    /** How many partitions the installation was started with (see partitions.ts), partition 0 only. */
+    partitions: `${prefix}:partitions`,
     hookHealth: (hookId: string) => `${prefix}:hook:${hookId}:health`,
     /** A hook's limits shared by the workers (the worker's hook-limits.ts says what is in each). */
     hookWorkers: (hookId: string) => `${prefix}:hook:${hookId}:workers`,
