@@ -149,17 +149,26 @@ export class DeliveryLog {
    * millisecond), so the cursor is a score plus how many members of that score were already seen.
    */
   async list(query: DeliveryQuery): Promise<DeliveryPage> {
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+    const start = query.cursor === undefined ? START : decodeCursor(query.cursor);
+    const walked = await this.walk(query, pageLimit(query), start);
+    const deliveries = walked.found.map((found) => found.record);
+    return walked.more ? { deliveries, nextCursor: encodeCursor(walked.position) } : { deliveries };
+  }
+
+  /**
+   * Up to `limit` matching records from `from` on, newest first, each with the position just past
+   * it; `more` is false once the index ended. Walks the index in windows until the page is full,
+   * the index ends or enough was scanned; members whose record expired are trimmed on the way.
+   */
+  async walk(query: DeliveryQuery, limit: number, from: LogPosition): Promise<WalkedPage> {
     const index =
       query.status === "failed"
         ? this.#keys.deliveriesByStatus("failed")
         : query.hookId !== undefined
           ? this.#keys.deliveriesByHook(query.hookId)
           : this.#keys.deliveriesByTime;
-    let position = query.cursor === undefined ? { score: "+inf", seen: 0 } : decodeCursor(query.cursor);
-    const deliveries: DeliveryRecord[] = [];
-    // Walk the index in windows until the page is full, the index ends or enough was scanned;
-    // members whose record expired are trimmed on the way.
+    let position = from;
+    const found: { record: DeliveryRecord; position: LogPosition }[] = [];
     for (let scanned = 0; scanned < 20_000; ) {
       const window = await this.#redis.zrevrangebyscore(
         index,
@@ -170,7 +179,7 @@ export class DeliveryLog {
         position.seen,
         200,
       );
-      if (window.length === 0) return { deliveries };
+      if (window.length === 0) return { found, more: false, position };
       const ids: string[] = [];
       for (let i = 0; i < window.length; i += 2) ids.push(window[i]!);
       scanned += ids.length;
@@ -183,11 +192,11 @@ export class DeliveryLog {
         const score = window[2 * i + 1]!;
         position = score === position.score ? { score, seen: position.seen + 1 } : { score, seen: 1 };
         if (!matches(record, query)) continue;
-        deliveries.push(record);
-        if (deliveries.length === limit) return { deliveries, nextCursor: encodeCursor(position) };
+        found.push({ record, position });
+        if (found.length === limit) return { found, more: true, position };
       }
     }
-    return { deliveries, nextCursor: encodeCursor(position) };
+    return { found, more: true, position };
   }
 
   /** Drops index members older than the longest retention; run now and then by the worker. */
@@ -248,19 +257,43 @@ function matches(record: DeliveryRecord, query: DeliveryQuery): boolean {
   );
 }
 
-interface Position {
+/** Where a walk of an index stands: a score, and how many members of that score were passed. */
+export interface LogPosition {
   score: string;
   seen: number;
 }
 
-function encodeCursor(position: Position): string {
-  return Buffer.from(`${position.score}/${position.seen}`, "utf8").toString("base64url");
+export interface WalkedPage {
+  found: { record: DeliveryRecord; position: LogPosition }[];
+  more: boolean;
+  position: LogPosition;
 }
 
-function decodeCursor(cursor: string): Position {
-  const [score, seen] = Buffer.from(cursor, "base64url").toString("utf8").split("/");
-  if (score === undefined || seen === undefined || !Number.isFinite(Number(score)) || !/^\d+$/.test(seen)) {
-    return { score: "+inf", seen: 0 };
-  }
+/** The newest end of an index. */
+export const START: LogPosition = { score: "+inf", seen: 0 };
+
+export function pageLimit(query: DeliveryQuery): number {
+  return Math.min(Math.max(query.limit ?? 50, 1), 500);
+}
+
+/** A position as `score/seen`, the text a cursor is made of. */
+export function positionText(position: LogPosition): string {
+  return `${position.score}/${position.seen}`;
+}
+
+/** The position of `positionText`; undefined for anything else. */
+export function positionOf(text: string): LogPosition | undefined {
+  const [score, seen] = text.split("/");
+  if (score === undefined || seen === undefined || !/^\d+$/.test(seen)) return undefined;
+  if (score !== START.score && !Number.isFinite(Number(score))) return undefined;
   return { score, seen: Number(seen) };
+}
+
+function encodeCursor(position: LogPosition): string {
+  return Buffer.from(positionText(position), "utf8").toString("base64url");
+}
+
+/** A cursor that is not one of ours starts from the newest end. */
+function decodeCursor(cursor: string): LogPosition {
+  return positionOf(Buffer.from(cursor, "base64url").toString("utf8")) ?? START;
 }

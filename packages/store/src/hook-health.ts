@@ -8,6 +8,8 @@
  * circuit write), `lastSuccessAt`, `lastFailureAt`, `lastFailureReason`, `updatedAt`.
  */
 import type { CircuitState } from "@hookwire/delivery";
+import type { Partitions } from "@hookwire/queue";
+import type { Redis } from "ioredis";
 
 /** The circuit as stored: @hookwire/delivery's CircuitState, field for field. */
 export type StoredCircuit = CircuitState;
@@ -94,4 +96,30 @@ export function healthView(raw: Raw | null | undefined): HealthView {
   if (health.lastFailureAt !== undefined) view.lastFailureAt = new Date(health.lastFailureAt).toISOString();
   if (health.lastFailureReason !== undefined) view.lastFailureReason = health.lastFailureReason;
   return view;
+}
+
+/**
+ * Each hook's health hash, in the order of `hookIds` (null where a read failed or none is kept):
+ * one pipeline per partition, since a cluster's pipeline stays within one slot.
+ */
+export async function readHookHealth(
+  redis: Redis,
+  partitions: Partitions,
+  hookIds: readonly string[],
+): Promise<(Record<string, string> | null)[]> {
+  const found = new Map<string, Record<string, string> | null>();
+  await Promise.all(
+    partitions
+      .group(hookIds, (id) => id)
+      .map(async ({ partition, items }) => {
+        const pipeline = redis.pipeline();
+        for (const id of items) pipeline.hgetall(partition.keys.hookHealth(id));
+        const answers = (await pipeline.exec()) ?? [];
+        items.forEach((id, i) => {
+          const [error, raw] = answers[i] ?? [null, null];
+          found.set(id, error ? null : (raw as Record<string, string>));
+        });
+      }),
+  );
+  return hookIds.map((id) => found.get(id) ?? null);
 }

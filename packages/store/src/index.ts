@@ -9,6 +9,7 @@ export {
   LOG_SCRIPTS,
   type RetentionMs,
 } from "./delivery-log";
+export { DeliveryLogs } from "./delivery-logs";
 export { type DeliveryCommit, DeliveryWriter } from "./delivery-writer";
 export { StoreError, type StoreErrorCode } from "./errors";
 export {
@@ -32,6 +33,7 @@ export {
   encodeCircuit,
   type HealthView,
   healthView,
+  readHookHealth,
   type StoredCircuit,
   type StoredHealth,
 } from "./hook-health";

@@ -15,7 +15,7 @@ export interface ReplicaWaitOptions {
   /** How long WAIT waits for them. */
   timeoutMs: number;
   /**
-   * On a Redis Cluster: a key of the writes (every key of an installation shares one hash tag),
+   * On a Redis Cluster: a key of the writes (every key of a partition shares one hash tag),
    * whose master is where WAIT is sent. A WAIT names no key, and the cluster client would send it
    * to any node, which holds none of them.
    */
