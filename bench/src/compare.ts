@@ -116,8 +116,10 @@ async function main(): Promise<void> {
       }
     }
   } catch (error) {
-    const counts = await system.queue.getJobCounts().catch(() => ({}));
-    say(`failed; queue ${JSON.stringify(counts)}, paused ${await system.queue.isPaused().catch(() => "?")}`);
+    for (const [i, queue] of system.queues.entries()) {
+      const counts = await queue.getJobCounts().catch(() => ({}));
+      say(`failed; queue ${i} ${JSON.stringify(counts)}, paused ${await queue.isPaused().catch(() => "?")}`);
+    }
     say(`worker's last lines:\n${system.worker.tail()}\ningest's last lines:\n${system.ingest.tail()}`);
     throw error;
   } finally {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { keyspace, mastersOf } from "@hookwire/queue";
+import { mastersOf, type Partitions } from "@hookwire/queue";
 import type { Redis } from "ioredis";
 import { postClosed } from "./ingest-client";
 import type { Receiver } from "./receiver";
@@ -35,11 +35,11 @@ async function usedMemory(redis: Redis): Promise<number> {
   return sum;
 }
 
-/** Waits until the outbox is empty: every batch's outcomes (and records) are written. */
-async function settled(redis: Redis, prefix: string, timeoutMs: number): Promise<void> {
-  const outbox = keyspace(prefix).outbox;
+/** Waits until every partition's outbox is empty: every batch's outcomes (and records) are written. */
+async function settled(redis: Redis, partitions: Partitions, timeoutMs: number): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
-    if ((await redis.hlen(outbox)) === 0) return;
+    const held = await Promise.all(partitions.all.map(({ keys }) => redis.hlen(keys.outbox)));
+    if (held.every((n) => n === 0)) return;
   }
 }
 
@@ -72,9 +72,9 @@ export async function runDrain(
   for (let run = 0; run < options.runs; run++) {
     const { bodies } = entryBatches(`drain-${run}`, entries, ENTRIES_PER_REQUEST);
     await receiver.reset();
-    await settled(system.redis, system.prefix, options.timeoutMs);
+    await settled(system.redis, system.partitions, options.timeoutMs);
     const before = await usedMemory(system.redis);
-    await system.queue.pause();
+    await Promise.all(system.queues.map((queue) => queue.pause()));
     let resumedAt = 0;
     try {
       await postClosed(system.client, bodies, FILL_CONCURRENCY);
@@ -82,11 +82,11 @@ export async function runDrain(
       if (early.count > 0) throw new Error(`${early.count} deliveries arrived while the queue was paused`);
     } finally {
       resumedAt = Date.now();
-      await system.queue.resume();
+      await Promise.all(system.queues.map((queue) => queue.resume()));
     }
     const arrival = await receiver.waitFor(deliveries, options.timeoutMs);
     runs.push(perSecond(deliveries, arrival.lastAt - resumedAt));
-    await settled(system.redis, system.prefix, options.timeoutMs);
+    await settled(system.redis, system.partitions, options.timeoutMs);
     bytes.push(((await usedMemory(system.redis)) - before) / deliveries);
   }
   return { dps: median(runs), deliveries, hooks: DRAIN_HOOKS, runs, redisBytesPerDelivery: median(bytes) };

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "@hookwire/config";
-import { connectRedis, DELIVERY_QUEUE, keyspace } from "@hookwire/queue";
+import { connectRedis, DELIVERY_QUEUE, hookIdOfDelivery, Partitions } from "@hookwire/queue";
 import { generateSecretKey } from "@hookwire/store";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -30,7 +30,9 @@ export interface SystemUnderTest {
   /** The worker's Prometheus endpoint (heap, event loop lag, delivery counters). */
   readonly workerMetricsUrl: string;
   readonly client: IngestClient;
-  readonly queue: Queue;
+  /** The partitions the services run with, and each one's delivery queue (in partition order). */
+  readonly partitions: Partitions;
+  readonly queues: readonly Queue[];
   readonly redis: Redis;
   /** The signing secret of every bench hook. */
   readonly hookSecret: string;
@@ -69,19 +71,21 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
   let ingest = startService("ingest", { env, ...profile });
   let worker = startService("worker", { env, ...profile });
   // Redis and the keys' prefix as the services read them (on a cluster, the prefix's hash tag).
-  const config = loadConfig({ REDIS_URL: options.redisUrl, HOOKWIRE_QUEUE_PREFIX: prefix });
+  const config = loadConfig({ ...env, REDIS_URL: options.redisUrl, HOOKWIRE_QUEUE_PREFIX: prefix });
   const redis = connectRedis(config.redis, "worker", "hookwire-bench");
-  const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  const partitions = new Partitions(config.queuePrefix, config.queuePartitions);
+  const queues = partitions.all.map(
+    (partition) => new Queue(DELIVERY_QUEUE, { connection: redis, prefix: partition.prefix }),
+  );
   const client = new IngestClient(`http://127.0.0.1:${ingestPort}`, apiKey);
-  const keys = keyspace(config.queuePrefix);
   const hookSecret = randomBytes(24).toString("hex");
   let hookIds: string[] = [];
 
   const stop = async () => {
     await Promise.all([ingest.stop(), worker.stop()]);
     await client.close().catch(() => undefined);
-    await queue.close().catch(() => undefined);
-    await dropPrefix(redis, config.queuePrefix).catch(() => undefined);
+    await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
+    for (const partition of partitions.all) await dropPrefix(redis, partition.prefix).catch(() => undefined);
     redis.disconnect();
   };
   const up = () =>
@@ -106,7 +110,8 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
     },
     workerMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     client,
-    queue,
+    partitions,
+    queues,
     redis,
     hookSecret,
     async setHooks(count, url) {
@@ -127,12 +132,15 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
     },
     async acceptedAt(deliveryIds) {
       const found = new Map<string, number>();
-      for (let i = 0; i < deliveryIds.length; i += 1000) {
-        const ids = deliveryIds.slice(i, i + 1000);
-        const raws = await redis.mget(ids.map((id) => keys.delivery(id)));
-        raws.forEach((raw, j) => {
-          if (raw !== null) found.set(ids[j]!, (JSON.parse(raw) as { acceptedAt: number }).acceptedAt);
-        });
+      // One MGET per partition and chunk: a cluster's MGET stays in one slot.
+      for (const { partition, items } of partitions.group(deliveryIds, hookIdOfDelivery)) {
+        for (let i = 0; i < items.length; i += 1000) {
+          const ids = items.slice(i, i + 1000);
+          const raws = await redis.mget(ids.map((id) => partition.keys.delivery(id)));
+          raws.forEach((raw, j) => {
+            if (raw !== null) found.set(ids[j]!, (JSON.parse(raw) as { acceptedAt: number }).acceptedAt);
+          });
+        }
       }
       return found;
     },

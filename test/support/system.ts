@@ -4,7 +4,13 @@ import { createLogger, type HookwireConfig, loadConfig, PROJECT_ROOT } from "@ho
 import type { Sender } from "@hookwire/delivery";
 import { buildApp } from "@hookwire/ingest";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
-import { connectRedis, DELIVERY_QUEUE, waitForReady } from "@hookwire/queue";
+import {
+  connectRedis,
+  DELIVERY_QUEUE,
+  Partitions,
+  settlePartitionCount,
+  waitForReady,
+} from "@hookwire/queue";
 import { type DeliveryWorker, startDeliveryWorker } from "@hookwire/worker";
 import { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
@@ -30,7 +36,7 @@ export interface System {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<{ status: number; json: any; headers: Headers }>;
-  /** Waiting + active + delayed jobs on the delivery queue. */
+  /** Waiting + active + delayed jobs on the delivery queues (every partition's). */
   pendingJobs(): Promise<number>;
   close(): Promise<void>;
 }
@@ -77,6 +83,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   await waitForReady(apiRedis, 10_000);
   // The test's own connection, to the same Redis as the services (a Sentinel group's master too).
   const redis = connectRedis(config.redis, "worker", "hookwire-test");
+  // As the services' main.ts do before they start.
+  const partitions = new Partitions(config.queuePrefix, config.queuePartitions);
+  await settlePartitionCount(redis, partitions);
   const app = await buildApp({ config, redis: apiRedis, catalog, logger });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
@@ -91,10 +100,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
           logger,
           ...(options.sender !== undefined ? { sender: options.sender } : {}),
         });
-  // The prefix as the services use it (on a cluster, under a hash tag).
-  const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  // The prefixes as the services use them (on a cluster, each under a hash tag of its own).
+  const queues = partitions.all.map(({ prefix }) => new Queue(DELIVERY_QUEUE, { connection: redis, prefix }));
   // A test that stops Redis (or its master) sees the drop in the services' logs, not on stderr.
-  queue.on("error", () => undefined);
+  for (const queue of queues) queue.on("error", () => undefined);
 
   return {
     config,
@@ -123,14 +132,16 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       };
     },
     async pendingJobs() {
-      const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");
-      return Object.values(counts).reduce((sum, n) => sum + n, 0);
+      const all = await Promise.all(
+        queues.map((queue) => queue.getJobCounts("waiting", "active", "delayed", "prioritized")),
+      );
+      return all.flatMap((counts) => Object.values(counts)).reduce((sum, n) => sum + n, 0);
     },
     async close() {
       await worker?.close(2_000);
       await app.close();
-      await queue.close();
-      if (!options.keepKeys) await dropPrefix(redis, config.queuePrefix);
+      await Promise.all(queues.map((queue) => queue.close()));
+      if (!options.keepKeys) for (const { prefix } of partitions.all) await dropPrefix(redis, prefix);
       apiRedis.disconnect();
       workerRedis.disconnect();
       redis.disconnect();

@@ -130,7 +130,7 @@ const throwingJob: Scenario = {
       const badTail = system.worker?.tail().split("\n").filter(Boolean).at(-1) ?? "";
       await system.stopService("worker");
       const received = (await recorder.arrivals()).ids;
-      const succeeded = await succeededAmong(system.inspect, system.prefix, received);
+      const succeeded = await succeededAmong(system.inspect, system.partitions, received);
       const inFlight = inFlightAtFault(received, succeeded, []);
       const delivered = received.length;
       await system.startWorker();

@@ -58,7 +58,7 @@ async function afterTrigger(trigger: Promise<boolean>): Promise<{ waitedFor: boo
 
 export async function injectFault(kind: FaultKind, context: FaultContext): Promise<FaultReport> {
   const { system, recorder, client } = context;
-  const prefix = system.prefix;
+  const { partitions } = system;
   const trigger =
     kind === "worker-kill"
       ? recorder.nextArrival(TRIGGER_TIMEOUT_MS).then((at) => at !== undefined)
@@ -73,7 +73,7 @@ export async function injectFault(kind: FaultKind, context: FaultContext): Promi
     case "worker-kill":
       await system.kill("worker");
       received = (await recorder.arrivals()).ids;
-      succeeded = await succeededAmong(system.inspect, prefix, received);
+      succeeded = await succeededAmong(system.inspect, partitions, received);
       await system.startWorker();
       break;
     case "ingest-kill":
@@ -90,7 +90,7 @@ export async function injectFault(kind: FaultKind, context: FaultContext): Promi
       await system.startRedis();
       // Read before the services' connections are back: what the AOF kept of the successes.
       succeeded = await withFreshConnection(system.redisUrl, (redis) =>
-        succeededAmong(redis, prefix, received),
+        succeededAmong(redis, partitions, received),
       );
       break;
     case "redis-stop":
@@ -99,7 +99,7 @@ export async function injectFault(kind: FaultKind, context: FaultContext): Promi
       received = (await recorder.arrivals()).ids;
       system.redisServer.signal("SIGCONT");
       succeeded = await withFreshConnection(system.redisUrl, (redis) =>
-        succeededAmong(redis, prefix, received),
+        succeededAmong(redis, partitions, received),
       );
       break;
   }

@@ -56,7 +56,7 @@ async function latencyInputs(system: ChaosSystem, arrivals: ArrivalTable, ids: r
   const acceptedAt = new Map<string, number>();
   const startedAt = new Map<string, number>();
   let retried = 0;
-  for (const [id, record] of await readRecords(system.inspect, system.prefix, ids)) {
+  for (const [id, record] of await readRecords(system.inspect, system.partitions, ids)) {
     if (record.acceptedAt !== undefined) acceptedAt.set(id, record.acceptedAt);
     if (record.firstAttemptAt !== undefined) startedAt.set(id, record.firstAttemptAt);
     if ((record.attempts ?? 0) > 1) retried++;

@@ -1,9 +1,10 @@
 /**
- * What the harness reads of hookwire's delivery records in Redis: `<prefix>:delivery:<id>`, one
- * JSON string per delivery with its `status` and `acceptedAt` (the attempts live beside it, in
- * `<prefix>:delivery:<id>:attempts`, and are left alone). Read-only.
+ * What the harness reads of hookwire's delivery records in Redis: `<prefix>:delivery:<id>` under
+ * the prefix of the delivery's partition, one JSON string per delivery with its `status` and
+ * `acceptedAt` (the attempts live beside it, in `<prefix>:delivery:<id>:attempts`, and are left
+ * alone). Read-only.
  */
-import { keyspace } from "@hookwire/queue";
+import { hookIdOfDelivery, type Keyspace, type Partitions } from "@hookwire/queue";
 import { Redis } from "ioredis";
 
 interface StoredRecord {
@@ -48,11 +49,22 @@ export async function withFreshConnection<T>(url: string, read: (redis: Redis) =
 /** Status, acceptedAt and attempts of each delivery id that has a record (ids without one are left out). */
 export async function readRecords(
   redis: Redis,
-  prefix: string,
+  partitions: Partitions,
   ids: readonly string[],
 ): Promise<Map<string, RecordView>> {
-  const keys = keyspace(prefix);
   const found = new Map<string, RecordView>();
+  for (const { partition, items } of partitions.group(ids, hookIdOfDelivery)) {
+    await readRecordsIn(redis, partition.keys, items, found);
+  }
+  return found;
+}
+
+async function readRecordsIn(
+  redis: Redis,
+  keys: Keyspace,
+  ids: readonly string[],
+  found: Map<string, RecordView>,
+): Promise<void> {
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
     const raws = await redis.mget(chunk.map((id) => keys.delivery(id)));
@@ -67,32 +79,31 @@ export async function readRecords(
       });
     });
   }
-  return found;
 }
 
 /** The ids among `ids` that Redis records as succeeded. */
 export async function succeededAmong(
   redis: Redis,
-  prefix: string,
+  partitions: Partitions,
   ids: readonly string[],
 ): Promise<Set<string>> {
-  const records = await readRecords(redis, prefix, ids);
+  const records = await readRecords(redis, partitions, ids);
   return new Set(ids.filter((id) => records.get(id)?.status === "succeeded"));
 }
 
 /**
- * Delivery records still `pending`: every one under the prefix, or only the deliveries of
- * `hookIds` (delivery ids start with `<hookId>.`).
+ * Delivery records still `pending`: every one in every partition, or only the deliveries of
+ * `hookIds` (delivery ids start with `<hookId>.`), in their partitions.
  */
 export async function countPending(
   redis: Redis,
-  prefix: string,
+  partitions: Partitions,
   hookIds?: readonly string[],
 ): Promise<number> {
   const patterns =
     hookIds === undefined
-      ? [`${prefix}:delivery:*`]
-      : hookIds.map((hookId) => `${prefix}:delivery:${hookId}.*`);
+      ? partitions.all.map(({ prefix }) => `${prefix}:delivery:*`)
+      : hookIds.map((hookId) => `${partitions.of(hookId).prefix}:delivery:${hookId}.*`);
   let pending = 0;
   for (const pattern of patterns) {
     let cursor = "0";

@@ -58,7 +58,7 @@ export async function settle(options: {
   for (let poll = 1; ; poll++) {
     const arrivals = await recorder.arrivals();
     const counted = tally(expected, arrivals);
-    const stuck = await countPending(system.inspect, system.prefix, options.pendingOf);
+    const stuck = await countPending(system.inspect, system.partitions, options.pendingOf);
     const now = Date.now();
     const state = `${counted.delivered}/${counted.duplicates}/${stuck}`;
     if (state !== seen) {

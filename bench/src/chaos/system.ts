@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { connectRedis } from "@hookwire/queue";
+import { connectRedis, Partitions } from "@hookwire/queue";
 import { generateSecretKey } from "@hookwire/store";
 import type { Redis } from "ioredis";
 import { IngestClient } from "../ingest-client";
@@ -16,6 +16,8 @@ import { freePort, type ServiceProcess, serviceEnv, startService, waitUntilUp } 
  */
 export interface ChaosSystem {
   readonly prefix: string;
+  /** The partitions the services run with (HOOKWIRE_QUEUE_PARTITIONS), to find their records. */
+  readonly partitions: Partitions;
   readonly apiKey: string;
   readonly ingestUrl: string;
   readonly redisUrl: string;
@@ -80,6 +82,7 @@ export async function startChaosSystem(options: {
 
   const system: ChaosSystem = {
     prefix,
+    partitions: new Partitions(prefix, Number(env.HOOKWIRE_QUEUE_PARTITIONS ?? 1)),
     apiKey,
     ingestUrl,
     redisUrl: redisServer.url,

@@ -7,8 +7,15 @@ import type { HookwireConfig } from "@hookwire/config";
 import { createSender, OAuthTokens, type Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
 import { editDistance, nearestName } from "@hookwire/policy";
-import { DELIVERY_QUEUE, type DeliveryJobData, defineScripts, keyspace, Outbox } from "@hookwire/queue";
-import { DeliveryLog, DeliveryWriter, HookStore, LEASE_SCRIPTS, SecretBox } from "@hookwire/store";
+import { DELIVERY_QUEUE, type DeliveryJobData, defineScripts, Outbox, Partitions } from "@hookwire/queue";
+import {
+  DeliveryLog,
+  DeliveryLogs,
+  DeliveryWriter,
+  HookStore,
+  LEASE_SCRIPTS,
+  SecretBox,
+} from "@hookwire/store";
 import { Queue } from "bullmq";
 import Fastify, {
   type FastifyBaseLogger,
@@ -36,7 +43,7 @@ import { queueViewRoutes } from "./routes/queues";
 import { statsRoutes, statsSources } from "./routes/stats";
 import { systemRoutes } from "./routes/system";
 import { errorSchema } from "./schemas";
-import type { Services } from "./services";
+import type { IngestLane, Services } from "./services";
 import { countHookStates, readQueue, readStuckLastHour, recordIntake } from "./stats";
 import { validatorCompiler } from "./validation";
 
@@ -61,20 +68,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (config.secretKey === undefined) {
     throw new Error("HOOKWIRE_SECRET_KEY is not set: hooks' secrets cannot be stored without it");
   }
-  const keys = keyspace(config.queuePrefix);
+  const partitions = new Partitions(config.queuePrefix, config.queuePartitions);
+  const keys = partitions.base.keys;
   // Every request leases its entry ids (and Idempotency-Key): sent by SHA, not as source.
   defineScripts(redis, LEASE_SCRIPTS);
-  const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
-    connection: redis,
-    prefix: config.queuePrefix,
-  });
-  // The queue keeps its own error listener so a Redis outage is a 503, not a crash.
-  queue.on("error", () => undefined);
   const hooks = new HookStore(redis, keys, new SecretBox(config.secretKey));
-  const log = new DeliveryLog(redis, keys, {
+  const retention = {
     succeeded: config.worker.retentionSucceededMs,
     failed: config.worker.retentionFailedMs,
-  });
+  };
   // HOOKWIRE_REDIS_WAIT_REPLICAS: commits WAIT for replicas on a connection of their own. WAIT
   // must run on the connection that wrote, and it blocks that connection until it answers: on
   // the shared one, every other request's reads and leases would queue behind it.
@@ -91,14 +93,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   commits?.on("error", (error) => {
     if (options.logger) options.logger.warn({ err: error.message }, "redis connection error (commits)");
   });
-  const writer = new DeliveryWriter(
-    commits ?? redis,
-    log,
-    new Outbox(keys, queue, config.worker.lockMs),
-    commits === undefined
-      ? {}
-      : { replicas: { replicas: waitReplicas, timeoutMs: waitReplicasTimeoutMs, key: keys.outbox } },
-  );
+  const lanes: IngestLane[] = partitions.all.map((partition) => {
+    const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: partition.prefix });
+    // The queue keeps its own error listener so a Redis outage is a 503, not a crash.
+    queue.on("error", () => undefined);
+    const log = new DeliveryLog(redis, partition.keys, retention);
+    const writer = new DeliveryWriter(
+      commits ?? redis,
+      log,
+      new Outbox(partition.keys, queue, config.worker.lockMs),
+      // On a cluster, WAIT goes to the master of the partition's slot, the one its commit wrote to.
+      commits === undefined
+        ? {}
+        : {
+            replicas: {
+              replicas: waitReplicas,
+              timeoutMs: waitReplicasTimeoutMs,
+              key: partition.keys.outbox,
+            },
+          },
+    );
+    return { partition, queue, log, writer };
+  });
   const sender =
     options.sender ??
     createSender({
@@ -111,7 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     readState: async () => {
       const sources = statsSources(services);
       const [queue, hooks, stuckLastHour] = await Promise.all([
-        readQueue(sources.queue),
+        readQueue(sources.queues),
         countHookStates(sources),
         readStuckLastHour(sources),
       ]);
@@ -122,10 +138,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     config,
     redis,
     keys,
-    queue,
+    partitions,
+    lanes,
     hooks,
-    log,
-    writer,
+    log: new DeliveryLogs(
+      lanes.map((lane) => lane.log),
+      partitions,
+    ),
     catalog,
     sender,
     oauth: new OAuthTokens({
@@ -136,11 +155,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       redis,
       keys,
       hooks,
-      writer,
+      writers: lanes.map((lane) => lane.writer),
+      partitions,
       catalog,
       idempotencyWindowMs: config.ingest.idempotencyWindowMs,
       claimLeaseMs: config.ingest.claimLeaseMs,
-      readiness: new HookReadiness(redis, keys),
+      readiness: new HookReadiness(redis, partitions),
       observer: {
         accepted(results) {
           metrics.accepted(results);
@@ -319,7 +339,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook("onClose", async () => {
     services.persistence.close();
-    await queue.close().catch(() => undefined);
+    await Promise.all(lanes.map((lane) => lane.queue.close().catch(() => undefined)));
     if (options.sender === undefined) await sender.close();
     commits?.disconnect();
   });

@@ -1,4 +1,4 @@
-import { keyspace } from "@hookwire/queue";
+import { keyspace, Partitions } from "@hookwire/queue";
 import { encodeCircuit } from "@hookwire/store";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
@@ -35,14 +35,14 @@ describe("HookReadiness", () => {
   const all = ids.map((id) => ({ id }));
 
   test("a hook is ready when its circuit is closed and it succeeded lately with no failure since", async () => {
-    const readiness = new HookReadiness(redis, keys, { now: () => NOW });
+    const readiness = new HookReadiness(redis, new Partitions(prefix), { now: () => NOW });
     await readiness.refresh(all);
     expect(ids.filter((id) => readiness.ready(id))).toEqual(["answers", "recovered"]);
   });
 
   test("the health is read again only once its reading is older than refreshMs", async () => {
     let now = NOW;
-    const readiness = new HookReadiness(redis, keys, { now: () => now, refreshMs: 1_000 });
+    const readiness = new HookReadiness(redis, new Partitions(prefix), { now: () => now, refreshMs: 1_000 });
     await readiness.refresh(all);
     await health("never-sent", "closed", { lastSuccessAt: NOW });
     now += 500;

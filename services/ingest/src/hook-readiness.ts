@@ -5,12 +5,12 @@
  * intake.ts): an entry that reaches one live hook and 40 dead ones gets to the live one about as
  * soon as it would alone, instead of after the dead ones' records and batches are written.
  *
- * Read in the background, at most once per `refreshMs`, in one pipeline: a request never waits
+ * Read in the background, at most once per `refreshMs`, in one pipeline per partition: a request never waits
  * for it, and a hook whose health is not known yet is simply not ready (its deliveries are
  * committed with the rest, as before).
  */
-import type { Keyspace } from "@hookwire/queue";
-import { decodeHealth } from "@hookwire/store";
+import type { Partitions } from "@hookwire/queue";
+import { decodeHealth, readHookHealth } from "@hookwire/store";
 import type { Redis } from "ioredis";
 
 /** A success older than this says little of the receiver now. */
@@ -24,16 +24,16 @@ export interface HookReadinessOptions {
 
 export class HookReadiness {
   readonly #redis: Redis;
-  readonly #keys: Keyspace;
+  readonly #partitions: Partitions;
   readonly #refreshMs: number;
   readonly #now: () => number;
   #ready: ReadonlySet<string> = new Set();
   #readAt = Number.NEGATIVE_INFINITY;
   #reading: Promise<void> | undefined;
 
-  constructor(redis: Redis, keys: Keyspace, options: HookReadinessOptions = {}) {
+  constructor(redis: Redis, partitions: Partitions, options: HookReadinessOptions = {}) {
     this.#redis = redis;
-    this.#keys = keys;
+    this.#partitions = partitions;
     this.#refreshMs = options.refreshMs ?? 1_000;
     this.#now = options.now ?? Date.now;
   }
@@ -68,14 +68,10 @@ export class HookReadiness {
       this.#ready = new Set();
       return;
     }
-    const pipeline = this.#redis.pipeline();
-    for (const id of hookIds) pipeline.hgetall(this.#keys.hookHealth(id));
-    const answers = (await pipeline.exec()) ?? [];
+    const answers = await readHookHealth(this.#redis, this.#partitions, hookIds);
     const ready = new Set<string>();
     hookIds.forEach((id, i) => {
-      const [error, raw] = answers[i] ?? [null, null];
-      if (error) return;
-      const health = decodeHealth(raw as Record<string, string>);
+      const health = decodeHealth(answers[i]);
       const { lastSuccessAt, lastFailureAt } = health;
       if (health.circuit.state !== "closed" || lastSuccessAt === undefined) return;
       if (now - lastSuccessAt > READY_WITHIN_MS) return;

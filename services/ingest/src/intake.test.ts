@@ -1,7 +1,14 @@
 import { PROJECT_ROOT } from "@hookwire/config";
 import type { Entry } from "@hookwire/entries";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
-import { DELIVERY_QUEUE, type DeliveryJobData, defineScripts, keyspace, Outbox } from "@hookwire/queue";
+import {
+  DELIVERY_QUEUE,
+  type DeliveryJobData,
+  defineScripts,
+  keyspace,
+  Outbox,
+  Partitions,
+} from "@hookwire/queue";
 import {
   type DeliveryCommit,
   DeliveryLog,
@@ -75,13 +82,14 @@ function watchedWriter(seen: string[], failAt?: number): DeliveryWriter {
 }
 
 async function intakeWith(writer: DeliveryWriter): Promise<Intake> {
-  const readiness = new HookReadiness(redis, keys);
+  const readiness = new HookReadiness(redis, new Partitions(prefix));
   await readiness.refresh([{ id: ready }, { id: unready }]);
   return new Intake({
     redis,
     keys,
     hooks,
-    writer,
+    partitions: new Partitions(prefix),
+    writers: [writer],
     catalog: await loadCatalog(catalogDirs(PROJECT_ROOT, {})),
     idempotencyWindowMs: 60_000,
     claimLeaseMs: 5_000,
@@ -121,7 +129,8 @@ describe("Intake beside hooks that do not answer", () => {
       redis,
       keys,
       hooks,
-      writer: watchedWriter(seen),
+      partitions: new Partitions(prefix),
+      writers: [watchedWriter(seen)],
       catalog: await loadCatalog(catalogDirs(PROJECT_ROOT, {})),
       idempotencyWindowMs: 60_000,
       claimLeaseMs: 5_000,

@@ -2,7 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { Entry } from "@hookwire/entries";
 import { bodyReadsSecrets, type Catalog, renderBody } from "@hookwire/manifest";
 import { accessesOf } from "@hookwire/policy";
-import { deliveryIdOf, type JobDelivery, type Keyspace, type OutboxBatch } from "@hookwire/queue";
+import {
+  deliveryIdOf,
+  type JobDelivery,
+  type Keyspace,
+  type OutboxBatch,
+  type Partitions,
+} from "@hookwire/queue";
 import {
   type DeliveryRecord,
   type DeliveryWriter,
@@ -60,9 +66,12 @@ export interface IntakeObserver {
 
 export interface IntakeOptions {
   redis: Redis;
+  /** The installation's own keys (partition 0's): entry claims and request traces. */
   keys: Keyspace;
   hooks: HookStore;
-  writer: DeliveryWriter;
+  partitions: Partitions;
+  /** `writers[i]`: the write path of partition i. */
+  writers: readonly DeliveryWriter[];
   catalog: Catalog;
   idempotencyWindowMs: number;
   /** How long an entry id stays leased to a request that died while accepting it. */
@@ -149,6 +158,14 @@ function merged(a: Routed, b: Routed): Routed {
   return { records: [...a.records, ...b.records], byHook: new Map([...a.byHook, ...b.byHook]) };
 }
 
+function routes(count: number): Routed[] {
+  return Array.from({ length: count }, () => ({ records: [], byHook: new Map() }));
+}
+
+function isEmpty(routed: Routed): boolean {
+  return routed.records.length === 0 && routed.byHook.size === 0;
+}
+
 /**
  * The batches of one commit of a request. Batch `<hookId>.<request><part>-<n>` holds up to 25
  * deliveries of one hook; batches smaller than that share jobs of up to 25 deliveries in all
@@ -173,7 +190,8 @@ function batchesOf(byHook: ReadonlyMap<string, JobDelivery[]>, request: string, 
 /**
  * From accepted entries to queued deliveries: for each entry and each enabled hook, the policy
  * decides, the body is rendered, and the deliveries of the request are committed (batches of up
- * to 25 deliveries of one hook) with their records, the entries' claims last.
+ * to 25 deliveries of one hook) with their records, in their hooks' partitions, the entries'
+ * claims last.
  */
 export class Intake {
   readonly #options: IntakeOptions;
@@ -186,15 +204,18 @@ export class Intake {
   /**
    * Accepts the entries of one request: every entry id is leased first (a short lease, renewed
    * while this runs), then the deliveries are routed and rendered, then the records, the batches
-   * that queue them and the promotion of the leases to claims are committed in one MULTI; or in
-   * two, when some hooks answer now and others do not: the ready hooks' deliveries first, the
-   * rest with the claims. A crash before the claims are committed leaves leases, which lapse: the
-   * client's retry is processed again (what was committed before is then delivered twice, never
-   * lost). An entry leased by a request still under way is answered 409 (retry), never a duplicate.
+   * that queue them and the promotion of the leases to claims are committed: one MULTI per
+   * partition (a cluster keeps each in one slot), the claims in the last, partition 0's. With one
+   * partition that is one MULTI; or two, when some hooks answer now and others do not: the ready
+   * hooks' deliveries are committed and relayed first, the rest after, the claims last. A crash
+   * before the claims are committed leaves leases, which lapse: the client's retry is processed
+   * again (what was committed before is then delivered twice, never lost). An entry leased by a
+   * request still under way is answered 409 (retry), never a duplicate.
    * `posted`: each entry as it was posted (same order), the body of standard-payload hooks.
    */
   async accept(entries: readonly Entry[], posted: readonly unknown[] = []): Promise<EntryResult[]> {
-    const { keys, writer, idempotencyWindowMs, claimLeaseMs } = this.#options;
+    const { keys, writers, partitions, idempotencyWindowMs, claimLeaseMs } = this.#options;
+    const base = writers[0] as DeliveryWriter;
     const acceptedAt = Date.now();
     const { states, lease } = await takeLeases(
       this.#options.redis,
@@ -209,11 +230,16 @@ export class Intake {
       const request = randomUUID();
       const trace: RequestTrace = { at: acceptedAt, hooks: hooks.map((hook) => hook.id), entries: {} };
       const results: EntryResult[] = [];
-      // The deliveries of hooks that answer now (see HookReadiness) apart from the others'.
+      // Per partition, the deliveries of hooks that answer now (see HookReadiness) apart from
+      // the others'.
       const { readiness } = this.#options;
       readiness?.refresh(hooks);
-      const first: Routed = { records: [], byHook: new Map() };
-      const rest: Routed = { records: [], byHook: new Map() };
+      const first = routes(partitions.count);
+      const rest = routes(partitions.count);
+      const routedOf = hooks.map((hook) => {
+        const index = partitions.of(hook.id).index;
+        return (readiness?.ready(hook.id) ? first[index] : rest[index]) as Routed;
+      });
       for (const [index, entry] of entries.entries()) {
         if (states[index] !== "taken") {
           results.push({ id: entry._id, duplicate: true, hooks: [] });
@@ -222,16 +248,8 @@ export class Intake {
         const accesses = accessesOf(entry);
         const hookResults: HookResult[] = [];
         const asPosted = posted[index];
-        for (const hook of hooks) {
-          const result = this.#route(
-            hook,
-            entry,
-            asPosted,
-            accesses,
-            acceptedAt,
-            readiness?.ready(hook.id) ? first : rest,
-          );
-          hookResults.push(result);
+        for (const [h, hook] of hooks.entries()) {
+          hookResults.push(this.#route(hook, entry, asPosted, accesses, acceptedAt, routedOf[h] as Routed));
         }
         results.push({ id: entry._id, duplicate: false, hooks: hookResults });
         trace.entries[entry._id] = hookResults.map(traced);
@@ -243,7 +261,7 @@ export class Intake {
       // WAIT cover it, and with it everything written before it, that request's deliveries too.
       // Each claim holds the id of the request that accepted it, whose trace says what became of
       // the entry (GET /v1/entries/:id); both are kept for the window.
-      const seen = writer.waitsForReplicas
+      const seen = base.waitsForReplicas
         ? entries.flatMap((entry, i) => (states[i] === "kept" ? [keys.entrySeen(entry._id)] : []))
         : [];
       const claims = (tx: ChainableCommander) => {
@@ -253,30 +271,56 @@ export class Intake {
         lease.keep(tx, request, idempotencyWindowMs);
         for (const key of seen) tx.eval(REWRITE_SCRIPT, 1, key);
       };
-      // The 202 waits for the commit, not for the relay into BullMQ: once committed, the
+      // The 202 waits for the commits, not for the relay into BullMQ: once committed, the
       // deliveries are in Redis whatever happens next (the outbox's sweepers relay what a crash
       // left behind). With ready hooks and others, the ready ones' deliveries are committed and
-      // relayed first, the others' with the claims after: a crash in between leaves the first
-      // part queued and the entries unclaimed, so the client's retry is accepted again (the first
-      // part is then delivered twice, never lost).
-      const split = first.byHook.size > 0 && (rest.byHook.size > 0 || rest.records.length > 0);
+      // relayed first, the others' after: a crash in between leaves the first part queued and
+      // the entries unclaimed, so the client's retry is accepted again (the first part is then
+      // delivered twice, never lost). Likewise for the partitions committed before the claims.
+      const part = (phase: string, index: number) => (partitions.count > 1 ? `${phase}p${index}` : phase);
+      const split = first.some((routed) => routed.byHook.size > 0) && rest.some((routed) => !isEmpty(routed));
       if (split) {
-        const { relayed } = await writer.commit(
-          { accepted: first.records, batches: batchesOf(first.byHook, request, "a") },
-          acceptedAt,
+        const relays = await Promise.all(
+          first.flatMap((routed, i) =>
+            isEmpty(routed)
+              ? []
+              : [
+                  (writers[i] as DeliveryWriter)
+                    .commit(
+                      { accepted: routed.records, batches: batchesOf(routed.byHook, request, part("a", i)) },
+                      acceptedAt,
+                    )
+                    .then(({ relayed }) => relayed.catch(() => undefined)),
+                ],
+          ),
         );
-        await relayed.catch(() => undefined);
+        await Promise.all(relays);
       }
-      const last = split ? rest : merged(first, rest);
-      await writer.commit(
-        { accepted: last.records, batches: batchesOf(last.byHook, request, split ? "b" : ""), also: claims },
+      const last = split ? rest : rest.map((routed, i) => merged(first[i] as Routed, routed));
+      const phase = split ? "b" : "";
+      await Promise.all(
+        last.flatMap((routed, i) =>
+          i === 0 || isEmpty(routed)
+            ? []
+            : [
+                (writers[i] as DeliveryWriter).commit(
+                  { accepted: routed.records, batches: batchesOf(routed.byHook, request, part(phase, i)) },
+                  acceptedAt,
+                ),
+              ],
+        ),
+      );
+      const own = last[0] as Routed;
+      await base.commit(
+        { accepted: own.records, batches: batchesOf(own.byHook, request, part(phase, 0)), also: claims },
         acceptedAt,
       );
       lease.end();
       this.#options.observer?.accepted(results);
       return results;
     } catch (error) {
-      // Nothing was committed: let the entries be posted again at once. Or the commit reached the
+      // Nothing was committed, or only partitions' deliveries before the claims (then delivered
+      // twice, never lost): let the entries be posted again at once. Or the last commit reached the
       // master but too few replicas in time (STORE_ERR_NOT_REPLICATED, answered 503): the claims
       // replaced the leases there, so the release leaves them, and that is safe both ways. If
       // this master stays, a retry finds them and is answered duplicate only once its own WAIT

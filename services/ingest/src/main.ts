@@ -3,10 +3,11 @@ import { catalogDirs, loadCatalog } from "@hookwire/manifest";
 import {
   connectRedis,
   describeRedis,
-  keyspace,
+  Partitions,
   QueueError,
   readRedisPersistence,
   requireDurable,
+  settlePartitionCount,
   waitForReady,
 } from "@hookwire/queue";
 import { HookStore, SecretBox } from "@hookwire/store";
@@ -52,8 +53,20 @@ async function main(): Promise<void> {
     );
   }
 
+  // A partition count other than the one Redis holds work for is refused (see partitions.ts):
+  // before listening when Redis answers, else as soon as it does.
+  const partitions = new Partitions(config.queuePrefix, config.queuePartitions);
+  if (ready) await settlePartitionCount(redis, partitions);
+  else
+    redis.once("ready", () => {
+      settlePartitionCount(redis, partitions).catch((error: unknown) => {
+        process.stderr.write(`hookwire ingest: ${(error as Error).message}\n`);
+        process.exit(1);
+      });
+    });
+
   if (config.ingest.hooksFile !== undefined && config.secretKey !== undefined) {
-    const store = new HookStore(redis, keyspace(config.queuePrefix), new SecretBox(config.secretKey));
+    const store = new HookStore(redis, partitions.base.keys, new SecretBox(config.secretKey));
     const applied = await applyHooksFile(config.ingest.hooksFile, catalog, store);
     logger.info({ file: config.ingest.hooksFile, ...applied }, "hooks file applied");
   }

@@ -1,8 +1,21 @@
 import type { HookwireConfig } from "@hookwire/config";
 import type { OAuthTokens, Sender } from "@hookwire/delivery";
 import type { Catalog } from "@hookwire/manifest";
-import { type DeliveryJobData, type Keyspace, redisErrorCode, transientRedisReply } from "@hookwire/queue";
-import { type DeliveryLog, type DeliveryWriter, type HookStore, StoreError } from "@hookwire/store";
+import {
+  type DeliveryJobData,
+  type Keyspace,
+  type Partition,
+  type Partitions,
+  redisErrorCode,
+  transientRedisReply,
+} from "@hookwire/queue";
+import {
+  type DeliveryLog,
+  type DeliveryLogs,
+  type DeliveryWriter,
+  type HookStore,
+  StoreError,
+} from "@hookwire/store";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ApiKeys } from "./auth";
@@ -10,16 +23,27 @@ import { ApiError } from "./errors";
 import type { Intake } from "./intake";
 import type { PersistenceWatch } from "./persistence";
 
+/** One partition's queue, log and write path, as ingest uses them. */
+export interface IngestLane {
+  partition: Partition;
+  queue: Queue<DeliveryJobData>;
+  log: DeliveryLog;
+  /** The one write path for the partition's deliveries (records and their batches together). */
+  writer: DeliveryWriter;
+}
+
 /** What the routes share: built once by buildApp. */
 export interface Services {
   config: Readonly<HookwireConfig>;
   redis: Redis;
+  /** The installation's own keys: partition 0's. */
   keys: Keyspace;
-  queue: Queue<DeliveryJobData>;
+  partitions: Partitions;
+  /** `lanes[i]`: partition i's. */
+  lanes: readonly IngestLane[];
   hooks: HookStore;
-  log: DeliveryLog;
-  /** The one write path for deliveries (records and their batches together). */
-  writer: DeliveryWriter;
+  /** Every partition's delivery log, read as one. */
+  log: DeliveryLogs;
   catalog: Catalog;
   sender: Sender;
   /** The access tokens of "test this hook" for hooks of requiresOAuth integrations. */
@@ -27,6 +51,11 @@ export interface Services {
   intake: Intake;
   apiKeys: ApiKeys;
   persistence: PersistenceWatch;
+}
+
+/** The lane of a hook's partition. */
+export function laneOf(services: Services, hookId: string): IngestLane {
+  return services.lanes[services.partitions.of(hookId).index] as IngestLane;
 }
 
 /** Fails at once, instead of waiting on a command that cannot answer, while Redis is away. */

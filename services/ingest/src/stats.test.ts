@@ -1,4 +1,10 @@
-import { DELIVERY_QUEUE, type DeliveryJobData, keyspace, LATENCY_BUCKETS_SECONDS } from "@hookwire/queue";
+import {
+  DELIVERY_QUEUE,
+  type DeliveryJobData,
+  keyspace,
+  LATENCY_BUCKETS_SECONDS,
+  Partitions,
+} from "@hookwire/queue";
 import { generateSecretKey, HookStore, healthView, SecretBox } from "@hookwire/store";
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, test } from "vitest";
@@ -19,8 +25,8 @@ const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, pr
 const hooks = new HookStore(redis, keys, new SecretBox(generateSecretKey()), { cacheMs: 0 });
 const sources: StatsSources = {
   redis,
-  keys,
-  queue,
+  partitions: new Partitions(prefix),
+  queues: [queue],
   hooks,
   async readHealth(ids) {
     return Promise.all(
@@ -150,7 +156,7 @@ describe("readStats", () => {
     // Added first, due first: at the head of the wait list.
     await queue.add("deliver", { hookId: "hk_x", size: 0 }, { timestamp: now - 60_000 });
     await queue.add("deliver", { hookId: "hk_y", size: 0 }, { timestamp: now - 1_000 });
-    const snapshot = await readQueue(queue, now);
+    const snapshot = await readQueue([queue], now);
     expect(snapshot.jobs.waiting).toBe(2);
     expect(snapshot.oldestWaitingAgeSeconds).toBe(60);
   });

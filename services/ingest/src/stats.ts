@@ -3,13 +3,14 @@ import {
   type DeliveryJobData,
   type Keyspace,
   LATENCY_BUCKETS_SECONDS,
+  type Partitions,
   type RedisPersistence,
   STATS_STUCK_FIELD,
   STATS_TTL_MS,
 } from "@hookwire/queue";
 import type { HealthView, Hook, HookStore } from "@hookwire/store";
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import type { EntryResult } from "./intake";
 
 /**
@@ -123,8 +124,10 @@ interface MinuteCounts {
 
 export interface StatsSources {
   redis: Redis;
-  keys: Keyspace;
-  queue: Queue<DeliveryJobData>;
+  /** The minute stats are each partition's (its workers write them), summed here. */
+  partitions: Partitions;
+  /** Every partition's delivery queue. */
+  queues: readonly Queue<DeliveryJobData>[];
   hooks: HookStore;
   /** Each hook's health hash, in the order of the ids (routes/hooks.ts reads them the same way). */
   readHealth(ids: readonly string[]): Promise<HealthView[]>;
@@ -138,21 +141,40 @@ function windowMinutes(now: number): number[] {
   return Array.from({ length: STATS_WINDOW_MINUTES }, (_, i) => first + i);
 }
 
-export async function readStats(sources: StatsSources, now = Date.now()): Promise<StatsReport> {
+/**
+ * `read(keys, minute)` for each minute of the window, in each partition (one pipeline each: a
+ * cluster's pipeline stays in one slot); the answers per minute, one per partition.
+ */
+async function readWindow(
+  sources: StatsSources,
+  now: number,
+  read: (pipeline: ChainableCommander, key: string) => void,
+): Promise<unknown[][]> {
   const window = windowMinutes(now);
-  const first = window[0] ?? 0;
-  const pipeline = sources.redis.pipeline();
-  for (const minute of window) pipeline.hgetall(sources.keys.statsMinute(minute));
+  const answers = await Promise.all(
+    sources.partitions.all.map(async ({ keys }) => {
+      const pipeline = sources.redis.pipeline();
+      for (const minute of window) read(pipeline, keys.statsMinute(minute));
+      return ((await pipeline.exec()) ?? []).map(([error, value]) => {
+        if (error !== null) throw error;
+        return value;
+      });
+    }),
+  );
+  return window.map((_, i) => answers.map((partition) => partition[i]));
+}
+
+export async function readStats(sources: StatsSources, now = Date.now()): Promise<StatsReport> {
+  const first = windowMinutes(now)[0] ?? 0;
   const [answers, queue, hooks, persistence] = await Promise.all([
-    pipeline.exec(),
-    readQueue(sources.queue, now),
+    readWindow(sources, now, (pipeline, key) => pipeline.hgetall(key)),
+    readQueue(sources.queues, now),
     sources.hooks.list(),
     sources.readPersistence(),
   ]);
-  const counts = (answers ?? []).map(([error, raw]) => {
-    if (error !== null) throw error;
-    return parseMinute(raw as Record<string, string>);
-  });
+  const counts = answers.map((partitions) =>
+    partitions.map((raw) => parseMinute(raw as Record<string, string>)).reduce(mergeMinutes, emptyMinute()),
+  );
 
   const minutes: MinuteStats[] = counts.map((c, i) => {
     const start = (first + i) * MINUTE_MS;
@@ -184,19 +206,37 @@ export async function readStats(sources: StatsSources, now = Date.now()): Promis
 
 /** Deliveries found stuck in the stats window, for `hookwire_deliveries_stuck`: one field per minute. */
 export async function readStuckLastHour(sources: StatsSources, now = Date.now()): Promise<number> {
-  const pipeline = sources.redis.pipeline();
-  for (const minute of windowMinutes(now)) pipeline.hget(sources.keys.statsMinute(minute), STATS_STUCK_FIELD);
   let stuck = 0;
-  for (const [error, value] of (await pipeline.exec()) ?? []) {
-    if (error !== null) throw error;
-    const count = Number(value ?? 0);
-    if (Number.isFinite(count)) stuck += count;
+  for (const minute of await readWindow(sources, now, (pipeline, key) =>
+    pipeline.hget(key, STATS_STUCK_FIELD),
+  )) {
+    for (const value of minute) {
+      const count = Number(value ?? 0);
+      if (Number.isFinite(count)) stuck += count;
+    }
   }
   return stuck;
 }
 
-/** The queue's job counts and the age of its oldest waiting job: two cheap reads. */
-export async function readQueue(queue: Queue<DeliveryJobData>, now = Date.now()): Promise<QueueSnapshot> {
+/**
+ * The queues' job counts, added up over the partitions, and the age of the oldest waiting job
+ * among them: two cheap reads per partition.
+ */
+export async function readQueue(
+  queues: readonly Queue<DeliveryJobData>[],
+  now = Date.now(),
+): Promise<QueueSnapshot> {
+  const each = await Promise.all(queues.map((queue) => readOneQueue(queue, now)));
+  const jobs = Object.fromEntries(
+    QUEUE_STATES.map((state) => [state, each.reduce((sum, queue) => sum + queue.jobs[state], 0)]),
+  ) as Record<QueueState, number>;
+  return {
+    jobs,
+    oldestWaitingAgeSeconds: Math.max(0, ...each.map((queue) => queue.oldestWaitingAgeSeconds)),
+  };
+}
+
+async function readOneQueue(queue: Queue<DeliveryJobData>, now: number): Promise<QueueSnapshot> {
   const counts = await queue.getJobCounts(...QUEUE_STATES);
   const jobs = Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])) as Record<QueueState, number>;
   let oldestWaitingAgeSeconds = 0;
@@ -337,6 +377,12 @@ function mergeMinutes(into: MinuteCounts, minute: MinuteCounts): MinuteCounts {
     hook.succeeded += counts.succeeded;
     hook.failed += counts.failed;
     into.hooks.set(id, hook);
+  }
+  // Partitions' samples of one minute add up (the hour's total does not use them).
+  if (minute.queue !== null) {
+    into.queue ??= {};
+    for (const [state, n] of Object.entries(minute.queue) as [QueueState, number][])
+      into.queue[state] = (into.queue[state] ?? 0) + n;
   }
   return into;
 }

@@ -1,6 +1,6 @@
 import { ConfigError, createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
-import { connectRedis, describeRedis } from "@hookwire/queue";
+import { connectRedis, describeRedis, Partitions, QueueError, settlePartitionCount } from "@hookwire/queue";
 import { startMetricsServer } from "./metrics";
 import { startDeliveryWorker } from "./worker";
 
@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   for (const problem of catalog.problems) logger.error({ problem }, "integration not loaded");
   const redis = connectRedis(config.redis, "worker", "hookwire-worker");
   redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
+  // A partition count other than the one Redis holds work for is refused (see partitions.ts).
+  await settlePartitionCount(redis, new Partitions(config.queuePrefix, config.queuePartitions));
   const delivery = startDeliveryWorker({ config, redis, catalog, logger });
   // HOOKWIRE_HOST is where the process's HTTP listens: ingest's API here, the worker's metrics.
   const metricsServer = await startMetricsServer(delivery.metrics.registry, {
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `hookwire worker: ${error instanceof ConfigError ? error.message : String((error as Error).stack ?? error)}\n`,
+    `hookwire worker: ${error instanceof ConfigError || error instanceof QueueError ? error.message : String((error as Error).stack ?? error)}\n`,
   );
   process.exit(1);
 });

@@ -8,9 +8,10 @@ import {
   type DeliveryJobData,
   defineScripts,
   jobBackoffMs,
-  keyspace,
   OUTBOX_SCRIPTS,
   Outbox,
+  type Partition,
+  Partitions,
 } from "@hookwire/queue";
 import { DeliveryLog, DeliveryWriter, HookStore, SecretBox } from "@hookwire/store";
 import { Queue, Worker } from "bullmq";
@@ -44,23 +45,52 @@ export interface DeliveryWorkerOptions {
 }
 
 export interface DeliveryWorker {
-  readonly worker: Worker<DeliveryJobData>;
-  readonly health: HookHealth;
+  /** One per partition the worker consumes (HOOKWIRE_WORKER_PARTITIONS), in partition order. */
+  readonly lanes: readonly WorkerLane[];
   /** The worker's Prometheus metrics; main.ts serves them on HOOKWIRE_WORKER_METRICS_PORT. */
   readonly metrics: WorkerMetrics;
   /** Stops taking jobs, lets in-flight attempts finish within the grace period, then closes. */
   close(graceMs?: number): Promise<void>;
 }
 
+/** What a worker runs for one partition: its BullMQ worker, and the hooks' state there. */
+export interface WorkerLane {
+  readonly partition: Partition;
+  readonly worker: Worker<DeliveryJobData>;
+  readonly health: HookHealth;
+}
+
 /** How often the queue's depth is written to the minute's stats, for the dashboard's chart. */
 const QUEUE_SAMPLE_MS = 10e3;
+
+/** What the lanes of one worker share: one sender, one set of metrics, the hooks. */
+interface Shared {
+  options: DeliveryWorkerOptions;
+  redis: Redis;
+  writes: Redis;
+  sender: Sender;
+  observer: DeliveryObserver;
+  hooks: HookStore;
+  attempts: WorkerContext["attempts"];
+  gates: HookGates;
+  backlogs: HookBacklogs;
+  workerId: string;
+}
+
+interface RunningLane extends WorkerLane {
+  /** Stops the lane's timers, once a queue sample in flight is written (or after 1 s). */
+  quiet(): Promise<void>;
+  dispatcher: Dispatcher;
+  /** Once no attempt is left: the lane's sweeper, relays and queue. */
+  close(): Promise<void>;
+}
 
 export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { config, redis, logger } = options;
   if (config.secretKey === undefined) {
     throw new Error("HOOKWIRE_SECRET_KEY is not set: the worker cannot read the hooks' secrets without it");
   }
-  const keys = keyspace(config.queuePrefix);
+  const partitions = new Partitions(config.queuePrefix, config.queuePartitions);
   const settings = config.worker;
   const sender =
     options.sender ??
@@ -70,10 +100,6 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       allowedNetworks: settings.allowedNetworks,
       egressProxy: settings.egressProxy,
     });
-  const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: config.queuePrefix });
-  // Redis going away (a failover, a restart) is the connection's to log, once, not a stack trace
-  // per command from the queue.
-  queue.on("error", () => undefined);
   const metrics = new WorkerMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const extra = options.observer;
   const observer: DeliveryObserver =
@@ -97,7 +123,6 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
             extra.stuck?.(count);
           },
         };
-  const stats = new StatsRecorder(keys);
   // hookwire's own writes (records, stats, health) go over a connection of their own: BullMQ
   // defines its ~50 Lua commands on the connection it is given, and ioredis copies every one of
   // them onto each pipeline made from that connection, about 90 µs per job.
@@ -105,21 +130,13 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   // Sent by SHA on this connection (see LuaScript), before any pipeline is made from it.
   defineScripts(writes, [...OUTBOX_SCRIPTS, ...LIMIT_SCRIPTS, ...HEALTH_SCRIPTS, ...STATS_SCRIPTS]);
   writes.on("error", (error) => logger.warn({ err: error.message }, "redis connection error (writes)"));
-  const health = new HookHealth(writes, keys, {
-    failureThreshold: settings.circuitFailureThreshold,
-    openMs: settings.circuitOpenMs,
-    disableAfterMs: settings.disableAfterMs,
-  });
-  // This process among the workers sharing each hook's limits (its leases are under this name).
-  const workerId = `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
-  const limits = new HookLimits(keys, workerId, settings.lockMs);
-  const log = new DeliveryLog(writes, keys, {
-    succeeded: settings.retentionSucceededMs,
-    failed: settings.retentionFailedMs,
-  });
-  const outbox = new Outbox(keys, queue, settings.lockMs);
-  const hooks = new HookStore(redis, keys, new SecretBox(config.secretKey));
-  const context: WorkerContext = {
+  const hooks = new HookStore(redis, partitions.base.keys, new SecretBox(config.secretKey));
+  const shared: Shared = {
+    options,
+    redis,
+    writes,
+    sender,
+    observer,
     hooks,
     attempts: {
       sender,
@@ -131,15 +148,73 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       privateNetworksBlocked: sender.privateNetworksBlocked,
       defaultConcurrency: settings.perHookConcurrency,
     },
+    gates: new HookGates(),
+    backlogs: new HookBacklogs(),
+    // This process among the workers sharing each hook's limits (its leases are under this name).
+    workerId: `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`,
+  };
+  const consumed = settings.partitions ?? partitions.all.map((partition) => partition.index);
+  const lanes = consumed.map((index) => startLane(partitions.all[index] as Partition, shared));
+
+  return {
+    lanes,
+    metrics,
+    async close(graceMs = settings.shutdownGraceMs) {
+      // No new jobs (the ones handing over finish in moments), then the deliveries held here:
+      // attempts in flight may finish within the grace period, the rest go back to the queue
+      // (DELIVERY_ERR_CLOSED, deferred, no attempt spent). The batches parked here go back once
+      // no job of theirs is left running.
+      await Promise.all(lanes.map((lane) => lane.quiet()));
+      const stopped = Promise.all(lanes.map((lane) => lane.worker.close()));
+      let aborted: Promise<void> | undefined;
+      const abort = () => {
+        aborted ??= sender.destroy();
+        return aborted;
+      };
+      await Promise.all(lanes.map((lane) => lane.dispatcher.drain(graceMs, abort)));
+      await stopped;
+      await Promise.all(lanes.map((lane) => lane.dispatcher.unpark()));
+      if (aborted === undefined) await sender.close();
+      await Promise.all(lanes.map((lane) => lane.close()));
+      writes.disconnect();
+    },
+  };
+}
+
+/** One partition's BullMQ worker, outbox, sweeper and the state of its hooks. */
+function startLane(partition: Partition, shared: Shared): RunningLane {
+  const { options, redis, writes } = shared;
+  const { logger } = options;
+  const settings = options.config.worker;
+  const { keys, prefix } = partition;
+  const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix });
+  // Redis going away (a failover, a restart) is the connection's to log, once, not a stack trace
+  // per command from the queue.
+  queue.on("error", () => undefined);
+  const stats = new StatsRecorder(keys);
+  const health = new HookHealth(writes, keys, {
+    failureThreshold: settings.circuitFailureThreshold,
+    openMs: settings.circuitOpenMs,
+    disableAfterMs: settings.disableAfterMs,
+  });
+  const limits = new HookLimits(keys, shared.workerId, settings.lockMs);
+  const log = new DeliveryLog(writes, keys, {
+    succeeded: settings.retentionSucceededMs,
+    failed: settings.retentionFailedMs,
+  });
+  const outbox = new Outbox(keys, queue, settings.lockMs);
+  const context: WorkerContext = {
+    hooks: shared.hooks,
+    attempts: shared.attempts,
     log,
     writer: new DeliveryWriter(writes, log, outbox),
     catalog: options.catalog,
-    sender,
+    sender: shared.sender,
     redis: writes,
     health,
     limits,
-    gates: new HookGates(),
-    backlogs: new HookBacklogs(),
+    gates: shared.gates,
+    backlogs: shared.backlogs,
     settings: {
       retryScheduleSeconds: settings.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS,
       retryAfterCapMs: settings.retryAfterCapMs,
@@ -147,17 +222,25 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       concurrency: settings.concurrency,
     },
     logger,
-    observer,
+    observer: shared.observer,
     stats,
   };
   const dispatcher = new Dispatcher(context);
-  const sweeper = new Sweeper({ outbox, limits, redis: writes, dispatcher, stats, observer, logger });
+  const sweeper = new Sweeper({
+    outbox,
+    limits,
+    redis: writes,
+    dispatcher,
+    stats,
+    observer: shared.observer,
+    logger,
+  });
   const worker = new Worker<DeliveryJobData>(
     DELIVERY_QUEUE,
     (job, token) => processDeliveryJob(job, token, context, dispatcher),
     {
       connection: redis,
-      prefix: config.queuePrefix,
+      prefix,
       concurrency: settings.concurrency,
       lockDuration: settings.lockMs,
       stalledInterval: settings.lockMs,
@@ -172,13 +255,13 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   worker.on("failed", (job, error) => {
     const retried = job !== undefined && job.attemptsMade < (job.opts.attempts ?? 1);
     logger.error(
-      { jobId: job?.id, attemptsMade: job?.attemptsMade, err: error },
+      { jobId: job?.id, attemptsMade: job?.attemptsMade, partition: partition.index, err: error },
       retried
         ? "delivery job failed; it will be retried"
         : "delivery job failed; a sweeper will queue it again",
     );
   });
-  worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+  worker.on("error", (error) => logger.error({ err: error, partition: partition.index }, "worker error"));
 
   sweeper.start();
 
@@ -203,32 +286,21 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   sampleTimer.unref();
 
   return {
+    partition,
     worker,
     health,
-    metrics,
-    async close(graceMs = settings.shutdownGraceMs) {
+    dispatcher,
+    async quiet() {
       clearInterval(trimTimer);
       clearInterval(sampleTimer);
       // A sample in flight finishes first (no write lands after shutdown), unless Redis is away:
       // then this connection waits for it, and shutdown must not.
       await Promise.race([sampling, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
-      // No new jobs (the ones handing over finish in moments), then the deliveries held here:
-      // attempts in flight may finish within the grace period, the rest go back to the queue
-      // (DELIVERY_ERR_CLOSED, deferred, no attempt spent). The batches parked here go back once
-      // no job of theirs is left running.
-      const stopped = worker.close();
-      let aborted = false;
-      await dispatcher.drain(graceMs, async () => {
-        aborted = true;
-        await sender.destroy();
-      });
-      await stopped;
-      await dispatcher.unpark();
-      if (!aborted) await sender.close();
+    },
+    async close() {
       await sweeper.stop();
       await outbox.drain();
       await queue.close();
-      writes.disconnect();
     },
   };
 }

@@ -12,7 +12,7 @@ const MAX_ENTRIES = 1_000;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 export function entryRoutes(services: Services): FastifyPluginAsync {
-  const depth = new QueueDepth(services.queue);
+  const depth = new QueueDepth(services.lanes.map((lane) => lane.queue));
   return async (app) => {
     app.post(
       "/v1/entries",

@@ -8,6 +8,7 @@ import {
   healthView,
   hookSecretKeys,
   REDACTED,
+  readHookHealth,
   redactedValue,
   redactHook,
   type SecretRotation,
@@ -401,10 +402,8 @@ function keepSecrets(next: unknown, current: Hook["oauth"]): unknown {
 
 async function readHealth(services: Services, ids: readonly string[]): Promise<HealthView[]> {
   if (ids.length === 0) return [];
-  const pipeline = services.redis.pipeline();
-  for (const id of ids) pipeline.hgetall(services.keys.hookHealth(id));
-  const answers = (await pipeline.exec()) ?? [];
-  return answers.map(([, value]) => healthView(value as Record<string, string> | null));
+  const answers = await readHookHealth(services.redis, services.partitions, ids);
+  return answers.map((value) => healthView(value));
 }
 
 function storeToApi(error: unknown): never {

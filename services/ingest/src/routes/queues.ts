@@ -21,13 +21,19 @@ export function queueViewRoutes(services: Services, options: { writable: boolean
     const board = new FastifyAdapter();
     board.setBasePath(QUEUE_VIEW_PATH);
     createBullBoard({
-      queues: [
-        new BullMQAdapter(services.queue, {
-          readOnlyMode: !options.writable,
-          allowRetries: options.writable,
-          description: "Each job carries up to 25 deliveries of one hook.",
-        }),
-      ],
+      // One queue per partition; bull-board tells queues apart by name, so each of several gets
+      // its partition's number in front.
+      queues: services.lanes.map(
+        ({ queue, partition }) =>
+          new BullMQAdapter(queue, {
+            readOnlyMode: !options.writable,
+            allowRetries: options.writable,
+            description: "Each job carries up to 25 deliveries of one hook.",
+            ...(services.lanes.length > 1
+              ? { prefix: `p${partition.index}-`, displayName: `deliveries, partition ${partition.index}` }
+              : {}),
+          }),
+      ),
       serverAdapter: board,
       options: { uiConfig: { boardTitle: "hookwire queues" } },
     });

@@ -1,7 +1,7 @@
 import { attemptJobId, type OutboxBatch } from "@hookwire/queue";
 import type { DeliveryRecord, DeliveryStatus } from "@hookwire/store";
 import { ApiError } from "../errors";
-import type { Services } from "../services";
+import type { IngestLane, Services } from "../services";
 
 const MAX_REPLAY = 10_000;
 
@@ -36,8 +36,19 @@ export async function replayFailed(services: Services, hookId: string, since: nu
   return { dryRun, count: deliveryIds.length, deliveryIds };
 }
 
-/** Queues failed deliveries again through the one write path: records and batches together. */
+/**
+ * Queues failed deliveries again through the one write path, records and batches together: one
+ * commit per partition of their hooks.
+ */
 async function requeue(services: Services, records: readonly DeliveryRecord[]): Promise<DeliveryRecord[]> {
+  const queued: DeliveryRecord[] = [];
+  for (const { partition, items } of services.partitions.group(records, (record) => record.hookId)) {
+    queued.push(...(await requeueIn(services.lanes[partition.index] as IngestLane, items)));
+  }
+  return queued;
+}
+
+async function requeueIn(lane: IngestLane, records: readonly DeliveryRecord[]): Promise<DeliveryRecord[]> {
   const now = Date.now();
   const queued: DeliveryRecord[] = [];
   const updates: { record: DeliveryRecord; previous: DeliveryStatus }[] = [];
@@ -55,6 +66,6 @@ async function requeue(services: Services, records: readonly DeliveryRecord[]): 
     queued.push(pending);
   }
   if (batches.length === 0) return queued;
-  await services.writer.commit({ updates, batches }, now);
+  await lane.writer.commit({ updates, batches }, now);
   return queued;
 }

@@ -154,8 +154,8 @@ export function statsRoutes(services: Services): FastifyPluginAsync {
 export function statsSources(services: Services): StatsSources {
   return {
     redis: services.redis,
-    keys: services.keys,
-    queue: services.queue,
+    partitions: services.partitions,
+    queues: services.lanes.map((lane) => lane.queue),
     hooks: services.hooks,
     readHealth: (ids) => readHealth(services, ids),
     readPersistence: () => services.persistence.read(),
