@@ -8,7 +8,8 @@ import { type System, startSystem } from "./support/system";
 // The core flow end to end: an entry posted to ingest arrives at a real receiver as the generic
 // webhook's body, once, and only when the hook's policy allows it; a failed attempt is retried,
 // a failed delivery replayed, and the stats count it all. The same tests on a single Redis and on
-// a real Redis Cluster of three masters (every key under one hash tag: no CROSSSLOT anywhere).
+// a real Redis Cluster of three masters (four partitions, each under a hash tag of its own: no
+// CROSSSLOT anywhere).
 const backends: {
   name: string;
   start: () => Promise<{ env: Record<string, string>; stop?: () => Promise<void> }>;
