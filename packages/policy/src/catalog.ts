@@ -369,6 +369,18 @@ export const RESOURCE_TYPES: Readonly<Record<string, ResourceType>> = {
     actions: ["createDomainVerification", "deleteDomainVerification", "updateDomainVerification"],
   },
   "pending-request": { parent: null, actions: ["updatePendingRequest"] },
+  // hookwire's own: the operational events about a hook (the store's OPERATIONAL_ACTIONS).
+  hook: {
+    parent: null,
+    actions: [
+      "hookDisabled",
+      "hookRecovered",
+      "hookCircuitOpened",
+      "hookCircuitClosed",
+      "deliveryExhausted",
+      "oauthRefreshFailed",
+    ],
+  },
 };
 
 export function isKnownType(type: string): boolean {

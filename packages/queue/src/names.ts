@@ -89,6 +89,13 @@ export function keyspace(prefix: string) {
      * Histogram buckets are not cumulative; a field names its upper bound.
      */
     statsMinute: (epochMinute: number) => `${prefix}:stats:minute:${epochMinute}`,
+    /**
+     * Operational events (the store's operational-events.ts), a stream per partition read by
+     * ingest's group `ingest`; and, in partition 0, the window in which an action about a hook
+     * was last delivered (its rate limit).
+     */
+    events: `${prefix}:events`,
+    eventSent: (hookId: string, action: string) => `${prefix}:events:sent:${hookId}:${action}`,
   };
 }
 

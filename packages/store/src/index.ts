@@ -40,6 +40,13 @@ export {
 export { HookStore, type HookStoreOptions } from "./hook-store";
 export { isLeaseToken, LEASE_SCRIPTS, Lease, type LeaseState, takeLeases } from "./leases";
 export {
+  addEvent,
+  decodeEvent,
+  OPERATIONAL_ACTIONS,
+  type OperationalAction,
+  type OperationalEvent,
+} from "./operational-events";
+export {
   decodeEntryTrace,
   encodeTrace,
   type RequestTrace,
