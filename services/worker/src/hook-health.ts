@@ -50,6 +50,11 @@ const CAS_TRIES = 5;
 export interface Verdict {
   disable: boolean;
   failingSince?: number;
+  /**
+   * The circuit opened or closed with this attempt, as written by this worker (the one whose
+   * compare-and-set won: of every worker sharing the hook, one tells of each change).
+   */
+  circuit?: "opened" | "closed";
 }
 
 export class HookHealth {
@@ -149,8 +154,11 @@ export class HookHealth {
         return { changed: true, verdict };
       }
       if (answer[0] === 1) {
+        const before = health.circuit.state;
         health.circuit = next.state;
         health.rev = Number(answer[1]);
+        if (before !== "open" && next.state.state === "open") verdict.circuit = "opened";
+        else if (before !== "closed" && next.state.state === "closed") verdict.circuit = "closed";
         return { changed: true, verdict };
       }
       const stored = decodeHealth(answer[1] as (string | number)[]);

@@ -9,7 +9,14 @@ import { randomUUID } from "node:crypto";
 import { type AttemptResult, classifyAttempt, type Outcome } from "@hookwire/delivery";
 import { type AttemptMade, type Integration, makeAttempt } from "@hookwire/manifest";
 import { attemptJobId, type JobDelivery, type OutboxBatch } from "@hookwire/queue";
-import type { AttemptRecord, DeliveryRecord, DeliveryStatus, Hook } from "@hookwire/store";
+import {
+  type AttemptRecord,
+  addEvent,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type Hook,
+  type OperationalEvent,
+} from "@hookwire/store";
 import type { Release } from "./hook-limits";
 import type { DeliveryStat } from "./stats-recorder";
 import type { WorkerContext } from "./worker-context";
@@ -28,6 +35,10 @@ export interface Settled {
   retryDelayMs?: number;
   /** Why the hook must be turned off after this attempt (410 Gone, failing for too long). */
   disableReason?: string;
+  /** The hook's circuit opened or closed with this attempt (told by this worker only). */
+  circuit?: "opened" | "closed";
+  /** No OAuth access token could be had for the attempt: why. */
+  oauthFailure?: string;
 }
 
 /** A delivery not attempted now, to go back to the queue as it is. */
@@ -87,6 +98,9 @@ export async function attemptDelivery(
   const settled = settle(delivery, attempt, templateKey, result, outcome);
   const now = Date.now();
   const verdict = await ctx.health.report(hook.id, settled.status === "succeeded", now, settled.reason);
+  if (verdict.circuit !== undefined) settled.circuit = verdict.circuit;
+  if (result.errorCode === "DELIVERY_ERR_OAUTH")
+    settled.oauthFailure = result.errorMessage ?? "no access token";
   if (verdict.disable)
     settled.disableReason = `failing continuously since ${new Date(verdict.failingSince ?? now).toISOString()}`;
   else if (outcome.verb === "give_up" && outcome.disableHook)
@@ -240,6 +254,7 @@ export async function commitOutcomes(
       );
     }
   }
+  const events = eventsOf(hookId, settled, now);
   if (deferred.length > 0) {
     // Not attempted: back to the queue as they were, in a batch of their own.
     const rest: OutboxBatch = { id: `${hookId}.${randomUUID()}`, data: { hookId, deliveries: deferred } };
@@ -257,6 +272,7 @@ export async function commitOutcomes(
           ctx.health.persist(tx, hookId);
           ctx.stats?.record(tx, stats, now);
           if (release !== undefined) ctx.limits.addRelease(tx, hookId, release);
+          for (const event of events) addEvent(tx, ctx.keys, event);
         },
       },
       now,
@@ -276,8 +292,48 @@ function attemptOutcome(verb: string): "succeeded" | "retry" | "failed" {
 }
 
 async function disableHook(ctx: WorkerContext, hookId: string, reason: string): Promise<void> {
-  const at = new Date().toISOString();
-  await ctx.hooks.update(hookId, (hook) => ({ ...hook, on: false, disabled: { reason, at } }));
+  const now = Date.now();
+  await ctx.hooks.update(hookId, (hook) => ({
+    ...hook,
+    on: false,
+    disabled: { reason, at: new Date(now).toISOString() },
+  }));
   ctx.observer.hookDisabled();
   ctx.logger.warn({ hookId, reason }, "hook disabled");
+  const tx = ctx.redis.multi();
+  addEvent(tx, ctx.keys, { action: "hookDisabled", hookId, at: now, detail: reason });
+  await tx.exec();
+}
+
+/**
+ * The operational events a batch's outcomes tell of: each change of the hook's circuit, and at
+ * most one delivery given up and one OAuth failure per batch (the first, with how many more), so
+ * that a dead receiver's backlog is one event a batch, not one a delivery.
+ */
+function eventsOf(hookId: string, settled: readonly Settled[], at: number): OperationalEvent[] {
+  const events: OperationalEvent[] = [];
+  for (const s of settled) {
+    if (s.circuit === "opened")
+      events.push({ action: "hookCircuitOpened", hookId, at, detail: s.reason ?? "the receiver failed" });
+    else if (s.circuit === "closed")
+      events.push({ action: "hookCircuitClosed", hookId, at, detail: "the receiver answered again" });
+  }
+  const once = (action: OperationalEvent["action"], chosen: Settled[], detail: (s: Settled) => string) => {
+    const [first] = chosen;
+    if (first === undefined) return;
+    const more = chosen.length > 1 ? ` (and ${chosen.length - 1} more in the same batch)` : "";
+    events.push({ action, hookId, at, detail: `${detail(first)}${more}` });
+  };
+  once(
+    "deliveryExhausted",
+    settled.filter((s) => s.status === "failed" && s.attemptRecord !== undefined),
+    (s) =>
+      `delivery ${s.delivery.id} failed after ${s.attempt} attempt${s.attempt === 1 ? "" : "s"}: ${s.reason ?? "no reason given"}`,
+  );
+  once(
+    "oauthRefreshFailed",
+    settled.filter((s) => s.oauthFailure !== undefined),
+    (s) => s.oauthFailure ?? "",
+  );
+  return events;
 }

@@ -1,5 +1,6 @@
 import type { Sender } from "@hookwire/delivery";
 import type { AttemptDeps, Catalog } from "@hookwire/manifest";
+import type { Keyspace } from "@hookwire/queue";
 import type { DeliveryLog, DeliveryStatus, DeliveryWriter, HookStore } from "@hookwire/store";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -29,6 +30,8 @@ export interface WorkerSettings {
 
 /** What the processor, the dispatcher and the outcomes share: built once by startDeliveryWorker. */
 export interface WorkerContext {
+  /** The keys of the partition this context works in. */
+  keys: Keyspace;
   hooks: HookStore;
   log: DeliveryLog;
   /** The one write path: records, batches (the outbox) and what goes with them, in one MULTI. */

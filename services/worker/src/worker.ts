@@ -204,6 +204,7 @@ function startLane(partition: Partition, shared: Shared): RunningLane {
   });
   const outbox = new Outbox(keys, queue, settings.lockMs);
   const context: WorkerContext = {
+    keys,
     hooks: shared.hooks,
     attempts: shared.attempts,
     log,
