@@ -71,6 +71,8 @@ export interface HookwireConfig {
     waitReplicas: number;
     /** How long a request waits for them before it is answered 503 (Retry-After). */
     waitReplicasTimeoutMs: number;
+    /** Operational events: one per hook and action within this (HOOKWIRE_EVENT_WINDOW_MS). */
+    eventWindowMs: number;
   };
   worker: {
     /** Jobs (batches of deliveries) in flight at once, in each partition the worker consumes. */
@@ -117,6 +119,7 @@ const DEFAULTS = {
   claimLeaseMs: 10e3,
   waitReplicas: 0,
   waitReplicasTimeoutMs: 1_000,
+  eventWindowMs: 60_000,
   sentinelName: "mymaster",
   sentinelPort: 26379,
   redisPort: 6379,
@@ -188,6 +191,7 @@ export function loadConfig(env: Env = process.env): Readonly<HookwireConfig> {
         1,
         10_000,
       ),
+      eventWindowMs: read.int("HOOKWIRE_EVENT_WINDOW_MS", DEFAULTS.eventWindowMs, 0),
     },
     worker: {
       concurrency: read.int("HOOKWIRE_WORKER_CONCURRENCY", DEFAULTS.workerConcurrency, 1, 10_000),

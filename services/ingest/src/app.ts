@@ -31,6 +31,7 @@ import { ApiError } from "./errors";
 import { HookReadiness } from "./hook-readiness";
 import { Intake } from "./intake";
 import { IngestMetrics } from "./metrics";
+import { OperationalEvents } from "./operational-events";
 import { PersistenceWatch } from "./persistence";
 import { DASHBOARD_DIR, dashboardRoutes } from "./routes/dashboard";
 import { deliveryRoutes } from "./routes/deliveries";
@@ -134,6 +135,35 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return { queue, hooks, stuckLastHour };
     },
   });
+  const intake = new Intake({
+    redis,
+    keys,
+    hooks,
+    writers: lanes.map((lane) => lane.writer),
+    partitions,
+    catalog,
+    idempotencyWindowMs: config.ingest.idempotencyWindowMs,
+    claimLeaseMs: config.ingest.claimLeaseMs,
+    readiness: new HookReadiness(redis, partitions),
+    observer: {
+      accepted(results) {
+        metrics.accepted(results);
+        recordIntake(redis, keys, results).catch((error: unknown) => {
+          if (options.logger)
+            options.logger.warn({ err: error }, "could not count intake failures in the stats");
+        });
+      },
+    },
+  });
+  const events = new OperationalEvents({
+    redis,
+    partitions,
+    hooks,
+    intake,
+    logger: options.logger || undefined,
+    windowMs: config.ingest.eventWindowMs,
+  });
+  events.start();
   const services: Services = {
     config,
     redis,
@@ -151,26 +181,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       fetch: (url, init) => sender.fetch(url, init),
       persist: (hookId, token) => hooks.keepOAuthToken(hookId, token),
     }),
-    intake: new Intake({
-      redis,
-      keys,
-      hooks,
-      writers: lanes.map((lane) => lane.writer),
-      partitions,
-      catalog,
-      idempotencyWindowMs: config.ingest.idempotencyWindowMs,
-      claimLeaseMs: config.ingest.claimLeaseMs,
-      readiness: new HookReadiness(redis, partitions),
-      observer: {
-        accepted(results) {
-          metrics.accepted(results);
-          recordIntake(redis, keys, results).catch((error: unknown) => {
-            if (options.logger)
-              options.logger.warn({ err: error }, "could not count intake failures in the stats");
-          });
-        },
-      },
-    }),
+    intake,
+    events,
     apiKeys: new ApiKeys(config.ingest.apiKeys),
     persistence: new PersistenceWatch(redis, options.logger || undefined),
   };
@@ -338,6 +350,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   app.addHook("onClose", async () => {
+    await events.stop();
     services.persistence.close();
     await Promise.all(lanes.map((lane) => lane.queue.close().catch(() => undefined)));
     if (options.sender === undefined) await sender.close();

@@ -212,8 +212,14 @@ export class Intake {
    * again (what was committed before is then delivered twice, never lost). An entry leased by a
    * request still under way is answered 409 (retry), never a duplicate.
    * `posted`: each entry as it was posted (same order), the body of standard-payload hooks.
+   * `exclude`: a hook the entries never go to (an operational event's own hook). `observed:
+   * false`: the observer is not told (hookwire's own events are not entries received).
    */
-  async accept(entries: readonly Entry[], posted: readonly unknown[] = []): Promise<EntryResult[]> {
+  async accept(
+    entries: readonly Entry[],
+    posted: readonly unknown[] = [],
+    options: { exclude?: string; observed?: boolean } = {},
+  ): Promise<EntryResult[]> {
     const { keys, writers, partitions, idempotencyWindowMs, claimLeaseMs } = this.#options;
     const base = writers[0] as DeliveryWriter;
     const acceptedAt = Date.now();
@@ -225,7 +231,9 @@ export class Intake {
     try {
       const busy = states.flatMap((state, i) => (state === "leased" ? [i] : []));
       if (busy.length > 0) throw inProgress(entries, busy);
-      const hooks = await this.#options.hooks.enabled();
+      const enabled = await this.#options.hooks.enabled();
+      const hooks =
+        options.exclude === undefined ? enabled : enabled.filter((hook) => hook.id !== options.exclude);
 
       const request = randomUUID();
       const trace: RequestTrace = { at: acceptedAt, hooks: hooks.map((hook) => hook.id), entries: {} };
@@ -316,7 +324,7 @@ export class Intake {
         acceptedAt,
       );
       lease.end();
-      this.#options.observer?.accepted(results);
+      if (options.observed !== false) this.#options.observer?.accepted(results);
       return results;
     } catch (error) {
       // Nothing was committed, or only partitions' deliveries before the claims (then delivered

@@ -21,6 +21,7 @@ import type { Redis } from "ioredis";
 import type { ApiKeys } from "./auth";
 import { ApiError } from "./errors";
 import type { Intake } from "./intake";
+import type { OperationalEvents } from "./operational-events";
 import type { PersistenceWatch } from "./persistence";
 
 /** One partition's queue, log and write path, as ingest uses them. */
@@ -49,6 +50,8 @@ export interface Services {
   /** The access tokens of "test this hook" for hooks of requiresOAuth integrations. */
   oauth: OAuthTokens;
   intake: Intake;
+  /** Operational events in, as entries of kind `hookwire` (see operational-events.ts). */
+  events: OperationalEvents;
   apiKeys: ApiKeys;
   persistence: PersistenceWatch;
 }

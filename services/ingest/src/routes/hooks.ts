@@ -17,6 +17,7 @@ import {
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError, type Problem } from "../errors";
 import { checkHook, type HookDraft } from "../hook-input";
+import { emitEvent } from "../operational-events";
 import { errorResponses, hookBodySchema, hookPatchSchema, hookSchema } from "../schemas";
 import { type Services, withRedis } from "../services";
 import { replayFailed } from "./replay";
@@ -142,6 +143,17 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
           { hookId: hook.id, ...(rotation ? { secretRotatedUntil: rotation.until } : {}) },
           "hook changed",
         );
+        if (turnedOn && current.disabled !== undefined) {
+          // The hook hookwire had turned off is on again: the operators' channel hears of it.
+          await emitEvent(services.redis, services.partitions, {
+            action: "hookRecovered",
+            hookId: hook.id,
+            at: Date.now(),
+            detail: `turned on again; it had been turned off at ${current.disabled.at}: ${current.disabled.reason}`,
+          }).catch((error: unknown) =>
+            request.log.warn({ err: error, hookId: hook.id }, "could not record the hook's recovery"),
+          );
+        }
         return {
           ...redactHook(hook),
           ...(checked.warnings.length > 0 ? { warnings: checked.warnings } : {}),
