@@ -122,9 +122,12 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
           throw new ApiError("API_ERR_BAD_REQUEST", "the hook is invalid", { problems });
         await refuseBlockedHosts(services, checked.input);
         const turnedOn = request.body.on === true;
+        // As stored when the change is written (the compare-and-set's last round), not as cached.
+        let disabled: Hook["disabled"];
         const hook = await withRedis(services, () =>
           services.hooks.update(current.id, (stored) => {
-            const { disabled: _disabled, ...rest } = stored;
+            const { disabled: wasDisabled, ...rest } = stored;
+            disabled = wasDisabled;
             return {
               ...(turnedOn ? rest : stored),
               name: checked.input.name,
@@ -143,13 +146,13 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
           { hookId: hook.id, ...(rotation ? { secretRotatedUntil: rotation.until } : {}) },
           "hook changed",
         );
-        if (turnedOn && current.disabled !== undefined) {
+        if (turnedOn && disabled !== undefined) {
           // The hook hookwire had turned off is on again: the operators' channel hears of it.
           await emitEvent(services.redis, services.partitions, {
             action: "hookRecovered",
             hookId: hook.id,
             at: Date.now(),
-            detail: `turned on again; it had been turned off at ${current.disabled.at}: ${current.disabled.reason}`,
+            detail: `turned on again; it had been turned off at ${disabled.at}: ${disabled.reason}`,
           }).catch((error: unknown) =>
             request.log.warn({ err: error, hookId: hook.id }, "could not record the hook's recovery"),
           );
