@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "@hookwire/config";
 import { connectRedis, DELIVERY_QUEUE, hookIdOfDelivery, Partitions } from "@hookwire/queue";
-import { generateSecretKey } from "@hookwire/store";
+import { decodeRecord, generateSecretKey } from "@hookwire/store";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { IngestClient } from "./ingest-client";
@@ -138,7 +138,7 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
           const ids = items.slice(i, i + 1000);
           const raws = await redis.mget(ids.map((id) => partition.keys.delivery(id)));
           raws.forEach((raw, j) => {
-            if (raw !== null) found.set(ids[j]!, (JSON.parse(raw) as { acceptedAt: number }).acceptedAt);
+            if (raw !== null) found.set(ids[j]!, decodeRecord(ids[j]!, raw).acceptedAt);
           });
         }
       }

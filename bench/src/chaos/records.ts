@@ -5,6 +5,7 @@
  * alone). Read-only.
  */
 import { hookIdOfDelivery, type Keyspace, type Partitions } from "@hookwire/queue";
+import { decodeRecord } from "@hookwire/store";
 import { Redis } from "ioredis";
 
 interface StoredRecord {
@@ -70,7 +71,7 @@ async function readRecordsIn(
     const raws = await redis.mget(chunk.map((id) => keys.delivery(id)));
     raws.forEach((raw, j) => {
       if (raw === null) return;
-      const record = JSON.parse(raw) as StoredRecord;
+      const record = decodeRecord(chunk[j]!, raw) as StoredRecord;
       found.set(chunk[j]!, {
         status: record.status ?? "?",
         acceptedAt: record.acceptedAt,
@@ -102,20 +103,23 @@ export async function countPending(
 ): Promise<number> {
   const patterns =
     hookIds === undefined
-      ? partitions.all.map(({ prefix }) => `${prefix}:delivery:*`)
-      : hookIds.map((hookId) => `${partitions.of(hookId).prefix}:delivery:${hookId}.*`);
+      ? partitions.all.map(({ prefix }) => ({ prefix, match: "*" }))
+      : hookIds.map((hookId) => ({ prefix: partitions.of(hookId).prefix, match: `${hookId}.*` }));
   let pending = 0;
-  for (const pattern of patterns) {
+  for (const { prefix, match } of patterns) {
+    const under = `${prefix}:delivery:`;
     let cursor = "0";
     let steps = 0;
     do {
-      const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", CHUNK);
+      const [next, found] = await redis.scan(cursor, "MATCH", `${under}${match}`, "COUNT", CHUNK);
       cursor = next;
       const records = found.filter((key) => !key.endsWith(":attempts"));
       if (records.length > 0) {
-        for (const raw of await redis.mget(records)) {
-          if (raw !== null && (JSON.parse(raw) as StoredRecord).status === "pending") pending++;
-        }
+        const raws = await redis.mget(records);
+        raws.forEach((raw, i) => {
+          if (raw !== null && decodeRecord(records[i]!.slice(under.length), raw).status === "pending")
+            pending++;
+        });
       }
     } while (cursor !== "0" && ++steps < MAX_SCAN_STEPS);
   }

@@ -1,7 +1,7 @@
 import { keyspace } from "@hookwire/queue";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
-import { DeliveryLog, type DeliveryRecord } from "./delivery-log";
+import { DeliveryLog, type DeliveryRecord, decodeRecord, encodeRecord } from "./delivery-log";
 
 const redis = testRedis();
 const prefix = uniquePrefix("deliveries");
@@ -98,5 +98,68 @@ describe("DeliveryLog", () => {
     for (const i of [0, 2, 3]) expect(await ttl(i)).toBeGreaterThan(60_000);
     expect((await own.get("hk_d.e6000"))?.status).toBe("failed");
     expect((await own.get("hk_d.e6003"))?.status).toBe("pending");
+  });
+});
+
+describe("a record as kept", () => {
+  const succeeded: DeliveryRecord = {
+    id: "hk_a.entry.with.dots",
+    hookId: "hk_a",
+    entryId: "entry.with.dots",
+    status: "succeeded",
+    templateKey: "flag",
+    acceptedAt: 1_796_170_320_835,
+    updatedAt: 1_796_170_321_900,
+    attempts: [
+      {
+        attempt: 1,
+        at: 1_796_170_320_850,
+        durationMs: 3_001,
+        outcome: "retry",
+        errorCode: "DELIVERY_ERR_TIMEOUT",
+      },
+      { attempt: 2, at: 1_796_170_321_850, durationMs: 11, outcome: "done", statusCode: 204 },
+    ],
+  };
+
+  test("a delivery that succeeded at its first attempt is kept compact: its times, the attempt and its template", () => {
+    const first: DeliveryRecord = { ...succeeded, attempts: [{ ...succeeded.attempts[1]!, attempt: 1 }] };
+    const kept = encodeRecord(first);
+    expect(kept.length).toBeLessThan(60);
+    expect(decodeRecord(first.id, kept)).toEqual(first);
+  });
+
+  test("a delivery that succeeded after failed attempts keeps every attempt", () => {
+    expect(encodeRecord(succeeded)).toBe(JSON.stringify(succeeded));
+  });
+
+  test("every other record is kept whole, failed ones with their reason and payload", () => {
+    const failed: DeliveryRecord = {
+      ...succeeded,
+      status: "failed",
+      reason: "HTTP 400",
+      attempts: [succeeded.attempts[0]!],
+    };
+    const pending: DeliveryRecord = { ...succeeded, status: "pending", attempts: [] };
+    const withError: DeliveryRecord = {
+      ...succeeded,
+      attempts: [{ ...succeeded.attempts[1]!, errorBody: "kept" }],
+    };
+    for (const record of [failed, pending, withError]) {
+      expect(encodeRecord(record)).toBe(JSON.stringify(record));
+      expect(decodeRecord(record.id, encodeRecord(record))).toEqual(record);
+    }
+  });
+
+  test("a compact record reads back the same through the log, alone and with others", async () => {
+    const pipeline = redis.pipeline();
+    const attempts = [succeeded.attempts[1]!];
+    log.recordUpdates(pipeline, [
+      { record: { ...succeeded, id: "hk_z.e1", hookId: "hk_z", entryId: "e1", attempts } },
+    ]);
+    await pipeline.exec();
+    expect(await redis.get(keyspace(prefix).delivery("hk_z.e1"))).toMatch(/^~1\|/);
+    expect(await log.get("hk_z.e1")).toMatchObject({ hookId: "hk_z", entryId: "e1", status: "succeeded" });
+    expect((await log.getMany(["hk_z.e1"])).get("hk_z.e1")?.attempts).toEqual(attempts);
   });
 });

@@ -6,6 +6,8 @@ export {
   type DeliveryQuery,
   type DeliveryRecord,
   type DeliveryStatus,
+  decodeRecord,
+  encodeRecord,
   LOG_SCRIPTS,
   type RetentionMs,
 } from "./delivery-log";
