@@ -228,6 +228,58 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     await context.close();
   });
 
+  test("traces an entry by id on a laptop and a phone: each hook's outcome, a filtered one with the policy's reason", async () => {
+    // A project change: every hook here keeps the generic webhook's flags-only default policy.
+    const filtered = entryFixture("project-update", { _id: "dash-trace-filtered" });
+    expect((await system.api("POST", "/v1/entries", filtered)).status).toBe(202);
+    for (const viewport of [
+      { viewport: { width: 1280, height: 900 } },
+      { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+    ]) {
+      const { context, page, problems } = await openWithKey(viewport);
+      const trace = async (id: string) => {
+        await page.locator("#trace-input").fill(id);
+        await page.locator("#trace-form button[type=submit]").click();
+      };
+      await trace("dash-trace-filtered");
+      await page.locator("#trace-table:not([hidden])").waitFor();
+      expect(await page.locator("#trace-summary").textContent()).toContain("3 filtered");
+      const rows = page.locator("#trace-body tr");
+      expect(await rows.count()).toBe(3);
+      for (const outcome of await rows.locator("td[data-label=Outcome]").allTextContents())
+        expect(outcome).toBe("filtered");
+      expect(await rows.first().textContent()).toMatch(/denied by default/);
+
+      // A delivered one: queued, with its delivery's status and id.
+      await trace("dash-ok-0");
+      const good = page.locator(`#trace-body tr[data-hook="${hookIds["Orders audit sink"]}"]`);
+      await good.waitFor();
+      expect(await good.locator("td[data-label=Outcome]").textContent()).toBe("queued");
+      expect(await good.textContent()).toContain("succeeded");
+      expect(await good.textContent()).toContain(`${hookIds["Orders audit sink"]}.dash-ok-0`);
+
+      // An unknown id says so, in the API's words.
+      await trace("never-posted-here");
+      await page.locator("#trace-summary.bad").waitFor();
+      expect(await page.locator("#trace-summary").textContent()).toContain("never-posted-here");
+      expect(await page.locator("#trace-table").isHidden()).toBe(true);
+
+      const overflow = await page.evaluate(() => {
+        const browser = globalThis as unknown as InBrowser;
+        return browser.document.documentElement.scrollWidth - browser.innerWidth;
+      });
+      expect(overflow).toBeLessThanOrEqual(0);
+      await trace("dash-trace-filtered");
+      await page.locator("#trace-table:not([hidden])").waitFor();
+      const name = viewport.viewport.width < 500 ? "dashboard-trace-phone.png" : "dashboard-trace.png";
+      await page.locator("#trace-title").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: new URL(name, ARTIFACTS).pathname, fullPage: true });
+      // The 404 of the unknown id is the point of that step; nothing else may go wrong.
+      expect(problems.filter((p) => !/\b404\b/.test(p))).toEqual([]);
+      await context.close();
+    }
+  });
+
   test("the queue view loads, assets and all, for the admin key only", async () => {
     const anonymous = await fetch(`${system.baseUrl}/admin/queues`);
     expect(anonymous.status).toBe(401);

@@ -153,6 +153,43 @@ function lastAttemptSummary(delivery) {
 }
 
 /** The failed deliveries, newest first, each with its last answer and a retry button. */
+/** What became of an entry at each hook (GET /v1/entries/:id): its outcome, and why or its delivery. */
+export function traceRows(trace) {
+  if (trace.hooks.length === 0) {
+    return [
+      h("tr", {}, h("td", { colspan: 3, class: "empty" }, "No hook was on when the entry was accepted.")),
+    ];
+  }
+  const tones = { queued: "ok", filtered: "off", skipped: "warn", render_failed: "bad" };
+  return trace.hooks.map((hook) =>
+    h(
+      "tr",
+      { "data-hook": hook.hookId },
+      cell(
+        "Hook",
+        {},
+        h("div", { class: "name" }, hook.name ?? hook.hookId),
+        h("div", { class: "sub mono" }, hook.hookId),
+      ),
+      cell(
+        "Outcome",
+        {},
+        h("span", { class: `badge ${tones[hook.outcome] ?? "off"}` }, hook.outcome.replace("_", " ")),
+      ),
+      cell(
+        "Why, or the delivery",
+        { class: "wide" },
+        hook.outcome === "queued"
+          ? [
+              h("div", {}, hook.status ?? "no record kept"),
+              h("div", { class: "sub mono" }, hook.deliveryId ?? ""),
+            ]
+          : h("div", { class: "reason" }, hook.reason ?? ""),
+      ),
+    ),
+  );
+}
+
 export function failureRows(deliveries, hookNames, now, onRetry) {
   if (deliveries.length === 0) {
     return [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No failed deliveries. Nothing to do."))];
