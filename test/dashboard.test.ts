@@ -330,6 +330,63 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     await context.close();
   });
 
+  test("replays a hook's failed deliveries after showing the dry run's count; a read key is told it cannot", async () => {
+    const hookId = hookIds["Billing bridge (down)"]!;
+    const deliveryId = `${hookId}.${failedEntry}`;
+    const before = (await system.api("GET", `/v1/deliveries/${deliveryId}`)).json;
+    expect(before.status).toBe("failed");
+
+    // A read key counts nothing and queues nothing: the panel says why.
+    {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await context.addInitScript(
+        (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
+        READ_KEY,
+      );
+      const page = await context.newPage();
+      const problems = watchPage(page, (p) => /\b403\b/.test(p));
+      await page.goto(`${system.baseUrl}/`);
+      await page.locator("body[data-loaded=true]").waitFor();
+      await page.locator(`#hooks-body tr[data-hook="${hookId}"] button`).click();
+      await page.locator("#replay-count").click();
+      await page.locator("#replay-result.bad").waitFor();
+      expect(await page.locator("#replay-result").textContent()).toMatch(/admin scope/);
+      expect(await page.locator("#replay-confirm").isHidden()).toBe(true);
+      expect(problems).toEqual([]);
+      await context.close();
+    }
+
+    const { context, page, problems } = await openWithKey({ viewport: { width: 1280, height: 900 } });
+    await page.locator(`#hooks-body tr[data-hook="${hookId}"] button`).click();
+    expect(await page.locator("#replay-title").textContent()).toBe(
+      "Replay the failed deliveries of Billing bridge (down)",
+    );
+    await page.locator("#replay-count").click();
+    await page.locator("#replay-confirm:not([hidden])").waitFor();
+    expect(await page.locator("#replay-result").textContent()).toBe(
+      "1 failed delivery would be queued again.",
+    );
+    // Counting queued nothing.
+    expect((await system.api("GET", `/v1/deliveries/${deliveryId}`)).json.status).toBe("failed");
+    await page.screenshot({ path: new URL("dashboard-replay.png", ARTIFACTS).pathname, fullPage: true });
+
+    await page.locator("#replay-confirm").click();
+    await page.locator(".toast.ok").waitFor();
+    expect(await page.locator(".toast.ok").textContent()).toBe(
+      "1 delivery of Billing bridge (down) queued again.",
+    );
+    // Sent again (its receiver is still down): one more attempt on the record.
+    await eventually(
+      async () =>
+        (await system.api("GET", `/v1/deliveries/${deliveryId}`)).json.attempts.length >
+        before.attempts.length,
+      10_000,
+      "the replayed delivery attempted again",
+    );
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   test("the queue view is read-only unless configured otherwise", async () => {
     const basic = { authorization: `Basic ${Buffer.from(`admin:${system.apiKey}`).toString("base64")}` };
     const queues = await fetch(`${system.baseUrl}/admin/queues/api/queues`, { headers: basic });

@@ -77,10 +77,10 @@ function stateBadge(hook) {
 }
 
 /** The hooks table body: one row per hook, with its health. */
-export function hookRows(hooks, now) {
+export function hookRows(hooks, now, onReplay) {
   if (hooks.length === 0) {
     return [
-      h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No hooks yet: create one with POST /v1/hooks.")),
+      h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No hooks yet: create one with POST /v1/hooks.")),
     ];
   }
   const rank = (hook) => (hook.state === "circuit_open" ? 0 : hook.health.consecutiveFailures > 0 ? 1 : 2);
@@ -128,6 +128,11 @@ export function hookRows(hooks, now) {
                 ),
               ]
             : h("span", { class: "sub" }, "none"),
+        ),
+        cell(
+          "Actions",
+          { class: "actions" },
+          h("button", { type: "button", class: "secondary", onclick: () => onReplay(hook) }, "Replay…"),
         ),
       );
     });
