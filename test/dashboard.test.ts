@@ -330,6 +330,42 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     await context.close();
   });
 
+  test("opens a delivery from the failures and from a trace: every attempt, its answer and its error", async () => {
+    const { context, page, problems } = await openWithKey({ viewport: { width: 1280, height: 900 } });
+    const downId = `${hookIds["Billing bridge (down)"]}.${failedEntry}`;
+    await failedRow(page, "Billing bridge (down)").locator("a.delivery-link").click();
+    await page.locator("#delivery-panel:not([hidden]) #delivery-body tr").first().waitFor();
+    expect(await page.locator("#delivery-title").textContent()).toBe(`Delivery ${downId}`);
+    expect(await page.locator("#delivery-summary").textContent()).toMatch(/^failed · /);
+    const attempts = page.locator("#delivery-body tr");
+    const record = (await system.api("GET", `/v1/deliveries/${downId}`)).json;
+    expect(await attempts.count()).toBe(record.attempts.length);
+    expect(await attempts.allTextContents()).toHaveLength(3);
+    expect(await attempts.first().locator("td[data-label=Answer]").textContent()).toContain(
+      "DELIVERY_ERR_CONNECT",
+    );
+    expect(await attempts.last().locator("td[data-label=Outcome]").textContent()).toBe("given up");
+    await attempts.first().locator("summary").click();
+    expect(await attempts.first().locator("pre").textContent()).toBe(record.attempts[0].errorMessage);
+    expect(await page.locator("#delivery-retry").isVisible()).toBe(true);
+    await page.screenshot({ path: new URL("dashboard-delivery.png", ARTIFACTS).pathname, fullPage: true });
+
+    // From a trace: the delivered one, one attempt, succeeded; the link is the page's own address.
+    await page.locator("#trace-input").fill("dash-ok-0");
+    await page.locator("#trace-form button[type=submit]").click();
+    const okId = `${hookIds["Orders audit sink"]}.dash-ok-0`;
+    await page.locator(`#trace-body a[href="#delivery=${encodeURIComponent(okId)}"]`).click();
+    await page.locator(`#delivery-title:text-is("Delivery ${okId}")`).waitFor();
+    await page.locator("#delivery-body tr td[data-label=Outcome]").first().waitFor();
+    expect(await page.locator("#delivery-body tr td[data-label=Outcome]").allTextContents()).toEqual([
+      "succeeded",
+    ]);
+    expect(await page.locator("#delivery-retry").isHidden()).toBe(true);
+    expect(page.url()).toContain(`#delivery=${encodeURIComponent(okId)}`);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   test("replays a hook's failed deliveries after showing the dry run's count; a read key is told it cannot", async () => {
     const hookId = hookIds["Billing bridge (down)"]!;
     const deliveryId = `${hookId}.${failedEntry}`;

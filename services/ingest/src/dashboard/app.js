@@ -5,6 +5,7 @@ import { LineChart } from "./chart.js";
 import {
   ago,
   alertBanners,
+  attemptRows,
   failureRows,
   formatAge,
   formatCount,
@@ -119,6 +120,7 @@ $("key-form").addEventListener("submit", (event) => {
   localStorage.setItem(KEY_STORAGE, key);
   $("key-dialog").hidden = true;
   void refresh();
+  openFromHash();
 });
 
 $("forget-key").addEventListener("click", () => {
@@ -382,6 +384,61 @@ $("replay-cancel").addEventListener("click", () => {
   $("replay-form").hidden = true;
 });
 
+// ── a delivery, opened (#delivery=<id>) ──────────────────────────────────────
+
+let opened;
+
+async function openDelivery(id) {
+  const panel = $("delivery-panel");
+  $("delivery-title").textContent = `Delivery ${id}`;
+  const retryButton = $("delivery-retry");
+  retryButton.hidden = true;
+  retryButton.disabled = false;
+  retryButton.textContent = "Retry";
+  panel.hidden = false;
+  try {
+    const delivery = await api(`/v1/deliveries/${encodeURIComponent(id)}`);
+    opened = delivery;
+    const parts = [
+      `${delivery.status}`,
+      `hook ${delivery.hookId}`,
+      `entry ${delivery.entryId}`,
+      `accepted ${new Date(delivery.acceptedAt).toLocaleString()}`,
+    ];
+    if (delivery.reason) parts.push(delivery.reason);
+    $("delivery-summary").textContent = `${parts.join(" · ")}.`;
+    $("delivery-summary").className = "trace-summary";
+    $("delivery-body").replaceChildren(...attemptRows(delivery, Date.now()));
+    $("delivery-table").hidden = false;
+    $("delivery-retry").hidden = delivery.status !== "failed";
+  } catch (error) {
+    opened = undefined;
+    $("delivery-summary").textContent =
+      error instanceof HttpError ? error.message : `Could not open it: ${error.message}`;
+    $("delivery-summary").className = "trace-summary bad";
+    $("delivery-table").hidden = true;
+  }
+  panel.scrollIntoView({ block: "nearest" });
+}
+
+function openFromHash() {
+  const match = /^#delivery=(.+)$/.exec(location.hash);
+  if (match && state.key !== "") void openDelivery(decodeURIComponent(match[1]));
+}
+
+window.addEventListener("hashchange", openFromHash);
+
+$("delivery-close").addEventListener("click", () => {
+  $("delivery-panel").hidden = true;
+  history.replaceState(null, "", location.pathname);
+});
+
+$("delivery-retry").addEventListener("click", async (event) => {
+  if (opened === undefined) return;
+  await retry(opened, event.currentTarget);
+  void openDelivery(opened.id);
+});
+
 // ── tracing an entry ─────────────────────────────────────────────────────────
 
 $("trace-form").addEventListener("submit", async (event) => {
@@ -414,4 +471,7 @@ function toast(message, tone) {
 }
 
 if (state.key === "") askForKey();
-else void refresh();
+else {
+  void refresh();
+  openFromHash();
+}

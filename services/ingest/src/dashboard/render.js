@@ -157,7 +157,6 @@ function lastAttemptSummary(delivery) {
   };
 }
 
-/** The failed deliveries, newest first, each with its last answer and a retry button. */
 /** What became of an entry at each hook (GET /v1/entries/:id): its outcome, and why or its delivery. */
 export function traceRows(trace) {
   if (trace.hooks.length === 0) {
@@ -187,7 +186,9 @@ export function traceRows(trace) {
         hook.outcome === "queued"
           ? [
               h("div", {}, hook.status ?? "no record kept"),
-              h("div", { class: "sub mono" }, hook.deliveryId ?? ""),
+              hook.status === undefined
+                ? h("div", { class: "sub mono" }, hook.deliveryId ?? "")
+                : deliveryLink(hook.deliveryId),
             ]
           : h("div", { class: "reason" }, hook.reason ?? ""),
       ),
@@ -195,6 +196,50 @@ export function traceRows(trace) {
   );
 }
 
+/** A link that opens a delivery on this page (`#delivery=<id>`), so it can be shared too. */
+export function deliveryLink(id) {
+  return h("a", { href: `#delivery=${encodeURIComponent(id)}`, class: "mono delivery-link" }, id);
+}
+
+/** A delivery's attempts, oldest first: when, how long, the answer, what came of it, a kept body. */
+export function attemptRows(delivery, now) {
+  if (delivery.attempts.length === 0) {
+    return [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "Not attempted yet."))];
+  }
+  const outcomes = { done: ["succeeded", "ok"], retry: ["retried", "warn"], give_up: ["given up", "bad"] };
+  return delivery.attempts.map((attempt) => {
+    const [outcome, tone] = outcomes[attempt.outcome] ?? [attempt.outcome, "off"];
+    const detail = attempt.errorBody ?? attempt.errorMessage;
+    return h(
+      "tr",
+      { "data-attempt": attempt.attempt },
+      cell("Attempt", { class: "num" }, String(attempt.attempt)),
+      cell(
+        "When",
+        {},
+        h("div", {}, ago(attempt.at, now)),
+        h("div", { class: "sub" }, new Date(attempt.at).toLocaleString()),
+      ),
+      cell("Took", { class: "num" }, formatMs(attempt.durationMs)),
+      cell(
+        "Answer",
+        {},
+        attempt.statusCode !== undefined ? `HTTP ${attempt.statusCode}` : (attempt.errorCode ?? ""),
+        detail
+          ? h(
+              "details",
+              {},
+              h("summary", {}, attempt.errorBody !== undefined ? "response body" : "error"),
+              h("pre", { class: "mono" }, detail),
+            )
+          : null,
+      ),
+      cell("Outcome", {}, h("span", { class: `badge ${tone}` }, outcome)),
+    );
+  });
+}
+
+/** The failed deliveries, newest first, each with its last answer and a retry button. */
 export function failureRows(deliveries, hookNames, now, onRetry) {
   if (deliveries.length === 0) {
     return [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No failed deliveries. Nothing to do."))];
@@ -219,7 +264,7 @@ export function failureRows(deliveries, hookNames, now, onRetry) {
         "Hook / entry",
         {},
         h("div", { class: "name" }, hookNames.get(delivery.hookId) ?? delivery.hookId),
-        h("div", { class: "sub mono" }, delivery.entryId),
+        h("div", { class: "sub" }, deliveryLink(delivery.id)),
       ),
       cell("Answer", {}, h("span", { class: `badge ${summary.tone}` }, summary.status)),
       cell(
