@@ -366,6 +366,43 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     await context.close();
   });
 
+  test("previews the exact request of an integration for an entry, and shows the API's problems with a bad one", async () => {
+    for (const viewport of [
+      { viewport: { width: 1280, height: 900 } },
+      { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+    ]) {
+      const { context, page, problems } = await openWithKey(viewport);
+      const select = page.locator("#preview-integration");
+      await select.locator("option[value=slack]").waitFor({ state: "attached" });
+      await select.selectOption("slack");
+      await page.locator("#preview-form button[type=submit]").click();
+      await page.locator("#preview-result:not([hidden])").waitFor();
+      expect(await page.locator("#preview-line").textContent()).toMatch(/^POST /);
+      const body = JSON.parse((await page.locator("#preview-body").textContent()) ?? "");
+      expect(JSON.stringify(body.blocks)).toContain("Ada turned on the flag Checkout redesign in Production");
+      expect(await page.locator("#preview-headers-body").textContent()).toContain("application/json");
+      const overflow = await page.evaluate(() => {
+        const browser = globalThis as unknown as InBrowser;
+        return browser.document.documentElement.scrollWidth - browser.innerWidth;
+      });
+      expect(overflow).toBeLessThanOrEqual(0);
+      const name = viewport.viewport.width < 500 ? "dashboard-preview-phone.png" : "dashboard-preview.png";
+      await page.locator("#preview-title").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: new URL(name, ARTIFACTS).pathname, fullPage: true });
+
+      // An entry the API refuses: its message and each problem with the pointer it names.
+      await page.locator("#preview-entry").fill(JSON.stringify({ kind: 42 }));
+      await page.locator("#preview-form button[type=submit]").click();
+      await page.locator("#preview-problems:not([hidden])").waitFor();
+      const listed = await page.locator("#preview-problems li").allTextContents();
+      expect(listed[0]).toBe("the entry is invalid");
+      expect(listed.slice(1).some((line) => line.startsWith("/entry/kind: "))).toBe(true);
+      expect(await page.locator("#preview-result").isHidden()).toBe(true);
+      expect(problems.filter((p) => !/\b400\b/.test(p))).toEqual([]);
+      await context.close();
+    }
+  });
+
   test("replays a hook's failed deliveries after showing the dry run's count; a read key is told it cannot", async () => {
     const hookId = hookIds["Billing bridge (down)"]!;
     const deliveryId = `${hookId}.${failedEntry}`;

@@ -78,9 +78,10 @@ const charts = {
 };
 
 class HttpError extends Error {
-  constructor(status, message) {
+  constructor(status, message, problems) {
     super(message);
     this.status = status;
+    this.problems = problems;
   }
 }
 
@@ -94,7 +95,12 @@ async function api(path, init = {}) {
       headers: { accept: "application/json", authorization: `Bearer ${state.key}`, ...(init.headers ?? {}) },
     });
     const body = response.status === 204 ? undefined : await response.json().catch(() => undefined);
-    if (!response.ok) throw new HttpError(response.status, body?.error?.message ?? `HTTP ${response.status}`);
+    if (!response.ok)
+      throw new HttpError(
+        response.status,
+        body?.error?.message ?? `HTTP ${response.status}`,
+        body?.error?.problems,
+      );
     return body;
   } finally {
     clearTimeout(timer);
@@ -166,6 +172,7 @@ async function refresh() {
       api("/v1/deliveries?status=failed"),
     ]);
     state.lastOk = Date.now();
+    loadIntegrations().catch(() => undefined);
     render(stats, failed.deliveries.slice(0, FAILED_SHOWN), failed.deliveries.length > FAILED_SHOWN);
     setStatus("live", "ok");
     document.body.dataset.loaded = "true";
@@ -437,6 +444,81 @@ $("delivery-retry").addEventListener("click", async (event) => {
   if (opened === undefined) return;
   await retry(opened, event.currentTarget);
   void openDelivery(opened.id);
+});
+
+// ── previewing a request ─────────────────────────────────────────────────────
+
+/** An entry to start from: a flag turned on in production, in the template context's shape. */
+const SAMPLE_ENTRY = {
+  _id: "preview-0001",
+  kind: "flag",
+  key: "checkout-redesign",
+  name: "Checkout redesign",
+  verbKind: "updateOn",
+  timestamp: { milliseconds: 1764115200000 },
+  title: { plainText: "Ada turned on the flag Checkout redesign in Production" },
+  project: { key: "default", name: "Default", environment: { key: "production", name: "Production" } },
+  accesses: [{ action: "updateOn", resource: "proj/default:env/production:flag/checkout-redesign" }],
+};
+
+let integrationsLoaded = false;
+
+async function loadIntegrations() {
+  if (integrationsLoaded) return;
+  const { integrations } = await api("/v1/integrations");
+  $("preview-integration").replaceChildren(
+    ...integrations
+      .filter((integration) => integration.deliverable)
+      .map((integration) =>
+        h("option", { value: integration.key }, `${integration.name} (${integration.key})`),
+      ),
+  );
+  if ($("preview-entry").value === "") $("preview-entry").value = JSON.stringify(SAMPLE_ENTRY, null, 2);
+  integrationsLoaded = true;
+}
+
+function showProblems(items) {
+  const list = $("preview-problems");
+  list.replaceChildren(...items.map((text) => h("li", {}, text)));
+  list.hidden = items.length === 0;
+}
+
+$("preview-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("preview-result").hidden = true;
+  let entry;
+  try {
+    entry = JSON.parse($("preview-entry").value);
+  } catch (error) {
+    showProblems([`The entry is not JSON: ${error.message}`]);
+    return;
+  }
+  const key = $("preview-integration").value;
+  try {
+    const preview = await api(`/v1/integrations/${encodeURIComponent(key)}/preview`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ entry }),
+    });
+    $("preview-line").textContent = `${preview.method} ${preview.url}`;
+    $("preview-headers-body").replaceChildren(
+      ...preview.headers.map((header) =>
+        h(
+          "tr",
+          {},
+          h("td", { "data-label": "Header" }, header.name),
+          h("td", { "data-label": "Value", class: "mono" }, header.value),
+        ),
+      ),
+    );
+    $("preview-body").textContent =
+      preview.body ?? "(no body: the template rendered empty, so nothing would be sent)";
+    showProblems((preview.warnings ?? []).map((warning) => `Warning: ${warning}`));
+    $("preview-result").hidden = false;
+  } catch (error) {
+    const problems = error.problems?.map((p) => `${p.pointer || "/"}: ${p.message}`) ?? [];
+    showProblems([error.message, ...problems]);
+  }
 });
 
 // ── tracing an entry ─────────────────────────────────────────────────────────
