@@ -420,7 +420,7 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
       const problems = watchPage(page, (p) => /\b403\b/.test(p));
       await page.goto(`${system.baseUrl}/`);
       await page.locator("body[data-loaded=true]").waitFor();
-      await page.locator(`#hooks-body tr[data-hook="${hookId}"] button`).click();
+      await page.locator(`#hooks-body tr[data-hook="${hookId}"] button.replay`).click();
       await page.locator("#replay-count").click();
       await page.locator("#replay-result.bad").waitFor();
       expect(await page.locator("#replay-result").textContent()).toMatch(/admin scope/);
@@ -430,7 +430,7 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     }
 
     const { context, page, problems } = await openWithKey({ viewport: { width: 1280, height: 900 } });
-    await page.locator(`#hooks-body tr[data-hook="${hookId}"] button`).click();
+    await page.locator(`#hooks-body tr[data-hook="${hookId}"] button.replay`).click();
     expect(await page.locator("#replay-title").textContent()).toBe(
       "Replay the failed deliveries of Billing bridge (down)",
     );
@@ -457,6 +457,87 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
       "the replayed delivery attempted again",
     );
     expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("makes a Slack hook through the form drawn from its manifest, tests it, shows a bad policy's problem beside the field, and deletes it", async () => {
+    // A read key sees the form but is told it cannot make the hook.
+    {
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+      await context.addInitScript(
+        (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
+        READ_KEY,
+      );
+      const page = await context.newPage();
+      const problems = watchPage(page, (p) => /\b403\b/.test(p));
+      await page.goto(`${system.baseUrl}/`);
+      await page.locator("body[data-loaded=true]").waitFor();
+      await page.locator("#hook-new").click();
+      await page.locator("#hook-form:not([hidden]) #hook-var-webhookUrl").waitFor();
+      await page.locator("#hook-name").fill("Not allowed");
+      await page.locator("#hook-save").click();
+      await page.locator("#hook-problems:not([hidden])").waitFor();
+      expect(await page.locator("#hook-problems").textContent()).toMatch(/needs a key with the admin scope/);
+      expect(problems).toEqual([]);
+      await context.close();
+    }
+
+    const { context, page, problems } = await openWithKey({ viewport: { width: 1280, height: 900 } });
+    page.on("dialog", (dialog) => void dialog.accept());
+    await page.locator("#hook-new").click();
+    await page.locator("#hook-integration option[value=slack]").waitFor({ state: "attached" });
+    await page.locator("#hook-integration").selectOption("slack");
+    await page.locator("#hook-var-webhookUrl").waitFor();
+    // Drawn from the manifest: the secret as a password field, the boolean as a checkbox with its default.
+    expect(await page.locator("#hook-var-webhookUrl").getAttribute("type")).toBe("password");
+    expect(await page.locator("#hook-var-showDetails").isChecked()).toBe(true);
+    expect(await page.locator("#hook-policy").inputValue()).toContain("proj/*:env/production:flag/*");
+    await page.locator("#hook-name").fill("Ops channel");
+    await page.locator("#hook-var-webhookUrl").fill(`${good.url}/slack/T0/B0/x`);
+    await page.locator("#hook-var-showDetails").uncheck();
+    await page.locator("#hook-save").click();
+    await page.locator("#hook-result:text-matches('^Created hook Ops channel')").waitFor();
+    const created = ((await system.api("GET", "/v1/hooks")).json.hooks as any[]).find(
+      (hk) => hk.name === "Ops channel",
+    );
+    expect(created).toMatchObject({
+      integration: "slack",
+      on: true,
+      formVariables: { webhookUrl: "********", showDetails: false },
+    });
+    expect(created.policy).toBeUndefined();
+
+    // Send test: the integration's validation message, answered by the receiver.
+    const before = good.requests.length;
+    await page.locator("#hook-test").click();
+    await page.locator("#hook-result:text-matches('^Test answered: HTTP 200')").waitFor();
+    expect(good.requests.length).toBe(before + 1);
+    expect(good.requests.at(-1)?.url).toBe("/slack/T0/B0/x");
+
+    // A bad statement: the API's problem shows beside the policy field, nothing is changed.
+    await page
+      .locator("#hook-policy")
+      .fill(JSON.stringify([{ effect: "maybe", resources: ["proj/*"], actions: ["*"] }]));
+    await page.locator("#hook-save").click();
+    const policyProblem = page.locator('#hook-form .field-problem[data-pointer="/policy"]');
+    await policyProblem.waitFor();
+    expect(await policyProblem.textContent()).toMatch(/effect/);
+    await page.screenshot({ path: new URL("dashboard-hook-form.png", ARTIFACTS).pathname, fullPage: true });
+
+    // Renamed with the policy back to the default: the secret, shown masked, is kept.
+    await page.locator("#hook-policy").fill("");
+    await page.locator("#hook-name").fill("Ops channel (renamed)");
+    await page.locator("#hook-save").click();
+    await page.locator("#hook-result:text-matches('^Saved hook ')").waitFor();
+    expect(await page.locator("#hook-result").textContent()).toMatch(/^Saved hook Ops channel \(renamed\)/);
+    await page.locator("#hook-test").click();
+    await page.locator("#hook-result:text-matches('^Test answered: HTTP 200')").waitFor();
+    expect(good.requests.at(-1)?.url).toBe("/slack/T0/B0/x");
+
+    await page.locator("#hook-delete").click();
+    await page.locator(".toast.ok:text-matches('deleted')").waitFor();
+    expect((await system.api("GET", `/v1/hooks/${created.id}`)).status).toBe(404);
+    expect(problems.filter((p) => !/\b400\b/.test(p))).toEqual([]);
     await context.close();
   });
 

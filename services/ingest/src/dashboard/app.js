@@ -15,6 +15,7 @@ import {
   hookRows,
   persistenceBadge,
   traceRows,
+  variableFields,
 } from "./render.js";
 
 const KEY_STORAGE = "hookwire.apiKey";
@@ -280,7 +281,7 @@ function render(stats, failed, more) {
     }),
   );
 
-  $("hooks-body").replaceChildren(...hookRows(hooks, now, openReplay));
+  $("hooks-body").replaceChildren(...hookRows(hooks, now, { edit: openHookForm, replay: openReplay }));
   $("hooks-count").textContent = String(hooks.length);
   const names = new Map(hooks.map((hook) => [hook.id, hook.name]));
   $("failed-body").replaceChildren(...failureRows(failed, names, now, retry));
@@ -312,6 +313,197 @@ async function retry(delivery, button) {
     button.textContent = "Retry";
   }
 }
+
+// ── a hook, made or changed ──────────────────────────────────────────────────
+
+const form = { hook: undefined, integration: undefined, defaultPolicy: "" };
+
+async function integrationOptions() {
+  const { integrations } = await api("/v1/integrations");
+  return integrations.filter((integration) => integration.deliverable);
+}
+
+async function showIntegration(key, hook) {
+  const integration = await api(`/v1/integrations/${encodeURIComponent(key)}`);
+  form.integration = integration;
+  form.defaultPolicy = JSON.stringify(integration.defaultPolicy, null, 2);
+  $("hook-integration-overview").textContent = integration.overview;
+  $("hook-variables").replaceChildren(
+    h("legend", {}, "Form variables"),
+    ...variableFields(integration.formVariables, hook?.formVariables),
+  );
+  $("hook-policy").value = hook?.policy ? JSON.stringify(hook.policy, null, 2) : form.defaultPolicy;
+}
+
+function clearProblems() {
+  for (const element of document.querySelectorAll("#hook-form .field-problem")) {
+    element.textContent = "";
+    element.hidden = true;
+  }
+  $("hook-problems").hidden = true;
+  $("hook-result").textContent = "";
+}
+
+/** Each problem beside the field its pointer names (the nearest field above it), the rest below. */
+function showHookProblems(error) {
+  const rest = [];
+  for (const problem of error.problems ?? []) {
+    const fields = [...document.querySelectorAll("#hook-form .field-problem")];
+    const field = fields.find(
+      (element) =>
+        problem.pointer === element.dataset.pointer ||
+        problem.pointer.startsWith(`${element.dataset.pointer}/`),
+    );
+    if (field) {
+      field.textContent = field.textContent ? `${field.textContent} · ${problem.message}` : problem.message;
+      field.hidden = false;
+    } else rest.push(`${problem.pointer || "/"}: ${problem.message}`);
+  }
+  const list = $("hook-problems");
+  list.replaceChildren(...[error.message, ...rest].map((text) => h("li", {}, text)));
+  list.hidden = false;
+}
+
+async function openHookForm(hook) {
+  form.hook = hook;
+  clearProblems();
+  const editing = hook !== undefined;
+  $("hook-form-title").textContent = editing ? `Edit ${hook.name}` : "New hook";
+  $("hook-save").textContent = editing ? "Save" : "Create";
+  $("hook-test").hidden = !editing;
+  $("hook-delete").hidden = !editing;
+  $("hook-integration-field").hidden = editing;
+  try {
+    if (editing) {
+      // The stats' hook is a summary: the form needs the hook itself (secrets shown as ********).
+      const stored = await api(`/v1/hooks/${encodeURIComponent(hook.id)}`);
+      form.hook = stored;
+      $("hook-name").value = stored.name;
+      $("hook-on").checked = stored.on;
+      await showIntegration(stored.integration, stored);
+    } else {
+      const integrations = await integrationOptions();
+      $("hook-integration").replaceChildren(
+        ...integrations.map((integration) =>
+          h("option", { value: integration.key }, `${integration.name} (${integration.key})`),
+        ),
+      );
+      $("hook-name").value = "";
+      $("hook-on").checked = true;
+      await showIntegration($("hook-integration").value);
+    }
+    $("hook-form").hidden = false;
+    $("hook-name").focus();
+  } catch (error) {
+    toast(`Could not open the form: ${error.message}`, "bad");
+  }
+}
+
+$("hook-new").addEventListener("click", () => void openHookForm(undefined));
+$("hook-integration").addEventListener("change", () => void showIntegration($("hook-integration").value));
+$("hook-cancel").addEventListener("click", () => {
+  $("hook-form").hidden = true;
+});
+
+/** The body of the create or change: only the form variables given, the policy when not the default. */
+function hookBody() {
+  const formVariables = {};
+  for (const input of document.querySelectorAll("#hook-variables [data-key]")) {
+    const key = input.dataset.key;
+    if (input.type === "checkbox") formVariables[key] = input.checked;
+    else if (input.value !== "") formVariables[key] = input.value;
+  }
+  const body = { name: $("hook-name").value.trim(), on: $("hook-on").checked, formVariables };
+  const policy = $("hook-policy").value.trim();
+  if (policy === "" || policy === form.defaultPolicy.trim()) body.policy = null;
+  else body.policy = JSON.parse(policy);
+  return body;
+}
+
+function adminOnly(error, doing) {
+  return error instanceof HttpError && error.status === 403
+    ? `${doing} needs a key with the admin scope: this key can only look.`
+    : undefined;
+}
+
+$("hook-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearProblems();
+  let body;
+  try {
+    body = hookBody();
+  } catch (error) {
+    showHookProblems({
+      message: "the hook is invalid",
+      problems: [{ pointer: "/policy", message: `not JSON: ${error.message}` }],
+    });
+    return;
+  }
+  const editing = form.hook !== undefined;
+  try {
+    const saved = editing
+      ? await api(`/v1/hooks/${encodeURIComponent(form.hook.id)}`, {
+          method: "PATCH",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        })
+      : await api("/v1/hooks", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            integration: form.integration.key,
+            ...body,
+            policy: body.policy ?? undefined,
+          }),
+        });
+    form.hook = saved;
+    $("hook-form-title").textContent = `Edit ${saved.name}`;
+    $("hook-save").textContent = "Save";
+    $("hook-test").hidden = false;
+    $("hook-delete").hidden = false;
+    $("hook-integration-field").hidden = true;
+    $("hook-result").textContent = `${editing ? "Saved" : "Created"} hook ${saved.name} (${saved.id}).`;
+    void refresh();
+  } catch (error) {
+    const message = adminOnly(error, editing ? "Changing a hook" : "Creating a hook");
+    if (message !== undefined) showHookProblems({ message, problems: [] });
+    else showHookProblems(error);
+  }
+});
+
+$("hook-test").addEventListener("click", async () => {
+  if (form.hook === undefined) return;
+  try {
+    const answer = await api(`/v1/hooks/${encodeURIComponent(form.hook.id)}/test`, { method: "POST" });
+    const status =
+      answer.statusCode !== undefined ? `HTTP ${answer.statusCode}` : (answer.errorCode ?? "no answer");
+    $("hook-result").textContent =
+      `Test ${answer.ok ? "answered" : "failed"}: ${status} in ${formatMs(answer.durationMs)}${answer.errorMessage ? ` (${answer.errorMessage})` : ""}.`;
+    $("hook-result").className = `replay-result ${answer.ok ? "" : "bad"}`;
+  } catch (error) {
+    $("hook-result").textContent =
+      adminOnly(error, "Sending a test") ?? `Could not send the test: ${error.message}`;
+    $("hook-result").className = "replay-result bad";
+  }
+});
+
+$("hook-delete").addEventListener("click", async () => {
+  if (
+    form.hook === undefined ||
+    !confirm(`Delete hook ${form.hook.name}? Its deliveries in flight are dropped.`)
+  )
+    return;
+  try {
+    await api(`/v1/hooks/${encodeURIComponent(form.hook.id)}`, { method: "DELETE" });
+    toast(`Hook ${form.hook.name} deleted.`, "ok");
+    $("hook-form").hidden = true;
+    void refresh();
+  } catch (error) {
+    $("hook-result").textContent =
+      adminOnly(error, "Deleting a hook") ?? `Could not delete it: ${error.message}`;
+    $("hook-result").className = "replay-result bad";
+  }
+});
 
 // ── replaying a hook's failed deliveries ─────────────────────────────────────
 

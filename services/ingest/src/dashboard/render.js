@@ -78,6 +78,7 @@ function stateBadge(hook) {
 
 /** The hooks table body: one row per hook, with its health. */
 export function hookRows(hooks, now, onReplay) {
+  // onReplay: { edit(hook), replay(hook) }, the row's two buttons.
   if (hooks.length === 0) {
     return [
       h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No hooks yet: create one with POST /v1/hooks.")),
@@ -132,7 +133,16 @@ export function hookRows(hooks, now, onReplay) {
         cell(
           "Actions",
           { class: "actions" },
-          h("button", { type: "button", class: "secondary", onclick: () => onReplay(hook) }, "Replay…"),
+          h(
+            "button",
+            { type: "button", class: "secondary edit", onclick: () => onReplay.edit(hook) },
+            "Edit",
+          ),
+          h(
+            "button",
+            { type: "button", class: "secondary replay", onclick: () => onReplay.replay(hook) },
+            "Replay…",
+          ),
         ),
       );
     });
@@ -155,6 +165,56 @@ function lastAttemptSummary(delivery) {
     body: last.errorBody,
     message: last.errorMessage,
   };
+}
+
+/**
+ * The inputs of an integration's form variables, each by its type: text (a password field for a
+ * secret, showing ******** and keeping the stored value unless replaced), a choice of
+ * allowedValues, a checkbox; optional ones say so, defaults fill a new hook's.
+ */
+export function variableFields(variables, values) {
+  return variables.map((variable) => {
+    const id = `hook-var-${variable.key}`;
+    const value = values?.[variable.key] ?? (values === undefined ? variable.defaultValue : undefined);
+    let input;
+    if (variable.type === "boolean") {
+      input = h("input", {
+        id,
+        type: "checkbox",
+        "data-key": variable.key,
+        checked: value === true || value === "true",
+      });
+    } else if (variable.type === "enum" || Array.isArray(variable.allowedValues)) {
+      input = h(
+        "select",
+        { id, "data-key": variable.key },
+        variable.isOptional ? h("option", { value: "" }, "(none)") : null,
+        ...(variable.allowedValues ?? []).map((allowed) =>
+          h("option", { value: allowed, selected: String(value ?? "") === String(allowed) }, String(allowed)),
+        ),
+      );
+    } else {
+      input = h("input", {
+        id,
+        "data-key": variable.key,
+        type: variable.isSecret ? "password" : variable.type === "uri" ? "url" : "text",
+        autocomplete: "off",
+        spellcheck: "false",
+        value: value === undefined ? "" : String(value),
+        placeholder: variable.placeholder ?? "",
+      });
+    }
+    const label = `${variable.name ?? variable.key}${variable.isOptional ? " (optional)" : ""}${variable.isSecret ? " (secret)" : ""}`;
+    return h(
+      "div",
+      { class: variable.type === "boolean" ? "field check-field" : "field" },
+      variable.type === "boolean"
+        ? h("label", { class: "check" }, input, ` ${label}`)
+        : [h("label", { for: id }, label), input],
+      variable.description ? h("p", { class: "sub" }, variable.description) : null,
+      h("p", { class: "field-problem", "data-pointer": `/formVariables/${variable.key}`, hidden: true }),
+    );
+  });
 }
 
 /** What became of an entry at each hook (GET /v1/entries/:id): its outcome, and why or its delivery. */
