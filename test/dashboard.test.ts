@@ -49,14 +49,19 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     page.locator(`#failed-body tr[data-delivery="${hookIds[hook]}.${failedEntry}"]`);
 
   /** The dashboard, loaded, in a browser that already holds the admin key (as after a first visit). */
-  const openWithKey = async (options: BrowserContextOptions) => {
+  /** The page with a key already kept (the admin key unless told), problems watched but `allow`. */
+  const openWithKey = async (
+    options: BrowserContextOptions,
+    key = system.apiKey,
+    allow?: (problem: string) => boolean,
+  ) => {
     const context = await browser.newContext(options);
     await context.addInitScript(
-      (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
-      system.apiKey,
+      (kept) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", kept),
+      key,
     );
     const page = await context.newPage();
-    const problems = watchPage(page);
+    const problems = watchPage(page, allow);
     await page.goto(`${system.baseUrl}/`);
     await page.locator("body[data-loaded=true]").waitFor();
     return { context, page, problems };
@@ -411,15 +416,12 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
 
     // A read key counts nothing and queues nothing: the panel says why.
     {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.addInitScript(
-        (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
+      const forbidden = (p: string) => /\b403\b/.test(p);
+      const { context, page, problems } = await openWithKey(
+        { viewport: { width: 1280, height: 900 } },
         READ_KEY,
+        forbidden,
       );
-      const page = await context.newPage();
-      const problems = watchPage(page, (p) => /\b403\b/.test(p));
-      await page.goto(`${system.baseUrl}/`);
-      await page.locator("body[data-loaded=true]").waitFor();
       await page.locator(`#hooks-body tr[data-hook="${hookId}"] button.replay`).click();
       await page.locator("#replay-count").click();
       await page.locator("#replay-result.bad").waitFor();
@@ -463,15 +465,9 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
   test("makes a Slack hook through the form drawn from its manifest, tests it, shows a bad policy's problem beside the field, and deletes it", async () => {
     // A read key sees the form but is told it cannot make the hook.
     {
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
-      await context.addInitScript(
-        (key) => (globalThis as unknown as InBrowser).localStorage.setItem("hookwire.apiKey", key),
-        READ_KEY,
-      );
-      const page = await context.newPage();
-      const problems = watchPage(page, (p) => /\b403\b/.test(p));
-      await page.goto(`${system.baseUrl}/`);
-      await page.locator("body[data-loaded=true]").waitFor();
+      const forbidden = (p: string) => /\b403\b/.test(p);
+      const phone = { viewport: { width: 390, height: 844 }, isMobile: true };
+      const { context, page, problems } = await openWithKey(phone, READ_KEY, forbidden);
       await page.locator("#hook-new").click();
       await page.locator("#hook-form:not([hidden]) #hook-var-webhookUrl").waitFor();
       await page.locator("#hook-name").fill("Not allowed");

@@ -256,6 +256,18 @@ export function traceRows(trace) {
   );
 }
 
+/** An attempt's kept answer body, else its error message, folded; nothing when it has neither. */
+function answerDetails(body, message) {
+  const detail = body ?? message;
+  if (!detail) return null;
+  return h(
+    "details",
+    {},
+    h("summary", {}, body !== undefined ? "response body" : "error"),
+    h("pre", { class: "mono" }, detail),
+  );
+}
+
 /** A link that opens a delivery on this page (`#delivery=<id>`), so it can be shared too. */
 export function deliveryLink(id) {
   return h("a", { href: `#delivery=${encodeURIComponent(id)}`, class: "mono delivery-link" }, id);
@@ -269,7 +281,6 @@ export function attemptRows(delivery, now) {
   const outcomes = { done: ["succeeded", "ok"], retry: ["retried", "warn"], give_up: ["given up", "bad"] };
   return delivery.attempts.map((attempt) => {
     const [outcome, tone] = outcomes[attempt.outcome] ?? [attempt.outcome, "off"];
-    const detail = attempt.errorBody ?? attempt.errorMessage;
     return h(
       "tr",
       { "data-attempt": attempt.attempt },
@@ -285,14 +296,7 @@ export function attemptRows(delivery, now) {
         "Answer",
         {},
         attempt.statusCode !== undefined ? `HTTP ${attempt.statusCode}` : (attempt.errorCode ?? ""),
-        detail
-          ? h(
-              "details",
-              {},
-              h("summary", {}, attempt.errorBody !== undefined ? "response body" : "error"),
-              h("pre", { class: "mono" }, detail),
-            )
-          : null,
+        answerDetails(attempt.errorBody, attempt.errorMessage),
       ),
       cell("Outcome", {}, h("span", { class: `badge ${tone}` }, outcome)),
     );
@@ -306,7 +310,6 @@ export function failureRows(deliveries, hookNames, now, onRetry) {
   }
   return deliveries.map((delivery) => {
     const summary = lastAttemptSummary(delivery);
-    const detail = summary.body ?? summary.message;
     return h(
       "tr",
       { "data-delivery": delivery.id },
@@ -331,14 +334,7 @@ export function failureRows(deliveries, hookNames, now, onRetry) {
         "Reason",
         { class: "wide" },
         h("div", { class: "reason" }, delivery.reason ?? ""),
-        detail
-          ? h(
-              "details",
-              {},
-              h("summary", {}, summary.body !== undefined ? "response body" : "error"),
-              h("pre", { class: "mono" }, detail),
-            )
-          : null,
+        answerDetails(summary.body, summary.message),
       ),
       cell(
         "",
