@@ -221,7 +221,6 @@ export class Intake {
     options: { exclude?: string; observed?: boolean } = {},
   ): Promise<EntryResult[]> {
     const { keys, writers, partitions, idempotencyWindowMs, claimLeaseMs } = this.#options;
-    const base = writers[0] as DeliveryWriter;
     const acceptedAt = Date.now();
     const { states, lease } = await takeLeases(
       this.#options.redis,
@@ -269,7 +268,7 @@ export class Intake {
       // WAIT cover it, and with it everything written before it, that request's deliveries too.
       // Each claim holds the id of the request that accepted it, whose trace says what became of
       // the entry (GET /v1/entries/:id); both are kept for the window.
-      const seen = base.waitsForReplicas
+      const seen = (writers[0] as DeliveryWriter).waitsForReplicas
         ? entries.flatMap((entry, i) => (states[i] === "kept" ? [keys.entrySeen(entry._id)] : []))
         : [];
       const claims = (tx: ChainableCommander) => {
@@ -285,44 +284,33 @@ export class Intake {
       // relayed first, the others' after: a crash in between leaves the first part queued and
       // the entries unclaimed, so the client's retry is accepted again (the first part is then
       // delivered twice, never lost). Likewise for the partitions committed before the claims.
-      const part = (phase: string, index: number) => (partitions.count > 1 ? `${phase}p${index}` : phase);
+      // Partition i's part of a phase, in its own MULTI (batch ids name the phase, and the
+      // partition when there are several).
+      const commit = (i: number, routed: Routed, phase: string, also?: (tx: ChainableCommander) => void) => {
+        const part = partitions.count > 1 ? `${phase}p${i}` : phase;
+        const change = { accepted: routed.records, batches: batchesOf(routed.byHook, request, part) };
+        return (writers[i] as DeliveryWriter).commit(
+          also === undefined ? change : { ...change, also },
+          acceptedAt,
+        );
+      };
       const split = first.some((routed) => routed.byHook.size > 0) && rest.some((routed) => !isEmpty(routed));
       if (split) {
-        const relays = await Promise.all(
+        // Committed and relayed (a relay's failure is the sweepers' to mend).
+        await Promise.all(
           first.flatMap((routed, i) =>
             isEmpty(routed)
               ? []
-              : [
-                  (writers[i] as DeliveryWriter)
-                    .commit(
-                      { accepted: routed.records, batches: batchesOf(routed.byHook, request, part("a", i)) },
-                      acceptedAt,
-                    )
-                    .then(({ relayed }) => relayed.catch(() => undefined)),
-                ],
+              : [commit(i, routed, "a").then(({ relayed }) => relayed.catch(() => undefined))],
           ),
         );
-        await Promise.all(relays);
       }
       const last = split ? rest : rest.map((routed, i) => merged(first[i] as Routed, routed));
       const phase = split ? "b" : "";
       await Promise.all(
-        last.flatMap((routed, i) =>
-          i === 0 || isEmpty(routed)
-            ? []
-            : [
-                (writers[i] as DeliveryWriter).commit(
-                  { accepted: routed.records, batches: batchesOf(routed.byHook, request, part(phase, i)) },
-                  acceptedAt,
-                ),
-              ],
-        ),
+        last.flatMap((routed, i) => (i === 0 || isEmpty(routed) ? [] : [commit(i, routed, phase)])),
       );
-      const own = last[0] as Routed;
-      await base.commit(
-        { accepted: own.records, batches: batchesOf(own.byHook, request, part(phase, 0)), also: claims },
-        acceptedAt,
-      );
+      await commit(0, last[0] as Routed, phase, claims);
       lease.end();
       if (options.observed !== false) this.#options.observer?.accepted(results);
       return results;
