@@ -47,6 +47,7 @@ export {
   OPERATIONAL_ACTIONS,
   type OperationalAction,
   type OperationalEvent,
+  writeEvent,
 } from "./operational-events";
 export {
   decodeEntryTrace,

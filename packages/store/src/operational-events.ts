@@ -9,7 +9,7 @@
  * the delivery records keep them).
  */
 import type { Keyspace } from "@hookwire/queue";
-import type { ChainableCommander } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 
 /**
  * The events' actions: also the actions of the `hook` resource type in the policy package's
@@ -53,6 +53,13 @@ export function addEvent(tx: ChainableCommander, keys: Keyspace, event: Operatio
     "detail",
     event.detail,
   );
+}
+
+/** Writes the event on its own, now (for an event that goes with no other write). */
+export async function writeEvent(redis: Redis, keys: Keyspace, event: OperationalEvent): Promise<void> {
+  const tx = redis.multi();
+  addEvent(tx, keys, event);
+  await tx.exec();
 }
 
 /** An event from a stream entry's flat field list; undefined for anything this codec did not write. */

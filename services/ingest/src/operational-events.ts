@@ -14,11 +14,11 @@
 import { type Entry, normaliseEntry } from "@hookwire/entries";
 import { type Partition, type Partitions, redisErrorCode } from "@hookwire/queue";
 import {
-  addEvent,
   decodeEvent,
   type HookStore,
   type OperationalAction,
   type OperationalEvent,
+  writeEvent,
 } from "@hookwire/store";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -76,14 +76,8 @@ export function eventEntry(
 }
 
 /** Adds an event to its hook's partition's stream at once (not within another write). */
-export async function emitEvent(
-  redis: Redis,
-  partitions: Partitions,
-  event: OperationalEvent,
-): Promise<void> {
-  const tx = redis.multi();
-  addEvent(tx, partitions.of(event.hookId).keys, event);
-  await tx.exec();
+export function emitEvent(redis: Redis, partitions: Partitions, event: OperationalEvent): Promise<void> {
+  return writeEvent(redis, partitions.of(event.hookId).keys, event);
 }
 
 export class OperationalEvents {
@@ -195,7 +189,7 @@ export class OperationalEvents {
       this.#dropped++;
       return;
     }
-    const hook = (await hooks.list()).find((candidate) => candidate.id === event.hookId);
+    const hook = await hooks.get(event.hookId);
     await intake.accept([eventEntry(event, id, partition.index, hook)], [], {
       exclude: event.hookId,
       observed: false,

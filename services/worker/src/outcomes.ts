@@ -16,6 +16,7 @@ import {
   type DeliveryStatus,
   type Hook,
   type OperationalEvent,
+  writeEvent,
 } from "@hookwire/store";
 import type { Release } from "./hook-limits";
 import type { DeliveryStat } from "./stats-recorder";
@@ -300,9 +301,7 @@ async function disableHook(ctx: WorkerContext, hookId: string, reason: string): 
   }));
   ctx.observer.hookDisabled();
   ctx.logger.warn({ hookId, reason }, "hook disabled");
-  const tx = ctx.redis.multi();
-  addEvent(tx, ctx.keys, { action: "hookDisabled", hookId, at: now, detail: reason });
-  await tx.exec();
+  await writeEvent(ctx.redis, ctx.keys, { action: "hookDisabled", hookId, at: now, detail: reason });
 }
 
 /**
@@ -312,28 +311,35 @@ async function disableHook(ctx: WorkerContext, hookId: string, reason: string): 
  */
 function eventsOf(hookId: string, settled: readonly Settled[], at: number): OperationalEvent[] {
   const events: OperationalEvent[] = [];
+  let exhausted: Settled | undefined;
+  let exhaustedCount = 0;
+  let oauth: Settled | undefined;
+  let oauthCount = 0;
   for (const s of settled) {
     if (s.circuit === "opened")
       events.push({ action: "hookCircuitOpened", hookId, at, detail: s.reason ?? "the receiver failed" });
     else if (s.circuit === "closed")
       events.push({ action: "hookCircuitClosed", hookId, at, detail: "the receiver answered again" });
+    if (s.status === "failed" && s.attemptRecord !== undefined && exhaustedCount++ === 0) exhausted = s;
+    if (s.oauthFailure !== undefined && oauthCount++ === 0) oauth = s;
   }
-  const once = (action: OperationalEvent["action"], chosen: Settled[], detail: (s: Settled) => string) => {
-    const [first] = chosen;
-    if (first === undefined) return;
-    const more = chosen.length > 1 ? ` (and ${chosen.length - 1} more in the same batch)` : "";
-    events.push({ action, hookId, at, detail: `${detail(first)}${more}` });
-  };
-  once(
-    "deliveryExhausted",
-    settled.filter((s) => s.status === "failed" && s.attemptRecord !== undefined),
-    (s) =>
-      `delivery ${s.delivery.id} failed after ${s.attempt} attempt${s.attempt === 1 ? "" : "s"}: ${s.reason ?? "no reason given"}`,
-  );
-  once(
-    "oauthRefreshFailed",
-    settled.filter((s) => s.oauthFailure !== undefined),
-    (s) => s.oauthFailure ?? "",
-  );
+  const more = (count: number) => (count > 1 ? ` (and ${count - 1} more in the same batch)` : "");
+  if (exhausted !== undefined) {
+    const { delivery, attempt, reason } = exhausted;
+    const attempts = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
+    events.push({
+      action: "deliveryExhausted",
+      hookId,
+      at,
+      detail: `delivery ${delivery.id} failed after ${attempts}: ${reason ?? "no reason given"}${more(exhaustedCount)}`,
+    });
+  }
+  if (oauth !== undefined)
+    events.push({
+      action: "oauthRefreshFailed",
+      hookId,
+      at,
+      detail: `${oauth.oauthFailure}${more(oauthCount)}`,
+    });
   return events;
 }
