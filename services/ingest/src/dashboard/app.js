@@ -318,9 +318,23 @@ async function retry(delivery, button) {
 
 const form = { hook: undefined, integration: undefined, defaultPolicy: "" };
 
-async function integrationOptions() {
-  const { integrations } = await api("/v1/integrations");
-  return integrations.filter((integration) => integration.deliverable);
+let deliverable;
+
+/** The integrations hooks can be made of, asked once (again only after a failure). */
+function integrationOptions() {
+  deliverable ??= api("/v1/integrations").then(
+    ({ integrations }) => integrations.filter((integration) => integration.deliverable),
+    (error) => {
+      deliverable = undefined;
+      throw error;
+    },
+  );
+  return deliverable;
+}
+
+/** An integration as a choice: its name, and its key. */
+function integrationOption(integration) {
+  return h("option", { value: integration.key }, `${integration.name} (${integration.key})`);
 }
 
 async function showIntegration(key, hook) {
@@ -383,11 +397,7 @@ async function openHookForm(hook) {
       await showIntegration(stored.integration, stored);
     } else {
       const integrations = await integrationOptions();
-      $("hook-integration").replaceChildren(
-        ...integrations.map((integration) =>
-          h("option", { value: integration.key }, `${integration.name} (${integration.key})`),
-        ),
-      );
+      $("hook-integration").replaceChildren(...integrations.map(integrationOption));
       $("hook-name").value = "";
       $("hook-on").checked = true;
       await showIntegration($("hook-integration").value);
@@ -653,20 +663,13 @@ const SAMPLE_ENTRY = {
   accesses: [{ action: "updateOn", resource: "proj/default:env/production:flag/checkout-redesign" }],
 };
 
-let integrationsLoaded = false;
+let previewReady = false;
 
 async function loadIntegrations() {
-  if (integrationsLoaded) return;
-  const { integrations } = await api("/v1/integrations");
-  $("preview-integration").replaceChildren(
-    ...integrations
-      .filter((integration) => integration.deliverable)
-      .map((integration) =>
-        h("option", { value: integration.key }, `${integration.name} (${integration.key})`),
-      ),
-  );
+  if (previewReady) return;
+  $("preview-integration").replaceChildren(...(await integrationOptions()).map(integrationOption));
   if ($("preview-entry").value === "") $("preview-entry").value = JSON.stringify(SAMPLE_ENTRY, null, 2);
-  integrationsLoaded = true;
+  previewReady = true;
 }
 
 function showProblems(items) {
