@@ -1,4 +1,4 @@
-import { normaliseEntry } from "@hookwire/entries";
+import { normaliseEntry, renderMarkdown } from "@hookwire/entries";
 import {
   coerceFormValue,
   type FormValues,
@@ -28,7 +28,11 @@ const integrationSchema = {
   type: "object",
   properties: {
     ...integrationSummarySchema.properties,
-    description: { type: "string" },
+    description: { type: "string", description: "Markdown (LaunchDarkly's dialect)." },
+    descriptionHtml: {
+      type: "string",
+      description: "The description rendered as the framework renders Markdown: every text HTML-escaped.",
+    },
     formVariables: { type: "array", items: formVariableSchema },
     defaultPolicy: { type: "array", items: { type: "object", additionalProperties: true } },
     endpoint: {
@@ -84,9 +88,11 @@ export function integrationRoutes(services: Services): FastifyPluginAsync {
       },
       async (request) => {
         const integration = findIntegration(services, request.params.key);
+        const description = String(integration.manifest.description ?? "");
         return {
           ...summary(integration),
-          description: String(integration.manifest.description ?? ""),
+          description,
+          descriptionHtml: renderMarkdown(description).html,
           formVariables: integration.formVariables,
           defaultPolicy: integration.defaultPolicy,
           endpoint: integration.endpoint,

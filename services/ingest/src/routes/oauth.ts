@@ -8,6 +8,7 @@
 import { authorizationSecrets, authorizationUrl, exchangeCode, OAuthError } from "@hookwire/delivery";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ApiError } from "../errors";
+import { errorResponses } from "../schemas";
 import { type Services, withRedis } from "../services";
 import { findHook } from "./hooks";
 
@@ -16,6 +17,26 @@ const STATE_TTL_MS = 10 * 60_000;
 
 export function oauthRoutes(services: Services) {
   return async (app: FastifyInstance) => {
+    /** The provider's authorize URL for a hook, its state and PKCE verifier kept for the callback. */
+    const start = async (request: FastifyRequest<{ Params: { id: string } }>) => {
+      const hook = await findHook(services, request.params.id);
+      const settings = hook.oauth;
+      if (settings?.grant !== "authorization_code") {
+        throw new ApiError("API_ERR_CONFLICT", `hook ${hook.id} does not use the authorization_code grant`);
+      }
+      const { state, codeVerifier } = authorizationSecrets();
+      const redirectUri = `${publicUrl(services, request)}/v1/oauth/callback`;
+      await withRedis(services, () =>
+        services.redis.set(
+          services.keys.oauthState(state),
+          JSON.stringify({ hookId: hook.id, codeVerifier, redirectUri }),
+          "PX",
+          STATE_TTL_MS,
+        ),
+      );
+      return authorizationUrl(settings, redirectUri, state, codeVerifier);
+    };
+
     app.get<{ Params: { id: string } }>(
       "/v1/hooks/:id/oauth/start",
       {
@@ -27,24 +48,32 @@ export function oauthRoutes(services: Services) {
           params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
         },
       },
-      async (request, reply) => {
-        const hook = await findHook(services, request.params.id);
-        const settings = hook.oauth;
-        if (settings?.grant !== "authorization_code") {
-          throw new ApiError("API_ERR_CONFLICT", `hook ${hook.id} does not use the authorization_code grant`);
-        }
-        const { state, codeVerifier } = authorizationSecrets();
-        const redirectUri = `${publicUrl(services, request)}/v1/oauth/callback`;
-        await withRedis(services, () =>
-          services.redis.set(
-            services.keys.oauthState(state),
-            JSON.stringify({ hookId: hook.id, codeVerifier, redirectUri }),
-            "PX",
-            STATE_TTL_MS,
-          ),
-        );
-        return reply.redirect(await authorizationUrl(settings, redirectUri, state, codeVerifier), 302);
+      async (request, reply) => reply.redirect(await start(request), 302),
+    );
+
+    // The same for a page that sends its key in a header, which a browser's navigation cannot:
+    // it is given the URL and sends the browser there itself (the dashboard's Connect button).
+    app.post<{ Params: { id: string } }>(
+      "/v1/hooks/:id/oauth/start",
+      {
+        config: { scope: "admin" },
+        schema: {
+          tags: ["hooks"],
+          summary: "Connect a hook of the authorization_code grant: the provider's URL to open",
+          security: [{ bearer: [] }],
+          params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+          response: {
+            200: {
+              type: "object",
+              properties: { authorizeUrl: { type: "string" } },
+              required: ["authorizeUrl"],
+            },
+            409: { $ref: "Error#" },
+            ...errorResponses,
+          },
+        },
       },
+      async (request) => ({ authorizeUrl: await start(request) }),
     );
 
     app.get<{ Querystring: Record<string, string> }>(
