@@ -71,3 +71,11 @@ export {
   readRedisPersistence,
   requireDurable,
 } from "./persistence";
+export {
+  decodeSequenced,
+  encodeSequenced,
+  SEQUENCE_SCRIPTS,
+  type SequenceStep,
+  Sequences,
+  type SequenceView,
+} from "./sequence";

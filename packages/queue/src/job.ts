@@ -17,6 +17,8 @@ export interface JobDelivery {
   entryId: string;
   /** When ingest accepted the entry (epoch ms), for end-to-end latency. */
   acceptedAt: number;
+  /** The entry's own time (epoch ms): kept for ordered hooks only, whose sequence it sorts. */
+  at?: number;
   /** Attempts already made before this job runs (0 for a fresh delivery). */
   attemptsMade: number;
   /** The template that rendered the body, for the record. */

@@ -68,6 +68,14 @@ export function keyspace(prefix: string) {
     outbox: `${prefix}:outbox`,
     outboxDue: `${prefix}:outbox:due`,
     /**
+     * An ordered hook's sequence (see sequence.ts): its deliveries by the entry's time, their
+     * values, the lock of the worker sending its head; and when each hook's sequence is due.
+     */
+    sequence: (hookId: string) => `${prefix}:hook:${hookId}:sequence`,
+    sequenceData: (hookId: string) => `${prefix}:hook:${hookId}:sequence:data`,
+    sequenceLock: (hookId: string) => `${prefix}:hook:${hookId}:sequence:lock`,
+    sequencesDue: `${prefix}:sequences:due`,
+    /**
      * An entry id's claim: a lease token while a request is accepting it, then, for the window,
      * the id of the request that accepted it (its trace, below; "1" before traces were kept).
      */

@@ -28,6 +28,7 @@ import type { ChainableCommander, Redis } from "ioredis";
 import { type BatchRef, DELIVERY_JOB_NAME, type DeliveryBatch, type DeliveryJobData } from "./job";
 import { LuaScript } from "./lua-script";
 import type { Keyspace } from "./names";
+import { Sequences } from "./sequence";
 
 /** One batch of deliveries of one hook, as committed: BullMQ's job id is `id`. */
 export interface OutboxBatch {
@@ -37,6 +38,8 @@ export interface OutboxBatch {
   notBefore?: number;
   /** The job of many batches that queues this one (see RequestJobData); absent: its own. */
   job?: string;
+  /** Its hook's deliveries go one at a time, in order: staged into its sequence, not queued. */
+  ordered?: boolean;
 }
 
 /**
@@ -155,21 +158,33 @@ export class Outbox {
     this.#keys = keys;
     this.#queue = queue;
     this.#leaseMs = leaseMs;
+    this.sequences = new Sequences(keys, leaseMs);
   }
+
+  /** The ordered hooks' sequences, where their batches go instead (see sequence.ts). */
+  readonly sequences: Sequences;
 
   get leaseMs(): number {
     return this.#leaseMs;
   }
 
-  /** Adds the writes that commit `batches` to `tx` (a MULTI, with the batches' records). */
+  /**
+   * Adds the writes that commit `batches` to `tx` (a MULTI, with the batches' records): into the
+   * outbox, or an ordered batch into its hook's sequence.
+   */
   stage(tx: ChainableCommander, batches: readonly OutboxBatch[], now: number): void {
     if (batches.length === 0) return;
     const values: string[] = [];
     const due: (string | number)[] = [];
     for (const batch of batches) {
+      if (batch.ordered) {
+        this.sequences.stage(tx, batch, now);
+        continue;
+      }
       values.push(batch.id, encodeBatch(batch));
       due.push(Math.max(now, batch.notBefore ?? 0) + this.#leaseMs, batch.id);
     }
+    if (values.length === 0) return;
     tx.hset(this.#keys.outbox, ...values);
     tx.zadd(this.#keys.outboxDue, ...due);
   }
@@ -192,6 +207,8 @@ export class Outbox {
     const jobs: QueuedJob[] = [];
     const groups = new Map<string, { refs: BatchRef[]; notBefore: number }>();
     for (const batch of batches) {
+      // Its sequence is its queue: the workers take it from there.
+      if (batch.ordered) continue;
       const size = batch.data.deliveries.length;
       // Queued at once: its lease (staged, or set by a sweep, at `now`) lasts until now + lease.
       const leased = (batch.notBefore ?? 0) <= now ? { leasedUntil: now + this.#leaseMs } : {};
@@ -209,7 +226,7 @@ export class Outbox {
     }
     for (const [jobId, group] of groups)
       jobs.push(jobOf(jobId, { batches: group.refs }, group.notBefore, now));
-    return this.#add(jobs);
+    return jobs.length === 0 ? Promise.resolve() : this.#add(jobs);
   }
 
   /**

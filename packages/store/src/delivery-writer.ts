@@ -6,7 +6,7 @@
  * batches are relayed into BullMQ only after that (see @hookwire/queue's outbox.ts for why a
  * relay that never happens is still safe).
  */
-import { defineScripts, type Outbox, type OutboxBatch } from "@hookwire/queue";
+import { defineScripts, type Outbox, type OutboxBatch, SEQUENCE_SCRIPTS } from "@hookwire/queue";
 import type { ChainableCommander, Redis } from "ioredis";
 import { type DeliveryLog, type DeliveryRecord, type DeliveryStatus, LOG_SCRIPTS } from "./delivery-log";
 import { StoreError } from "./errors";
@@ -44,8 +44,9 @@ export class DeliveryWriter {
 
   constructor(redis: Redis, log: DeliveryLog, outbox: Outbox, options: DeliveryWriterOptions = {}) {
     this.#redis = redis;
-    // The records' writes go by SHA on the connection that commits them (see LuaScript).
-    defineScripts(redis, LOG_SCRIPTS);
+    // The records' writes, and the ordered hooks' sequences, go by SHA on the connection that
+    // commits them (see LuaScript).
+    defineScripts(redis, [...LOG_SCRIPTS, ...SEQUENCE_SCRIPTS]);
     this.#log = log;
     this.#outbox = outbox;
     const replicas = options.replicas;
