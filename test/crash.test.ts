@@ -1,39 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { entryFixture } from "./support/fixtures";
 import { type Receiver, startReceiver } from "./support/receiver";
 import { type System, startSystem } from "./support/system";
+import { exited, logged, spawnWorker } from "./support/worker-process";
 
-const WORKER_MAIN = fileURLToPath(new URL("../services/worker/src/main.ts", import.meta.url));
 const ENTRIES = 30;
-
-/** A worker in a process of its own, so that it can be killed for real. */
-function spawnWorker(env: Record<string, string>, logLevel = "warn"): ChildProcess {
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), WORKER_MAIN], {
-    env: { ...process.env, ...env, LOG_LEVEL: logLevel, HOOKWIRE_WORKER_METRICS_PORT: "0" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  child.stdout?.resume(); // never let an unread pipe stall the worker
-  return child;
-}
-
-/** Resolves when the process has written a log line containing `text`. */
-function logged(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes(text)) resolve();
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once("exit", () => resolve()));
-}
 
 // At least once: a worker killed with SIGKILL in the middle of deliveries loses nothing; the
 // next worker sends what the dead one held, once its lock expires.

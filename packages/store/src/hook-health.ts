@@ -5,7 +5,9 @@
  *
  * Fields: `circuit` (closed | open | half_open), `consecutiveFailures`, `openedAt`, `failingSince`,
  * `probeAt`, `failedProbes` (epoch ms or counts; absent when unset), `rev` (bumped by every
- * circuit write), `lastSuccessAt`, `lastFailureAt`, `lastFailureReason`, `updatedAt`.
+ * circuit write), `lastSuccessAt`, `lastFailureAt`, `lastFailureReason`, `updatedAt`; and, for an
+ * ordered hook held by a delivery, `held`, `heldReason`, `heldAt` (written by the queue's
+ * sequence.ts scripts, which own them).
  */
 import type { CircuitState } from "@hookwire/delivery";
 import type { Partitions } from "@hookwire/queue";
@@ -30,6 +32,8 @@ export interface HealthView {
   lastSuccessAt?: string;
   lastFailureAt?: string;
   lastFailureReason?: string;
+  /** An ordered hook stopped by a delivery that ran out of attempts (see @hookwire/queue's sequence.ts). */
+  held?: { deliveryId: string; reason: string; since: string };
 }
 
 const CIRCUIT_STATES = new Set(["closed", "open", "half_open"]);
@@ -95,6 +99,13 @@ export function healthView(raw: Raw | null | undefined): HealthView {
   if (health.lastSuccessAt !== undefined) view.lastSuccessAt = new Date(health.lastSuccessAt).toISOString();
   if (health.lastFailureAt !== undefined) view.lastFailureAt = new Date(health.lastFailureAt).toISOString();
   if (health.lastFailureReason !== undefined) view.lastFailureReason = health.lastFailureReason;
+  const r = asRecord(raw);
+  if (r.held)
+    view.held = {
+      deliveryId: r.held,
+      reason: r.heldReason ?? "",
+      since: new Date(numberOf(r.heldAt) ?? 0).toISOString(),
+    };
   return view;
 }
 

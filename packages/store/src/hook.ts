@@ -19,6 +19,16 @@ export interface HookDeliverySettings {
   /** Also send Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature). */
   standardWebhooks?: boolean;
   /**
+   * "fifo": one delivery at a time, in the order of the entries' time, across every worker (see
+   * @hookwire/queue's sequence.ts). Absent: as many at once as `concurrency` allows.
+   */
+  ordering?: "fifo";
+  /**
+   * What an ordered hook does with a delivery that runs out of attempts: "hold" (the default)
+   * stops the hook until an operator retries or skips it; "skip" dead-letters it and goes on.
+   */
+  onExhausted?: "hold" | "skip";
+  /**
    * TLS of the hook's connections, PEM: a client certificate and its key for a receiver that
    * requires mTLS, a CA to trust beside the system's. Sealed at rest; the key is never shown.
    */

@@ -40,6 +40,7 @@ import { hookRoutes } from "./routes/hooks";
 import { integrationRoutes } from "./routes/integrations";
 import { metricsRoutes } from "./routes/metrics";
 import { oauthRoutes } from "./routes/oauth";
+import { orderingRoutes } from "./routes/ordering";
 import { queueViewRoutes } from "./routes/queues";
 import { statsRoutes, statsSources } from "./routes/stats";
 import { systemRoutes } from "./routes/system";
@@ -339,6 +340,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(systemRoutes(services));
   await app.register(entryRoutes(services));
   await app.register(hookRoutes(services));
+  await app.register(orderingRoutes(services));
   await app.register(oauthRoutes(services));
   await app.register(deliveryRoutes(services));
   await app.register(integrationRoutes(services));

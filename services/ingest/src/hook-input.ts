@@ -82,6 +82,12 @@ export function checkHook(
       message: `integration '${integration.key}' has no hmacSignature secret to sign Standard Webhooks with`,
     });
   }
+  if (draft.delivery?.onExhausted !== undefined && draft.delivery.ordering !== "fifo") {
+    problems.push({
+      pointer: `${base}/delivery/onExhausted`,
+      message: 'onExhausted applies to ordered hooks only: set "ordering": "fifo" beside it, or leave it out',
+    });
+  }
   if (draft.delivery?.tls !== undefined) checkTls(draft.delivery.tls, `${base}/delivery/tls`, problems);
   if (problems.length > 0) return { problems };
   const input: HookInput = {

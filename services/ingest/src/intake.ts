@@ -152,14 +152,24 @@ function shareJobs(batches: readonly OutboxBatch[], prefix: string): void {
 interface Routed {
   records: DeliveryRecord[];
   byHook: Map<string, JobDelivery[]>;
+  /** The hooks among them that deliver in order (their batches go to their sequences). */
+  ordered: Set<string>;
 }
 
 function merged(a: Routed, b: Routed): Routed {
-  return { records: [...a.records, ...b.records], byHook: new Map([...a.byHook, ...b.byHook]) };
+  return {
+    records: [...a.records, ...b.records],
+    byHook: new Map([...a.byHook, ...b.byHook]),
+    ordered: new Set([...a.ordered, ...b.ordered]),
+  };
 }
 
 function routes(count: number): Routed[] {
-  return Array.from({ length: count }, () => ({ records: [], byHook: new Map() }));
+  return Array.from({ length: count }, () => ({
+    records: [],
+    byHook: new Map(),
+    ordered: new Set<string>(),
+  }));
 }
 
 function isEmpty(routed: Routed): boolean {
@@ -173,9 +183,15 @@ function isEmpty(routed: Routed): boolean {
  * while a job never carries more work than one full batch (so the worker's job slots still pace
  * what it takes in).
  */
-function batchesOf(byHook: ReadonlyMap<string, JobDelivery[]>, request: string, part: string): OutboxBatch[] {
+function batchesOf({ byHook, ordered }: Routed, request: string, part: string): OutboxBatch[] {
   const batches: OutboxBatch[] = [];
+  const sequenced: OutboxBatch[] = [];
   for (const [hookId, deliveries] of byHook) {
+    if (ordered.has(hookId)) {
+      // Into the hook's sequence whole: no job, so no batch size to keep to.
+      sequenced.push({ id: `${hookId}.${request}${part}`, data: { hookId, deliveries }, ordered: true });
+      continue;
+    }
     for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
       batches.push({
         id: `${hookId}.${request}${part}-${i / DELIVERIES_PER_JOB}`,
@@ -184,7 +200,7 @@ function batchesOf(byHook: ReadonlyMap<string, JobDelivery[]>, request: string, 
     }
   }
   shareJobs(batches, `req-${request}${part}`);
-  return batches;
+  return sequenced.length === 0 ? batches : [...batches, ...sequenced];
 }
 
 /**
@@ -288,7 +304,7 @@ export class Intake {
       // partition when there are several).
       const commit = (i: number, routed: Routed, phase: string, also?: (tx: ChainableCommander) => void) => {
         const part = partitions.count > 1 ? `${phase}p${i}` : phase;
-        const change = { accepted: routed.records, batches: batchesOf(routed.byHook, request, part) };
+        const change = { accepted: routed.records, batches: batchesOf(routed, request, part) };
         return (writers[i] as DeliveryWriter).commit(
           also === undefined ? change : { ...change, also },
           acceptedAt,
@@ -422,6 +438,10 @@ export class Intake {
       return { hookId: hook.id, deliveryId, outcome: "render_failed", reason };
     }
     records.push(acceptedRecord(deliveryId, hook.id, entry._id, acceptedAt, "pending", delivery.templateKey));
+    if (hook.delivery.ordering === "fifo") {
+      delivery.at = entry.timestamp.milliseconds;
+      routed.ordered.add(hook.id);
+    }
     const list = byHook.get(hook.id) ?? [];
     if (list.length === 0) byHook.set(hook.id, list);
     list.push(delivery);

@@ -81,6 +81,18 @@ export const deliverySettingsSchema = {
       description:
         "Also send webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks), keyed by the HMAC secret.",
     },
+    ordering: {
+      type: "string",
+      enum: ["fifo"],
+      description:
+        "fifo: one delivery at a time, in the order of the entries' time (ties by id), across every worker; the next waits until the one before succeeds. Absent: deliveries in parallel.",
+    },
+    onExhausted: {
+      type: "string",
+      enum: ["hold", "skip"],
+      description:
+        "For an ordered hook, a delivery that runs out of attempts: hold (default) stops the hook until an operator retries or skips it; skip dead-letters it and the next follows.",
+    },
     tls: {
       type: "object",
       additionalProperties: false,
@@ -184,7 +196,8 @@ export const hookSchema = {
     health: {
       type: "object",
       additionalProperties: true,
-      description: "Circuit state, consecutive failures, last success and last failure with its reason.",
+      description:
+        "Circuit state, consecutive failures, last success and last failure with its reason; for an ordered hook stopped by a delivery that ran out of attempts, held {deliveryId, reason, since}.",
     },
     warnings: { type: "array", items: problemSchema },
   },

@@ -18,10 +18,10 @@
  * outlasted the work in hand.
  */
 import type { Integration } from "@hookwire/manifest";
-import { type BatchRef, type JobDelivery, transientRedisReply } from "@hookwire/queue";
+import type { BatchRef, JobDelivery } from "@hookwire/queue";
 import type { Hook } from "@hookwire/store";
 import type { Heard } from "./hook-gate";
-import { attemptDelivery, commitOutcomes, type DeliveryEnd, type Persist } from "./outcomes";
+import { attemptDelivery, commitOutcomes, type DeliveryEnd, type Persist, patient } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
 
 /** A batch as a job handed it over. */
@@ -71,10 +71,6 @@ const MAX_PARKED_BATCHES = 10_000;
 /** A parked batch whose hand-over threw is tried again after this. */
 const PARK_RETRY_MS = 1_000;
 
-/** First wait before a failed commit is tried again, and the longest. */
-const PERSIST_MIN_DELAY_MS = 100;
-const PERSIST_MAX_DELAY_MS = 5_000;
-
 export class Dispatcher {
   readonly #ctx: WorkerContext;
   readonly #held = new Map<string, Holding>();
@@ -96,6 +92,7 @@ export class Dispatcher {
 
   constructor(ctx: WorkerContext) {
     this.#ctx = ctx;
+    this.#persist = patient(ctx);
   }
 
   /** Ids of the batches held now, parked ones too (the heartbeat renews their leases). */
@@ -365,15 +362,11 @@ export class Dispatcher {
     // Booked now, once: the commit may be tried several times.
     const release = this.#ctx.limits.leaving(batch.hook.id, batch.deliveries.length);
     try {
-      await commitOutcomes(
-        this.#ctx,
-        batch.id,
-        batch.hook.id,
-        holding.ends,
-        batch.hook,
-        this.#persist,
+      await commitOutcomes(this.#ctx, batch.id, batch.hook.id, holding.ends, {
+        hook: batch.hook,
+        persist: this.#persist,
         release,
-      );
+      });
     } catch (error) {
       // Given up (Redis away past every retry): the batch stays in the outbox and, no longer
       // renewed, goes back to the queue through a sweeper. Sent again, never lost.
@@ -387,24 +380,7 @@ export class Dispatcher {
     }
   }
 
-  /** Tries a Redis step until it lands: backing off, for at most two leases (or the grace). */
-  readonly #persist: Persist = async (step) => {
-    const deadline = Date.now() + 2 * this.#ctx.writer.outbox.leaseMs;
-    for (let delay = PERSIST_MIN_DELAY_MS; ; delay = Math.min(PERSIST_MAX_DELAY_MS, delay * 2)) {
-      try {
-        return await step();
-      } catch (error) {
-        if (!passing(error) || Date.now() + delay > deadline) throw error;
-        this.#ctx.logger.warn({ err: error, retryInMs: delay }, "a write to Redis failed; trying again");
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
-  };
-}
-
-/** Whether a failed Redis step may pass by itself: any connection failure, or a "not now" reply. */
-function passing(error: unknown): boolean {
-  return transientRedisReply(error) ?? true;
+  readonly #persist: Persist;
 }
 
 /**

@@ -8,7 +8,13 @@
 import { randomUUID } from "node:crypto";
 import { type AttemptResult, classifyAttempt, type Outcome } from "@hookwire/delivery";
 import { type AttemptMade, type Integration, makeAttempt } from "@hookwire/manifest";
-import { attemptJobId, type JobDelivery, type OutboxBatch } from "@hookwire/queue";
+import {
+  attemptJobId,
+  type JobDelivery,
+  type OutboxBatch,
+  type SequenceStep,
+  transientRedisReply,
+} from "@hookwire/queue";
 import {
   type AttemptRecord,
   addEvent,
@@ -144,6 +150,24 @@ function settle(
   }
 }
 
+const HOOK_DELETED = "the hook was deleted";
+const HOOK_OFF = "the hook is turned off";
+
+/**
+ * The hook and its integration, when its deliveries can be sent; else why not, and what they
+ * become (a deleted hook's fail, a hook turned off skips them).
+ */
+export function sendable(
+  hook: Hook | undefined,
+  integration: Integration | undefined,
+): { hook: Hook; integration: Integration } | { status: DeliveryStatus; reason: string } {
+  if (hook === undefined) return { status: "failed", reason: HOOK_DELETED };
+  if (!hook.on) return { status: "skipped", reason: HOOK_OFF };
+  if (integration === undefined)
+    return { status: "failed", reason: `integration ${hook.integration} is not in the catalog` };
+  return { hook, integration };
+}
+
 export function unsent(delivery: JobDelivery, status: DeliveryStatus, reason: string): Settled {
   return {
     kind: "settled",
@@ -160,6 +184,70 @@ export type Persist = <T>(step: () => Promise<T>) => Promise<T>;
 
 const once: Persist = (step) => step();
 
+/** First wait before a failed commit is tried again, and the longest. */
+const PERSIST_MIN_DELAY_MS = 100;
+const PERSIST_MAX_DELAY_MS = 5_000;
+
+/**
+ * The persist of work held in memory (the dispatcher's batches, an ordered head): tries a Redis
+ * step until it lands, backing off, for at most two leases; then the lease lapses and the work is
+ * taken over elsewhere.
+ */
+export function patient(ctx: WorkerContext): Persist {
+  return async (step) => {
+    const deadline = Date.now() + 2 * ctx.writer.outbox.leaseMs;
+    for (let delay = PERSIST_MIN_DELAY_MS; ; delay = Math.min(PERSIST_MAX_DELAY_MS, delay * 2)) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!passing(error) || Date.now() + delay > deadline) throw error;
+        ctx.logger.warn({ err: error, retryInMs: delay }, "a write to Redis failed; trying again");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+}
+
+/** Whether a failed Redis step may pass by itself: any connection failure, or a "not now" reply. */
+function passing(error: unknown): boolean {
+  return transientRedisReply(error) ?? true;
+}
+
+/** How a batch's outcomes are committed, beyond the outcomes themselves. */
+export interface CommitOptions {
+  /** The hook as the attempts saw it: given, an outcome may disable it. */
+  hook?: Hook;
+  /** Runs each Redis step (default: once). */
+  persist?: Persist;
+  /** The hook's shared slots and count to give back with the commit. */
+  release?: Release;
+  /**
+   * The outcome is of an ordered hook's head, sent under the sequence's lock `token` (see
+   * sequencer.ts): its sequence moves on (or holds, or has it again) instead of a batch being
+   * settled or a retry queued.
+   */
+  head?: { token: string; onExhausted: "hold" | "skip"; nextAt: number };
+}
+
+/** What becomes of an ordered hook's head with its outcome (see @hookwire/queue's sequence.ts). */
+function sequenceStep(end: DeliveryEnd, head: NonNullable<CommitOptions["head"]>, now: number): SequenceStep {
+  if (end.kind === "deferred") return { kind: "release", at: Math.max(now, end.notBefore) };
+  if (end.retryDelayMs !== undefined)
+    return {
+      kind: "retry",
+      delivery: { ...end.delivery, attemptsMade: end.attempt },
+      at: now + end.retryDelayMs,
+    };
+  // A head that gave up (a render failure too) holds the hook or is skipped; a deleted hook's goes.
+  if (end.status === "failed" && head.onExhausted === "hold" && end.reason !== HOOK_DELETED)
+    return {
+      kind: "hold",
+      delivery: { ...end.delivery, attemptsMade: end.attempt },
+      reason: end.reason ?? "failed",
+    };
+  return { kind: "pop", nextAt: head.nextAt };
+}
+
 /**
  * Writes what became of batch `batchId` of `hookId`'s deliveries, in one commit, and disables the
  * hook afterwards when an outcome says so. Health, metrics and logs learn of each outcome once;
@@ -170,11 +258,10 @@ export async function commitOutcomes(
   batchId: string,
   hookId: string,
   ends: readonly DeliveryEnd[],
-  hook?: Hook,
-  persist: Persist = once,
-  release?: Release,
+  { hook, persist = once, release, head }: CommitOptions = {},
 ): Promise<void> {
   const now = Date.now();
+  const step = head === undefined || ends[0] === undefined ? undefined : sequenceStep(ends[0], head, now);
   const settled: Settled[] = [];
   const deferred: JobDelivery[] = [];
   let notBefore = 0;
@@ -213,6 +300,8 @@ export async function commitOutcomes(
       attempts: s.attemptRecord === undefined ? earlier : [...earlier, s.attemptRecord],
     };
     if (s.reason !== undefined) record.reason = s.reason;
+    if (step?.kind === "hold")
+      record.reason = `${s.reason ?? "failed"}; the hook's ordered deliveries wait until this one is retried or skipped`;
     if (s.retryDelayMs !== undefined) record.nextAttemptAt = now + s.retryDelayMs;
     if (s.status === "failed") record.payload = { ...s.delivery, attemptsMade: s.attempt };
     updates.push({ record, previous: before?.status });
@@ -225,13 +314,15 @@ export async function commitOutcomes(
       stat.attempt = { outcome: attemptOutcome(s.attemptRecord.outcome), durationMs: s.durationMs };
     stats.push(stat);
     if (s.retryDelayMs !== undefined) {
-      batches.push({
-        id: attemptJobId(s.delivery.id, s.attempt + 1),
-        data: { hookId, deliveries: [{ ...s.delivery, attemptsMade: s.attempt }] },
-        // Not before the hook's next probe either: a retry due sooner would only come back to
-        // be sent back again, while the circuit is open.
-        notBefore: Math.max(now + s.retryDelayMs, probeAt),
-      });
+      // An ordered head is tried again in its place (see sequenceStep), not queued.
+      if (step === undefined)
+        batches.push({
+          id: attemptJobId(s.delivery.id, s.attempt + 1),
+          data: { hookId, deliveries: [{ ...s.delivery, attemptsMade: s.attempt }] },
+          // Not before the hook's next probe either: a retry due sooner would only come back to
+          // be sent back again, while the circuit is open.
+          notBefore: Math.max(now + s.retryDelayMs, probeAt),
+        });
     } else {
       ctx.observer.settled({ status: s.status, acceptedAt: s.delivery.acceptedAt, at: now });
     }
@@ -256,7 +347,7 @@ export async function commitOutcomes(
     }
   }
   const events = eventsOf(hookId, settled, now);
-  if (deferred.length > 0) {
+  if (deferred.length > 0 && step === undefined) {
     // Not attempted: back to the queue as they were, in a batch of their own.
     const rest: OutboxBatch = { id: `${hookId}.${randomUUID()}`, data: { hookId, deliveries: deferred } };
     if (notBefore > now) rest.notBefore = notBefore;
@@ -268,8 +359,12 @@ export async function commitOutcomes(
       {
         updates,
         batches,
-        settled: [batchId],
+        settled: step === undefined ? [batchId] : [],
         also: (tx) => {
+          if (step !== undefined && head !== undefined) {
+            const { delivery } = ends[0] as DeliveryEnd;
+            ctx.writer.outbox.sequences.addAdvance(tx, hookId, head.token, delivery.id, step, now);
+          }
           ctx.health.persist(tx, hookId);
           ctx.stats?.record(tx, stats, now);
           if (release !== undefined) ctx.limits.addRelease(tx, hookId, release);

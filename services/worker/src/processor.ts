@@ -9,7 +9,7 @@ import {
 } from "@hookwire/queue";
 import { DelayedError, type Job } from "bullmq";
 import { circuitWait, type Dispatcher } from "./dispatcher";
-import { commitOutcomes, unsent } from "./outcomes";
+import { commitOutcomes, sendable, unsent } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
 
 /**
@@ -154,15 +154,10 @@ async function handOver(
   const { id: batchId, hookId, size } = ref;
   // Held here already: a job of many run again after a failure, or a job of its own besides.
   if (!parked && dispatcher.holds(batchId)) return undefined;
-  const hook = await ctx.hooks.get(hookId);
-  const integration = hook === undefined ? undefined : ctx.catalog.get(hook.integration);
-  if (hook === undefined || !hook.on || integration === undefined) {
-    const [status, reason] =
-      hook === undefined
-        ? (["failed", "the hook was deleted"] as const)
-        : !hook.on
-          ? (["skipped", "the hook is turned off"] as const)
-          : (["failed", `integration ${hook.integration} is not in the catalog`] as const);
+  const stored = await ctx.hooks.get(hookId);
+  const found = sendable(stored, stored === undefined ? undefined : ctx.catalog.get(stored.integration));
+  if ("reason" in found) {
+    const { status, reason } = found;
     const deliveries = (await ctx.writer.outbox.read(ctx.redis, batchId))?.data.deliveries ?? carried;
     if (deliveries === undefined) return undefined; // settled already
     await commitOutcomes(
@@ -173,6 +168,7 @@ async function handOver(
     );
     return undefined;
   }
+  const { hook, integration } = found;
 
   // The hook's circuit is open: wait for the probe without spending any attempt.
   const waitUntil = circuitWait(ctx, dispatcher, hookId, Date.now());

@@ -12,6 +12,7 @@ import {
   Outbox,
   type Partition,
   Partitions,
+  SEQUENCE_SCRIPTS,
 } from "@hookwire/queue";
 import { DeliveryLog, DeliveryWriter, HookStore, SecretBox } from "@hookwire/store";
 import { Queue, Worker } from "bullmq";
@@ -24,6 +25,7 @@ import { HEALTH_SCRIPTS, HookHealth } from "./hook-health";
 import { HookLimits, LIMIT_SCRIPTS } from "./hook-limits";
 import { WorkerMetrics } from "./metrics";
 import { processDeliveryJob } from "./processor";
+import { Sequencer } from "./sequencer";
 import { STATS_SCRIPTS, StatsRecorder } from "./stats-recorder";
 import { Sweeper } from "./sweeper";
 import type { DeliveryObserver, WorkerContext } from "./worker-context";
@@ -81,6 +83,8 @@ interface RunningLane extends WorkerLane {
   /** Stops the lane's timers, once a queue sample in flight is written (or after 1 s). */
   quiet(): Promise<void>;
   dispatcher: Dispatcher;
+  /** The partition's ordered hooks, one delivery at a time each. */
+  sequencer: Sequencer;
   /** Once no attempt is left: the lane's sweeper, relays and queue. */
   close(): Promise<void>;
 }
@@ -128,7 +132,13 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   // them onto each pipeline made from that connection, about 90 µs per job.
   const writes = redis.duplicate({ connectionName: "hookwire-worker-writes" });
   // Sent by SHA on this connection (see LuaScript), before any pipeline is made from it.
-  defineScripts(writes, [...OUTBOX_SCRIPTS, ...LIMIT_SCRIPTS, ...HEALTH_SCRIPTS, ...STATS_SCRIPTS]);
+  defineScripts(writes, [
+    ...OUTBOX_SCRIPTS,
+    ...SEQUENCE_SCRIPTS,
+    ...LIMIT_SCRIPTS,
+    ...HEALTH_SCRIPTS,
+    ...STATS_SCRIPTS,
+  ]);
   writes.on("error", (error) => logger.warn({ err: error.message }, "redis connection error (writes)"));
   const hooks = new HookStore(redis, partitions.base.keys, new SecretBox(config.secretKey));
   const shared: Shared = {
@@ -171,7 +181,12 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         aborted ??= sender.destroy();
         return aborted;
       };
-      await Promise.all(lanes.map((lane) => lane.dispatcher.drain(graceMs, abort)));
+      await Promise.all(
+        lanes.flatMap((lane) => [
+          lane.dispatcher.drain(graceMs, abort),
+          lane.sequencer.drain(graceMs, abort),
+        ]),
+      );
       await stopped;
       await Promise.all(lanes.map((lane) => lane.dispatcher.unpark()));
       if (aborted === undefined) await sender.close();
@@ -265,6 +280,8 @@ function startLane(partition: Partition, shared: Shared): RunningLane {
   worker.on("error", (error) => logger.error({ err: error, partition: partition.index }, "worker error"));
 
   sweeper.start();
+  const sequencer = new Sequencer(context, shared.workerId);
+  sequencer.start();
 
   const trimTimer = setInterval(() => {
     context.log
@@ -291,6 +308,7 @@ function startLane(partition: Partition, shared: Shared): RunningLane {
     worker,
     health,
     dispatcher,
+    sequencer,
     async quiet() {
       clearInterval(trimTimer);
       clearInterval(sampleTimer);

@@ -41,14 +41,23 @@ export async function replayFailed(services: Services, hookId: string, since: nu
  * commit per partition of their hooks.
  */
 async function requeue(services: Services, records: readonly DeliveryRecord[]): Promise<DeliveryRecord[]> {
+  // An ordered hook's deliveries go back into its sequence, in their entries' order.
+  const ordered = new Set<string>();
+  for (const hookId of new Set(records.map((record) => record.hookId))) {
+    if ((await services.hooks.get(hookId))?.delivery.ordering === "fifo") ordered.add(hookId);
+  }
   const queued: DeliveryRecord[] = [];
   for (const { partition, items } of services.partitions.group(records, (record) => record.hookId)) {
-    queued.push(...(await requeueIn(services.lanes[partition.index] as IngestLane, items)));
+    queued.push(...(await requeueIn(services.lanes[partition.index] as IngestLane, items, ordered)));
   }
   return queued;
 }
 
-async function requeueIn(lane: IngestLane, records: readonly DeliveryRecord[]): Promise<DeliveryRecord[]> {
+async function requeueIn(
+  lane: IngestLane,
+  records: readonly DeliveryRecord[],
+  ordered: ReadonlySet<string>,
+): Promise<DeliveryRecord[]> {
   const now = Date.now();
   const queued: DeliveryRecord[] = [];
   const updates: { record: DeliveryRecord; previous: DeliveryStatus }[] = [];
@@ -59,10 +68,12 @@ async function requeueIn(lane: IngestLane, records: readonly DeliveryRecord[]): 
     const { payload: _payload, reason: _reason, ...rest } = record;
     const pending: DeliveryRecord = { ...rest, status: "pending", updatedAt: now };
     updates.push({ record: pending, previous: record.status });
-    batches.push({
+    const batch: OutboxBatch = {
       id: `${attemptJobId(record.id, attemptsMade + 1)}-manual-${now}`,
       data: { hookId: record.hookId, deliveries: [{ ...record.payload, attemptsMade }] },
-    });
+    };
+    if (ordered.has(record.hookId)) batch.ordered = true;
+    batches.push(batch);
     queued.push(pending);
   }
   if (batches.length === 0) return queued;
