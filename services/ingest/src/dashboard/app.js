@@ -2,11 +2,20 @@
 // /v1/stats, /v1/hooks' health (inside the stats) and the failed deliveries every few seconds.
 
 import { LineChart } from "./chart.js";
+import { attemptRows, deliveryRows, failureRows } from "./delivery-rows.js";
+import {
+  connectionState,
+  fillDelivery,
+  fillOAuth,
+  readDelivery,
+  readOAuth,
+  showGrant,
+  variableFields,
+} from "./hook-fields.js";
+import { markdownNodes } from "./markdown.js";
 import {
   ago,
   alertBanners,
-  attemptRows,
-  failureRows,
   formatAge,
   formatCount,
   formatMs,
@@ -14,14 +23,15 @@ import {
   h,
   hookRows,
   persistenceBadge,
+  sortHooks,
   traceRows,
-  variableFields,
 } from "./render.js";
 
 const KEY_STORAGE = "hookwire.apiKey";
 const REFRESH_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
-const FAILED_SHOWN = 20;
+/** Rows a list shows at first, and how many more each "More" adds. */
+const PAGE = 20;
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,7 +40,20 @@ const state = {
   timer: undefined,
   loading: false,
   lastOk: 0,
+  /** The key's scopes (GET /v1/key), asked once per key. */
+  scopes: undefined,
+  /** The last stats, to draw the hooks again when more are asked for. */
+  stats: undefined,
+  hooksShown: PAGE,
+  /** The failed deliveries: the first page, read again at every refresh, and the pages after it. */
+  failed: { first: [], more: [], cursor: undefined },
 };
+
+/** Why this key cannot change anything, or undefined when it can (an admin key). */
+function readOnlyReason() {
+  if (state.scopes === undefined || state.scopes.includes("admin")) return undefined;
+  return "This key can only look: this needs a key with the admin scope.";
+}
 
 const palette = () => {
   const css = getComputedStyle(document.documentElement);
@@ -124,6 +147,7 @@ $("key-form").addEventListener("submit", (event) => {
   const key = $("key-input").value.trim();
   if (key === "") return;
   state.key = key;
+  state.scopes = undefined;
   localStorage.setItem(KEY_STORAGE, key);
   $("key-dialog").hidden = true;
   void refresh();
@@ -164,17 +188,25 @@ async function refresh() {
     askForKey();
     return;
   }
-  if (state.loading) return;
+  if (state.loading) {
+    // A change was made while the figures were being read: read them again once they are in.
+    state.again = true;
+    return;
+  }
   state.loading = true;
   try {
-    const [stats, failed] = await Promise.all([
+    const [stats, failed, key] = await Promise.all([
       api("/v1/stats"),
-      // The API's default page (50): integer query parameters are not coerced from strings.
-      api("/v1/deliveries?status=failed"),
+      api(`/v1/deliveries?status=failed&limit=${PAGE}`),
+      state.scopes === undefined ? api("/v1/key") : undefined,
     ]);
+    if (key !== undefined) state.scopes = key.scopes;
     state.lastOk = Date.now();
     loadIntegrations().catch(() => undefined);
-    render(stats, failed.deliveries.slice(0, FAILED_SHOWN), failed.deliveries.length > FAILED_SHOWN);
+    state.failed.first = failed.deliveries;
+    // Until a later page is asked for, the next one starts after this first page.
+    if (state.failed.more.length === 0) state.failed.cursor = failed.nextCursor;
+    render(stats);
     setStatus("live", "ok");
     document.body.dataset.loaded = "true";
   } catch (error) {
@@ -191,13 +223,17 @@ async function refresh() {
   } finally {
     state.loading = false;
     if (!$("key-dialog").hidden) stopRefreshing();
-    else schedule();
+    else if (state.again) {
+      state.again = false;
+      void refresh();
+    } else schedule();
   }
 }
 
 // ── rendering ────────────────────────────────────────────────────────────────
 
-function render(stats, failed, more) {
+function render(stats) {
+  state.stats = stats;
   const now = Date.parse(stats.generatedAt);
   const { totals, latencyMs, queue, hooks } = stats;
   const settled = totals.deliveries.succeeded + totals.deliveries.failed;
@@ -281,12 +317,86 @@ function render(stats, failed, more) {
     }),
   );
 
-  $("hooks-body").replaceChildren(...hookRows(hooks, now, { edit: openHookForm, replay: openReplay }));
-  $("hooks-count").textContent = String(hooks.length);
-  const names = new Map(hooks.map((hook) => [hook.id, hook.name]));
-  $("failed-body").replaceChildren(...failureRows(failed, names, now, retry));
-  $("failed-count").textContent = more ? `${FAILED_SHOWN}+` : String(failed.length);
+  renderHooks();
+  renderFailed();
   $("updated").textContent = `updated ${new Date(now).toLocaleTimeString()}`;
+}
+
+/**
+ * The hooks, a page at a time. The stats hold every hook (their health is what the figures
+ * count), so the pages here are only the table's: GET /v1/hooks has no cursor to ask for fewer.
+ */
+function renderHooks() {
+  const { hooks } = state.stats;
+  const sorted = sortHooks(hooks);
+  const shown = sorted.slice(0, state.hooksShown);
+  const readOnly = readOnlyReason();
+  $("hooks-body").replaceChildren(
+    ...hookRows(shown, Date.parse(state.stats.generatedAt), {
+      edit: openHookForm,
+      replay: openReplay,
+      deliveries: openHookDeliveries,
+      toggle: toggleHook,
+      readOnly,
+    }),
+  );
+  $("hooks-read-only").hidden = readOnly === undefined;
+  $("hooks-count").textContent = String(hooks.length);
+  $("hooks-more-row").hidden = shown.length >= sorted.length;
+  $("hooks-shown").textContent = `${shown.length} of ${sorted.length} shown`;
+}
+
+$("hooks-more").addEventListener("click", () => {
+  state.hooksShown += PAGE;
+  renderHooks();
+});
+
+/** The failed deliveries: the first page, then those "More" brought, each once. */
+function renderFailed() {
+  const { first, more, cursor } = state.failed;
+  const ids = new Set(first.map((delivery) => delivery.id));
+  const rows = [...first, ...more.filter((delivery) => !ids.has(delivery.id))];
+  const names = new Map(state.stats.hooks.map((hook) => [hook.id, hook.name]));
+  $("failed-body").replaceChildren(...failureRows(rows, names, Date.parse(state.stats.generatedAt), retry));
+  $("failed-count").textContent = `${rows.length}${cursor ? "+" : ""}`;
+  $("failed-more-row").hidden = cursor === undefined;
+  $("failed-shown").textContent = `${rows.length} shown`;
+}
+
+$("failed-more").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  const cursor = state.failed.cursor;
+  if (cursor === undefined) return;
+  button.disabled = true;
+  try {
+    const page = await api(`/v1/deliveries?status=failed&limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
+    state.failed.more.push(...page.deliveries);
+    state.failed.cursor = page.nextCursor;
+    renderFailed();
+  } catch (error) {
+    toast(`Could not read more: ${error.message}`, "bad");
+  } finally {
+    button.disabled = false;
+  }
+});
+
+/** A hook's on/off switch: PATCH its `on`, then the figures again. */
+async function toggleHook(hook, input) {
+  const on = input.checked;
+  input.disabled = true;
+  try {
+    await api(`/v1/hooks/${encodeURIComponent(hook.id)}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ on }),
+    });
+    toast(`Hook ${hook.name} turned ${on ? "on" : "off"}.`, "ok");
+    void refresh();
+  } catch (error) {
+    input.checked = !on;
+    input.disabled = false;
+    toast(adminOnly(error, "Turning a hook on or off") ?? `Could not change it: ${error.message}`, "bad");
+  }
 }
 
 function setFigure(id, value, note, tone = "") {
@@ -316,7 +426,8 @@ async function retry(delivery, button) {
 
 // ── a hook, made or changed ──────────────────────────────────────────────────
 
-const form = { hook: undefined, integration: undefined, defaultPolicy: "" };
+/** The form's hook and integration; `opened` and `shown` count the openings and drawings, so a late answer is dropped. */
+const form = { hook: undefined, integration: undefined, defaultPolicy: "", opened: 0, shown: 0 };
 
 let deliverable;
 
@@ -337,17 +448,61 @@ function integrationOption(integration) {
   return h("option", { value: integration.key }, `${integration.name} (${integration.key})`);
 }
 
+/**
+ * Draws the fields of an integration (with a hook's values). Only the last one asked for is
+ * drawn: an answer that comes after a later choice's is dropped (false).
+ */
 async function showIntegration(key, hook) {
+  const asked = ++form.shown;
   const integration = await api(`/v1/integrations/${encodeURIComponent(key)}`);
+  if (asked !== form.shown) return false;
   form.integration = integration;
   form.defaultPolicy = JSON.stringify(integration.defaultPolicy, null, 2);
   $("hook-integration-overview").textContent = integration.overview;
+  $("hook-description").replaceChildren(...markdownNodes(integration.descriptionHtml ?? ""));
   $("hook-variables").replaceChildren(
     h("legend", {}, "Form variables"),
     ...variableFields(integration.formVariables, hook?.formVariables),
   );
+  fillDelivery(hook?.delivery);
+  $("hook-oauth").hidden = !integration.requiresOAuth;
+  if (integration.requiresOAuth) fillOAuth(hook?.oauth);
+  showConnection();
   $("hook-policy").value = hook?.policy ? JSON.stringify(hook.policy, null, 2) : form.defaultPolicy;
+  return true;
 }
+
+/** The Connect button of an authorization_code hook, once it is saved, and whether it holds a token. */
+function showConnection() {
+  const oauth = form.integration?.requiresOAuth ? form.hook?.oauth : undefined;
+  const connectable = oauth?.grant === "authorization_code";
+  $("hook-oauth-connect").hidden = !connectable;
+  $("hook-oauth-state").textContent = connectable
+    ? connectionState(oauth)
+    : $("hook-oauth-grant").value === "authorization_code"
+      ? "Save the hook, then Connect it: the provider asks you to consent."
+      : "";
+}
+
+$("hook-oauth-grant").addEventListener("change", () => {
+  showGrant();
+  showConnection();
+});
+
+// The provider's page needs the browser itself: the API gives its URL (with a state it keeps for
+// the callback), and the browser goes there; the provider sends it back to /v1/oauth/callback.
+$("hook-oauth-connect").addEventListener("click", async () => {
+  if (form.hook === undefined) return;
+  try {
+    const { authorizeUrl } = await api(`/v1/hooks/${encodeURIComponent(form.hook.id)}/oauth/start`, {
+      method: "POST",
+    });
+    location.assign(authorizeUrl);
+  } catch (error) {
+    $("hook-oauth-state").textContent =
+      adminOnly(error, "Connecting a hook") ?? `Could not connect it: ${error.message}`;
+  }
+});
 
 function clearProblems() {
   for (const element of document.querySelectorAll("#hook-form .field-problem")) {
@@ -356,18 +511,27 @@ function clearProblems() {
   }
   $("hook-problems").hidden = true;
   $("hook-result").textContent = "";
+  $("hook-result").className = "replay-result";
 }
 
-/** Each problem beside the field its pointer names (the nearest field above it), the rest below. */
+/**
+ * Each problem beside the field its pointer names (the field of the longest pointer that holds
+ * it: /oauth/tokenUrl beside the token URL, /oauth beside the connection), the rest below.
+ */
 function showHookProblems(error) {
   const rest = [];
+  const fields = [...document.querySelectorAll("#hook-form .field-problem")].filter(
+    // Not those of fields not shown (another grant's); a problem's own element is hidden until used.
+    (element) => !element.parentElement.closest("[hidden]"),
+  );
   for (const problem of error.problems ?? []) {
-    const fields = [...document.querySelectorAll("#hook-form .field-problem")];
-    const field = fields.find(
-      (element) =>
-        problem.pointer === element.dataset.pointer ||
-        problem.pointer.startsWith(`${element.dataset.pointer}/`),
-    );
+    // The API names a hook's fields from the body's root; a pointer of the field itself may follow.
+    const pointer = problem.pointer;
+    const field = fields
+      .filter(
+        (element) => pointer === element.dataset.pointer || pointer.startsWith(`${element.dataset.pointer}/`),
+      )
+      .sort((a, b) => b.dataset.pointer.length - a.dataset.pointer.length)[0];
     if (field) {
       field.textContent = field.textContent ? `${field.textContent} · ${problem.message}` : problem.message;
       field.hidden = false;
@@ -379,6 +543,9 @@ function showHookProblems(error) {
 }
 
 async function openHookForm(hook) {
+  // "loading" until the hook and its integration are in the fields: what is typed before is lost.
+  $("hook-form").dataset.state = "loading";
+  const opening = ++form.opened;
   form.hook = hook;
   clearProblems();
   const editing = hook !== undefined;
@@ -391,18 +558,22 @@ async function openHookForm(hook) {
     if (editing) {
       // The stats' hook is a summary: the form needs the hook itself (secrets shown as ********).
       const stored = await api(`/v1/hooks/${encodeURIComponent(hook.id)}`);
+      // Another hook's Edit, or New, was pressed meanwhile: that one fills the form.
+      if (opening !== form.opened) return;
       form.hook = stored;
       $("hook-name").value = stored.name;
       $("hook-on").checked = stored.on;
-      await showIntegration(stored.integration, stored);
+      if (!(await showIntegration(stored.integration, stored))) return;
     } else {
       const integrations = await integrationOptions();
+      if (opening !== form.opened) return;
       $("hook-integration").replaceChildren(...integrations.map(integrationOption));
       $("hook-name").value = "";
       $("hook-on").checked = true;
-      await showIntegration($("hook-integration").value);
+      if (!(await showIntegration($("hook-integration").value))) return;
     }
     $("hook-form").hidden = false;
+    $("hook-form").dataset.state = "ready";
     $("hook-name").focus();
   } catch (error) {
     toast(`Could not open the form: ${error.message}`, "bad");
@@ -410,12 +581,28 @@ async function openHookForm(hook) {
 }
 
 $("hook-new").addEventListener("click", () => void openHookForm(undefined));
-$("hook-integration").addEventListener("change", () => void showIntegration($("hook-integration").value));
+$("hook-integration").addEventListener("change", async () => {
+  $("hook-form").dataset.state = "loading";
+  if (!(await showIntegration($("hook-integration").value))) return;
+  $("hook-form").hidden = false;
+  $("hook-form").dataset.state = "ready";
+});
 $("hook-cancel").addEventListener("click", () => {
   $("hook-form").hidden = true;
 });
 
-/** The body of the create or change: only the form variables given, the policy when not the default. */
+/** A problem found before anything is sent, with its pointer, shown as the API's are. */
+class FormProblems extends Error {
+  constructor(problems) {
+    super("the hook is invalid");
+    this.problems = problems;
+  }
+}
+
+/**
+ * The body of the create or change: only the form variables given, the policy when not the
+ * default, the delivery settings over the stored ones, the OAuth settings where required.
+ */
 function hookBody() {
   const formVariables = {};
   for (const input of document.querySelectorAll("#hook-variables [data-key]")) {
@@ -424,9 +611,22 @@ function hookBody() {
     else if (input.value !== "") formVariables[key] = input.value;
   }
   const body = { name: $("hook-name").value.trim(), on: $("hook-on").checked, formVariables };
+  const problems = [];
   const policy = $("hook-policy").value.trim();
   if (policy === "" || policy === form.defaultPolicy.trim()) body.policy = null;
-  else body.policy = JSON.parse(policy);
+  else {
+    try {
+      body.policy = JSON.parse(policy);
+    } catch (error) {
+      problems.push({ pointer: "/policy", message: `not JSON: ${error.message}` });
+    }
+  }
+  const { delivery, problems: deliveryProblems } = readDelivery(form.hook?.delivery);
+  problems.push(...deliveryProblems);
+  // A new hook sends settings only when some are given; a change sends them whole (PATCH replaces them).
+  if (form.hook !== undefined || Object.keys(delivery).length > 0) body.delivery = delivery;
+  if (form.integration.requiresOAuth) body.oauth = readOAuth(form.hook?.oauth);
+  if (problems.length > 0) throw new FormProblems(problems);
   return body;
 }
 
@@ -443,10 +643,8 @@ $("hook-form").addEventListener("submit", async (event) => {
   try {
     body = hookBody();
   } catch (error) {
-    showHookProblems({
-      message: "the hook is invalid",
-      problems: [{ pointer: "/policy", message: `not JSON: ${error.message}` }],
-    });
+    if (!(error instanceof FormProblems)) throw error;
+    showHookProblems(error);
     return;
   }
   const editing = form.hook !== undefined;
@@ -472,6 +670,9 @@ $("hook-form").addEventListener("submit", async (event) => {
     $("hook-test").hidden = false;
     $("hook-delete").hidden = false;
     $("hook-integration-field").hidden = true;
+    fillDelivery(saved.delivery);
+    if (form.integration.requiresOAuth) fillOAuth(saved.oauth);
+    showConnection();
     $("hook-result").textContent = `${editing ? "Saved" : "Created"} hook ${saved.name} (${saved.id}).`;
     void refresh();
   } catch (error) {
@@ -605,8 +806,14 @@ async function openDelivery(id) {
   retryButton.disabled = false;
   retryButton.textContent = "Retry";
   panel.hidden = false;
+  $("delivery-note").textContent = "";
   try {
-    const delivery = await api(`/v1/deliveries/${encodeURIComponent(id)}`);
+    const path = `/v1/deliveries/${encodeURIComponent(id)}`;
+    const [delivery, sent] = await Promise.all([
+      api(path),
+      // Its requests are rebuilt from the hook: none to show once the hook is deleted.
+      api(`${path}/request`).catch(() => undefined),
+    ]);
     opened = delivery;
     const parts = [
       `${delivery.status}`,
@@ -617,7 +824,10 @@ async function openDelivery(id) {
     if (delivery.reason) parts.push(delivery.reason);
     $("delivery-summary").textContent = `${parts.join(" · ")}.`;
     $("delivery-summary").className = "trace-summary";
-    $("delivery-body").replaceChildren(...attemptRows(delivery, Date.now()));
+    const requests = new Map((sent?.requests ?? []).map((request) => [request.attempt, request]));
+    $("delivery-body").replaceChildren(...attemptRows(delivery, Date.now(), requests));
+    $("delivery-note").textContent =
+      sent === undefined ? "The requests it sent cannot be shown." : requestNote(sent);
     $("delivery-table").hidden = false;
     $("delivery-retry").hidden = delivery.status !== "failed";
   } catch (error) {
@@ -629,6 +839,69 @@ async function openDelivery(id) {
   }
   panel.scrollIntoView({ block: "nearest" });
 }
+
+/** What the requests shown are, and whether this integration's error answers are kept. */
+function requestNote(sent) {
+  const bodies = sent.keepsErrorBody
+    ? "Error answers' bodies are kept for this integration (secrets in them blanked)."
+    : "Error answers' bodies are not kept for this integration: its URL's host is not fixed and private networks are not blocked, so an answer could be an internal service's.";
+  return `${sent.note} ${bodies}`;
+}
+
+// ── a hook's deliveries, a page at a time ────────────────────────────────────
+
+const hookDeliveries = { hook: undefined, rows: [], cursor: undefined };
+
+/** The next page of the hook's deliveries (the first when `first`), by the API's cursor. */
+async function loadHookDeliveries(first) {
+  const { hook } = hookDeliveries;
+  const query = new URLSearchParams({ hookId: hook.id, limit: String(PAGE) });
+  if (!first) query.set("cursor", hookDeliveries.cursor);
+  const page = await api(`/v1/deliveries?${query}`);
+  if (hookDeliveries.hook !== hook) return;
+  if (first) hookDeliveries.rows = [];
+  hookDeliveries.rows.push(...page.deliveries);
+  hookDeliveries.cursor = page.nextCursor;
+  const { rows, cursor } = hookDeliveries;
+  $("hook-deliveries-body").replaceChildren(...deliveryRows(rows, Date.now()));
+  $("hook-deliveries-summary").textContent = `${rows.length}${cursor ? "+" : ""} kept, newest first.`;
+  $("hook-deliveries-more-row").hidden = cursor === undefined;
+  $("hook-deliveries-shown").textContent = `${rows.length} shown`;
+}
+
+async function openHookDeliveries(hook) {
+  hookDeliveries.hook = hook;
+  hookDeliveries.cursor = undefined;
+  $("hook-deliveries-title").textContent = `Deliveries of ${hook.name}`;
+  $("hook-deliveries-body").replaceChildren();
+  $("hook-deliveries-more-row").hidden = true;
+  $("hook-deliveries-summary").textContent = "Reading…";
+  $("hook-deliveries-panel").hidden = false;
+  $("hook-deliveries-panel").scrollIntoView({ block: "nearest" });
+  try {
+    await loadHookDeliveries(true);
+  } catch (error) {
+    $("hook-deliveries-summary").textContent = `Could not read them: ${error.message}`;
+  }
+}
+
+$("hook-deliveries-more").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  if (hookDeliveries.cursor === undefined) return;
+  button.disabled = true;
+  try {
+    await loadHookDeliveries(false);
+  } catch (error) {
+    toast(`Could not read more: ${error.message}`, "bad");
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("hook-deliveries-close").addEventListener("click", () => {
+  hookDeliveries.hook = undefined;
+  $("hook-deliveries-panel").hidden = true;
+});
 
 function openFromHash() {
   const match = /^#delivery=(.+)$/.exec(location.hash);

@@ -20,7 +20,7 @@ export function h(tag, attributes = {}, ...children) {
  * A table cell. Its content sits in one wrapper, so that on a phone, where each cell becomes a
  * "label: value" line, the value stays in one piece.
  */
-function cell(label, attributes, ...children) {
+export function cell(label, attributes, ...children) {
   return h("td", { "data-label": label, ...attributes }, h("div", { class: "cell" }, ...children));
 }
 
@@ -76,145 +76,97 @@ function stateBadge(hook) {
   return h("span", { class: `badge ${tone}` }, label);
 }
 
-/** The hooks table body: one row per hook, with its health. */
-export function hookRows(hooks, now, onReplay) {
-  // onReplay: { edit(hook), replay(hook) }, the row's two buttons.
-  if (hooks.length === 0) {
-    return [
-      h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No hooks yet: create one with POST /v1/hooks.")),
-    ];
-  }
+/** The hooks in the order the table shows them: circuit open, then failing, then by name. */
+export function sortHooks(hooks) {
   const rank = (hook) => (hook.state === "circuit_open" ? 0 : hook.health.consecutiveFailures > 0 ? 1 : 2);
-  return [...hooks]
-    .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name))
-    .map((hook) => {
-      const { health, lastHour } = hook;
-      return h(
-        "tr",
-        { "data-hook": hook.id },
-        cell(
-          "Hook",
-          {},
-          h("div", { class: "name" }, hook.name),
-          h("div", { class: "sub mono" }, `${hook.integration} · ${hook.id}`),
-        ),
-        cell("State", {}, stateBadge(hook)),
-        cell(
-          "Last hour",
-          { class: "num" },
-          h("span", { class: "ok-text" }, formatCount(lastHour.succeeded)),
-          " / ",
-          h("span", { class: lastHour.failed > 0 ? "bad-text" : "" }, formatCount(lastHour.failed)),
-        ),
-        cell(
-          "Failures in a row",
-          { class: "num" },
-          h(
-            "span",
-            { class: health.consecutiveFailures > 0 ? "bad-text" : "" },
-            String(health.consecutiveFailures),
-          ),
-        ),
-        cell("Last success", {}, ago(health.lastSuccessAt, now)),
-        cell(
-          "Last failure",
-          {},
-          health.lastFailureAt
-            ? [
-                h("div", {}, ago(health.lastFailureAt, now)),
-                h(
-                  "div",
-                  { class: "sub reason", title: health.lastFailureReason ?? "" },
-                  health.lastFailureReason ?? "",
-                ),
-              ]
-            : h("span", { class: "sub" }, "none"),
-        ),
-        cell(
-          "Actions",
-          { class: "actions" },
-          h(
-            "button",
-            { type: "button", class: "secondary edit", onclick: () => onReplay.edit(hook) },
-            "Edit",
-          ),
-          h(
-            "button",
-            { type: "button", class: "secondary replay", onclick: () => onReplay.replay(hook) },
-            "Replay…",
-          ),
-        ),
-      );
-    });
-}
-
-function lastAttemptSummary(delivery) {
-  const last = delivery.attempts.at(-1);
-  if (last === undefined) return { status: "not sent", tone: "off", body: undefined, message: undefined };
-  if (last.statusCode !== undefined) {
-    return {
-      status: `HTTP ${last.statusCode}`,
-      tone: "bad",
-      body: last.errorBody,
-      message: last.errorMessage,
-    };
-  }
-  return {
-    status: last.errorCode ?? "error",
-    tone: "warn",
-    body: last.errorBody,
-    message: last.errorMessage,
-  };
+  return [...hooks].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
 }
 
 /**
- * The inputs of an integration's form variables, each by its type: text (a password field for a
- * secret, showing ******** and keeping the stored value unless replaced), a choice of
- * allowedValues, a checkbox; optional ones say so, defaults fill a new hook's.
+ * The hooks table body: one row per hook (of those given, in their order), with its health, its
+ * on/off switch and its buttons. `actions`: { edit(hook), replay(hook), deliveries(hook),
+ * toggle(hook, input), readOnly }: readOnly, when set, is why the switch cannot be used.
  */
-export function variableFields(variables, values) {
-  return variables.map((variable) => {
-    const id = `hook-var-${variable.key}`;
-    const value = values?.[variable.key] ?? (values === undefined ? variable.defaultValue : undefined);
-    let input;
-    if (variable.type === "boolean") {
-      input = h("input", {
-        id,
-        type: "checkbox",
-        "data-key": variable.key,
-        checked: value === true || value === "true",
-      });
-    } else if (variable.type === "enum" || Array.isArray(variable.allowedValues)) {
-      input = h(
-        "select",
-        { id, "data-key": variable.key },
-        variable.isOptional ? h("option", { value: "" }, "(none)") : null,
-        ...(variable.allowedValues ?? []).map((allowed) =>
-          h("option", { value: allowed, selected: String(value ?? "") === String(allowed) }, String(allowed)),
-        ),
-      );
-    } else {
-      input = h("input", {
-        id,
-        "data-key": variable.key,
-        type: variable.isSecret ? "password" : variable.type === "uri" ? "url" : "text",
-        autocomplete: "off",
-        spellcheck: "false",
-        value: value === undefined ? "" : String(value),
-        placeholder: variable.placeholder ?? "",
-      });
-    }
-    const label = `${variable.name ?? variable.key}${variable.isOptional ? " (optional)" : ""}${variable.isSecret ? " (secret)" : ""}`;
+export function hookRows(hooks, now, actions) {
+  if (hooks.length === 0) {
+    return [h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No hooks yet: make one with New hook."))];
+  }
+  return hooks.map((hook) => {
+    const { health, lastHour } = hook;
     return h(
-      "div",
-      { class: variable.type === "boolean" ? "field check-field" : "field" },
-      variable.type === "boolean"
-        ? h("label", { class: "check" }, input, ` ${label}`)
-        : [h("label", { for: id }, label), input],
-      variable.description ? h("p", { class: "sub" }, variable.description) : null,
-      h("p", { class: "field-problem", "data-pointer": `/formVariables/${variable.key}`, hidden: true }),
+      "tr",
+      { "data-hook": hook.id },
+      cell(
+        "Hook",
+        {},
+        h("div", { class: "name" }, hook.name),
+        h("div", { class: "sub mono" }, `${hook.integration} · ${hook.id}`),
+      ),
+      cell("State", {}, stateBadge(hook), onSwitch(hook, actions)),
+      cell(
+        "Last hour",
+        { class: "num" },
+        h("span", { class: "ok-text" }, formatCount(lastHour.succeeded)),
+        " / ",
+        h("span", { class: lastHour.failed > 0 ? "bad-text" : "" }, formatCount(lastHour.failed)),
+      ),
+      cell(
+        "Failures in a row",
+        { class: "num" },
+        h(
+          "span",
+          { class: health.consecutiveFailures > 0 ? "bad-text" : "" },
+          String(health.consecutiveFailures),
+        ),
+      ),
+      cell("Last success", {}, ago(health.lastSuccessAt, now)),
+      cell(
+        "Last failure",
+        {},
+        health.lastFailureAt
+          ? [
+              h("div", {}, ago(health.lastFailureAt, now)),
+              h(
+                "div",
+                { class: "sub reason", title: health.lastFailureReason ?? "" },
+                health.lastFailureReason ?? "",
+              ),
+            ]
+          : h("span", { class: "sub" }, "none"),
+      ),
+      cell(
+        "Actions",
+        { class: "actions" },
+        h("button", { type: "button", class: "secondary edit", onclick: () => actions.edit(hook) }, "Edit"),
+        h(
+          "button",
+          { type: "button", class: "secondary deliveries", onclick: () => actions.deliveries(hook) },
+          "Deliveries",
+        ),
+        h(
+          "button",
+          { type: "button", class: "secondary replay", onclick: () => actions.replay(hook) },
+          "Replay…",
+        ),
+      ),
     );
   });
+}
+
+/** A hook's on/off switch (PATCH its `on`); disabled, saying why, for a key that can only look. */
+function onSwitch(hook, actions) {
+  const input = h("input", {
+    type: "checkbox",
+    role: "switch",
+    class: "hook-toggle",
+    checked: hook.on,
+    disabled: actions.readOnly !== undefined,
+    title: actions.readOnly ?? (hook.on ? "Turn this hook off" : "Turn this hook on"),
+    "aria-label": `${hook.name}: on`,
+    "aria-describedby": actions.readOnly === undefined ? undefined : "hooks-read-only",
+    onchange: (event) => actions.toggle(hook, event.currentTarget),
+  });
+  return h("label", { class: "switch" }, input, h("span", { class: "switch-text" }, hook.on ? "on" : "off"));
 }
 
 /** What became of an entry at each hook (GET /v1/entries/:id): its outcome, and why or its delivery. */
@@ -256,97 +208,9 @@ export function traceRows(trace) {
   );
 }
 
-/** An attempt's kept answer body, else its error message, folded; nothing when it has neither. */
-function answerDetails(body, message) {
-  const detail = body ?? message;
-  if (!detail) return null;
-  return h(
-    "details",
-    {},
-    h("summary", {}, body !== undefined ? "response body" : "error"),
-    h("pre", { class: "mono" }, detail),
-  );
-}
-
 /** A link that opens a delivery on this page (`#delivery=<id>`), so it can be shared too. */
 export function deliveryLink(id) {
   return h("a", { href: `#delivery=${encodeURIComponent(id)}`, class: "mono delivery-link" }, id);
-}
-
-/** A delivery's attempts, oldest first: when, how long, the answer, what came of it, a kept body. */
-export function attemptRows(delivery, now) {
-  if (delivery.attempts.length === 0) {
-    return [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "Not attempted yet."))];
-  }
-  const outcomes = { done: ["succeeded", "ok"], retry: ["retried", "warn"], give_up: ["given up", "bad"] };
-  return delivery.attempts.map((attempt) => {
-    const [outcome, tone] = outcomes[attempt.outcome] ?? [attempt.outcome, "off"];
-    return h(
-      "tr",
-      { "data-attempt": attempt.attempt },
-      cell("Attempt", { class: "num" }, String(attempt.attempt)),
-      cell(
-        "When",
-        {},
-        h("div", {}, ago(attempt.at, now)),
-        h("div", { class: "sub" }, new Date(attempt.at).toLocaleString()),
-      ),
-      cell("Took", { class: "num" }, formatMs(attempt.durationMs)),
-      cell(
-        "Answer",
-        {},
-        attempt.statusCode !== undefined ? `HTTP ${attempt.statusCode}` : (attempt.errorCode ?? ""),
-        answerDetails(attempt.errorBody, attempt.errorMessage),
-      ),
-      cell("Outcome", {}, h("span", { class: `badge ${tone}` }, outcome)),
-    );
-  });
-}
-
-/** The failed deliveries, newest first, each with its last answer and a retry button. */
-export function failureRows(deliveries, hookNames, now, onRetry) {
-  if (deliveries.length === 0) {
-    return [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No failed deliveries. Nothing to do."))];
-  }
-  return deliveries.map((delivery) => {
-    const summary = lastAttemptSummary(delivery);
-    return h(
-      "tr",
-      { "data-delivery": delivery.id },
-      cell(
-        "When",
-        {},
-        h("div", {}, ago(delivery.updatedAt, now)),
-        h(
-          "div",
-          { class: "sub" },
-          `${delivery.attempts.length} attempt${delivery.attempts.length === 1 ? "" : "s"}`,
-        ),
-      ),
-      cell(
-        "Hook / entry",
-        {},
-        h("div", { class: "name" }, hookNames.get(delivery.hookId) ?? delivery.hookId),
-        h("div", { class: "sub" }, deliveryLink(delivery.id)),
-      ),
-      cell("Answer", {}, h("span", { class: `badge ${summary.tone}` }, summary.status)),
-      cell(
-        "Reason",
-        { class: "wide" },
-        h("div", { class: "reason" }, delivery.reason ?? ""),
-        answerDetails(summary.body, summary.message),
-      ),
-      cell(
-        "",
-        { class: "actions" },
-        h(
-          "button",
-          { type: "button", class: "secondary", onclick: (event) => onRetry(delivery, event.currentTarget) },
-          "Retry",
-        ),
-      ),
-    );
-  });
 }
 
 /**

@@ -10,6 +10,9 @@ const FILES: Record<string, string> = {
   "app.js": "text/javascript; charset=utf-8",
   "chart.js": "text/javascript; charset=utf-8",
   "render.js": "text/javascript; charset=utf-8",
+  "delivery-rows.js": "text/javascript; charset=utf-8",
+  "hook-fields.js": "text/javascript; charset=utf-8",
+  "markdown.js": "text/javascript; charset=utf-8",
   "favicon.svg": "image/svg+xml",
 };
 
@@ -51,6 +54,37 @@ export function dashboardRoutes(): FastifyPluginAsync {
         "content-security-policy": CONTENT_SECURITY_POLICY,
       },
     });
+
+    // What the page's key may do, so that it disables what it cannot (the buttons say why)
+    // instead of letting the operator press them into a 403.
+    app.get(
+      "/v1/key",
+      {
+        config: { scope: "read" },
+        schema: {
+          tags: ["system"],
+          summary: "The API key of this request: its label and scopes",
+          security: [{ bearer: [] }],
+          response: {
+            200: {
+              type: "object",
+              properties: {
+                label: {
+                  type: "string",
+                  description: "The key's name in logs and metrics, never the token.",
+                },
+                scopes: { type: "array", items: { type: "string", enum: ["ingest", "read", "admin"] } },
+              },
+              required: ["label", "scopes"],
+            },
+          },
+        },
+      },
+      async (request) => ({
+        label: request.apiKey?.label ?? "",
+        scopes: [...(request.apiKey?.scopes ?? [])].sort(),
+      }),
+    );
 
     app.get("/", { schema: { hide: true } }, async (_request, reply) => {
       const file = send("index.html");
