@@ -18,6 +18,7 @@ import { runBaseline } from "./baseline";
 import { type DrainResult, runDrain } from "./drain";
 import { runLatency, runThroughput } from "./end-to-end";
 import { type IsolationResult, runIsolation } from "./isolation";
+import { type OrderedResult, runOrdered } from "./ordered";
 import { benchPolicy } from "./policy-bench";
 import { ProcessSampler } from "./process-sampler";
 import { startReceiver } from "./receiver";
@@ -31,7 +32,7 @@ import { median } from "./statistics";
 import { startSystem } from "./system-under-test";
 import { renderedRequest } from "./workload";
 
-const PHASES = ["baseline", "drain", "e2e", "isolation", "micro"] as const;
+const PHASES = ["baseline", "drain", "e2e", "isolation", "ordered", "micro"] as const;
 type Phase = (typeof PHASES)[number];
 
 const HELP = `Usage: npm run bench -- [--quick] [--json FILE] [--cpu-prof DIR] [--phases LIST] [--runs N]
@@ -59,6 +60,7 @@ interface Sizes {
   h1WarmUp: number;
   h10Entries: number;
   h10WarmUp: number;
+  orderedEntries: number;
   latencyMs: number;
   latencyWarmUpMs: number;
   microMs: number;
@@ -72,6 +74,7 @@ const FULL: Sizes = {
   h1WarmUp: 4_000,
   h10Entries: 4_000,
   h10WarmUp: 1_000,
+  orderedEntries: 5_000,
   latencyMs: 10_000,
   latencyWarmUpMs: 2_000,
   microMs: 2_500,
@@ -85,6 +88,7 @@ const QUICK: Sizes = {
   h1WarmUp: 1_000,
   h10Entries: 1_500,
   h10WarmUp: 300,
+  orderedEntries: 1_500,
   latencyMs: 3_000,
   latencyWarmUpMs: 1_000,
   microMs: 500,
@@ -210,6 +214,7 @@ async function main(): Promise<number> {
   let drain: DrainResult | undefined;
   const e2e: Partial<Record<"h1" | "h10", Omit<E2eFigures, "ratio">>> = {};
   let isolation: IsolationResult | undefined;
+  let ordered: OrderedResult | undefined;
   let scaleOut: BenchReport["scaleOut"];
   try {
     say("phase 1: baseline (bare undici loop to the receiver)");
@@ -279,6 +284,17 @@ async function main(): Promise<number> {
       await endPhase("isolation");
     }
 
+    if (phases.has("ordered")) {
+      say("phase 4b: one ordered hook (delivery.ordering fifo), then one in parallel, the same entries");
+      await beginPhase();
+      ordered = await runOrdered(system, receiver, {
+        runs,
+        entries: sizes.orderedEntries,
+        timeoutMs: WAIT_TIMEOUT_MS,
+      });
+      await endPhase("ordered");
+    }
+
     if (values.redis === "cluster") {
       say("phase 6: drain and end to end on the single Redis, then the same on a Redis Cluster");
       const options = { runs, timeoutMs: WAIT_TIMEOUT_MS };
@@ -322,6 +338,7 @@ async function main(): Promise<number> {
     if (figures !== undefined) report.e2e[key] = { ...figures, ratio: toBaseline(figures.dps) };
   }
   if (isolation !== undefined) report.isolation = isolation;
+  if (ordered !== undefined) report.ordered = ordered;
   if (scaleOut !== undefined) report.scaleOut = scaleOut;
 
   if (phases.has("micro")) {

@@ -71,6 +71,8 @@ export interface BenchReport {
   } | null;
   e2e: { h1: E2eFigures | null; h10: E2eFigures | null };
   isolation: { ratio: number; dps: number; aloneDps: number; hooks: number; deadHookRequests: number } | null;
+  /** One ordered hook against one in parallel (see ordered.ts). */
+  ordered?: { dps: number; parallelDps: number; ratio: number; deliveries: number };
   micro: { policyPerSec: number; rendersPerSec: number } | null;
   /** Peak RSS of worker and ingest, phase by phase. */
   memory: Record<string, PhaseMemory>;
@@ -208,6 +210,12 @@ export function formatTable(report: BenchReport): string {
     row("isolation", `${i.hooks} healthy hooks alone, deliveries`, rate(i.aloneDps), "");
     row("isolation", `${i.hooks} healthy hooks beside a dead one, deliveries`, rate(i.dps), "");
     row("isolation", "beside / alone, each to its bare-loop run", ratio(i.ratio), "", "isolation ratio");
+  }
+  if (report.ordered) {
+    const o = report.ordered;
+    row("ordered", "one hook, delivery.ordering fifo, deliveries", rate(o.dps), "");
+    row("ordered", "one hook in parallel, the same entries, deliveries", rate(o.parallelDps), "");
+    row("ordered", "ordered / parallel", ratio(o.ratio), "");
   }
   if (report.micro) {
     row("micro", "policy evaluations (one core)", rate(report.micro.policyPerSec), "");
