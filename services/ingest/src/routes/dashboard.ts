@@ -13,6 +13,12 @@ const FILES: Record<string, string> = {
   "delivery-rows.js": "text/javascript; charset=utf-8",
   "hook-fields.js": "text/javascript; charset=utf-8",
   "markdown.js": "text/javascript; charset=utf-8",
+  "api.js": "text/javascript; charset=utf-8",
+  "hook-form.js": "text/javascript; charset=utf-8",
+  "replay.js": "text/javascript; charset=utf-8",
+  "delivery-panel.js": "text/javascript; charset=utf-8",
+  "preview.js": "text/javascript; charset=utf-8",
+  "trace.js": "text/javascript; charset=utf-8",
   "favicon.svg": "image/svg+xml",
 };
 
