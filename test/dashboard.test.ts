@@ -688,6 +688,10 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     await page.locator("#hook-rate").fill("2.5");
     await page.locator("#hook-timeout").fill("5000");
     await page.locator("#hook-standard").check();
+    // What an exhausted delivery does is asked of an ordered hook only.
+    expect(await page.locator("#hook-exhausted").isVisible()).toBe(false);
+    await page.locator("#hook-ordering").selectOption("fifo");
+    await page.locator("#hook-exhausted").selectOption("skip");
     await page.locator("#hook-save").click();
     await page.locator("#hook-result:text-matches('^Created hook Tuned sink')").waitFor();
     const hookId = ((await system.api("GET", "/v1/hooks")).json.hooks as any[]).find(
@@ -699,6 +703,8 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
       ratePerSecond: 2.5,
       timeoutMs: 5000,
       standardWebhooks: true,
+      ordering: "fifo",
+      onExhausted: "skip",
     });
 
     // Opened again from its row: the settings as stored.
@@ -709,6 +715,7 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     expect(await page.locator("#hook-retry").inputValue()).toBe("5, 60, 600");
     expect(await page.locator("#hook-concurrency").inputValue()).toBe("3");
     expect(await page.locator("#hook-standard").isChecked()).toBe(true);
+    expect(await page.locator("#hook-exhausted").inputValue()).toBe("skip");
 
     // A word in the schedule is refused here, beside the field, before anything is sent.
     const retryProblem = page.locator('#hook-form .field-problem[data-pointer="/delivery/retrySchedule"]');
@@ -730,6 +737,7 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     await page.locator("#hook-concurrency").fill("");
     await page.locator("#hook-rate").fill("");
     await page.locator("#hook-standard").uncheck();
+    await page.locator("#hook-ordering").selectOption("");
     await page.locator("#hook-save").click();
     await page.locator("#hook-result:text-matches('^Saved hook Tuned sink')").waitFor();
     expect((await system.api("GET", `/v1/hooks/${hookId}`)).json.delivery).toEqual({

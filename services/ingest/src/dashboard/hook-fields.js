@@ -74,6 +74,14 @@ export function fillDelivery(delivery = {}) {
   for (const [id, key] of Object.entries(NUMBERS))
     $(id).value = delivery[key] === undefined ? "" : String(delivery[key]);
   $("hook-standard").checked = delivery.standardWebhooks === true;
+  $("hook-ordering").value = delivery.ordering ?? "";
+  $("hook-exhausted").value = delivery.onExhausted ?? "";
+  showOrdering();
+}
+
+/** What becomes of an exhausted delivery is a choice of ordered hooks only. */
+export function showOrdering() {
+  $("hook-exhausted-field").hidden = $("hook-ordering").value === "";
 }
 
 /**
@@ -104,6 +112,12 @@ export function readDelivery(stored = {}) {
   }
   if ($("hook-standard").checked) delivery.standardWebhooks = true;
   else delete delivery.standardWebhooks;
+  const choices = { ordering: $("hook-ordering").value, onExhausted: $("hook-exhausted").value };
+  if (choices.ordering === "") choices.onExhausted = "";
+  for (const [key, value] of Object.entries(choices)) {
+    if (value === "") delete delivery[key];
+    else delivery[key] = value;
+  }
   return { delivery, problems };
 }
 

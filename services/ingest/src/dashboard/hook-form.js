@@ -9,6 +9,7 @@ import {
   readDelivery,
   readOAuth,
   showGrant,
+  showOrdering,
   variableFields,
 } from "./hook-fields.js";
 import { markdownNodes } from "./markdown.js";
@@ -73,6 +74,8 @@ function showConnection() {
       ? "Save the hook, then Connect it: the provider asks you to consent."
       : "";
 }
+
+$("hook-ordering").addEventListener("change", showOrdering);
 
 $("hook-oauth-grant").addEventListener("change", () => {
   showGrant();
