@@ -436,7 +436,7 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     await context.close();
   });
 
-  test("opens a delivery from the failures and from a trace: every attempt, its answer and its error", async () => {
+  test("opens a delivery from the failures and from a trace: every attempt, its answer and its error, and traces its entry", async () => {
     const { context, page, problems } = await openWithKey({ viewport: { width: 1280, height: 900 } });
     const downId = `${hookIds["Billing bridge (down)"]}.${failedEntry}`;
     await failedRow(page, "Billing bridge (down)").locator("a.delivery-link").click();
@@ -456,6 +456,13 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
     expect(await answer.locator("pre").textContent()).toBe(record.attempts[0].errorMessage);
     expect(await page.locator("#delivery-retry").isVisible()).toBe(true);
     await page.screenshot({ path: new URL("dashboard-delivery.png", ARTIFACTS).pathname, fullPage: true });
+
+    // Its entry, traced from the delivery: every hook's outcome for it.
+    await page.locator("#delivery-entry").click();
+    await page.locator(`#trace-summary:text-matches("^Entry ${failedEntry},")`).waitFor();
+    expect(
+      await page.locator(`#trace-body tr[data-hook="${hookIds["Billing bridge (down)"]}"]`).count(),
+    ).toBe(1);
 
     // From a trace: the delivered one, one attempt, succeeded; the link is the page's own address.
     await page.locator("#trace-input").fill("dash-ok-0");

@@ -31,6 +31,7 @@ async function openDelivery(id) {
   $("delivery-title").textContent = `Delivery ${id}`;
   const retryButton = $("delivery-retry");
   retryButton.hidden = true;
+  $("delivery-entry").hidden = true;
   retryButton.disabled = false;
   retryButton.textContent = "Retry";
   panel.hidden = false;
@@ -58,6 +59,7 @@ async function openDelivery(id) {
       sent === undefined ? "The requests it sent cannot be shown." : requestNote(sent);
     $("delivery-table").hidden = false;
     $("delivery-retry").hidden = delivery.status !== "failed";
+    $("delivery-entry").hidden = false;
   } catch (error) {
     opened = undefined;
     $("delivery-summary").textContent =
@@ -137,6 +139,14 @@ export function openFromHash() {
 }
 
 window.addEventListener("hashchange", openFromHash);
+
+// Its entry, traced below: what became of it at every hook, this one among them.
+$("delivery-entry").addEventListener("click", () => {
+  if (opened === undefined) return;
+  $("trace-input").value = opened.entryId;
+  $("trace-form").requestSubmit();
+  $("trace-title").scrollIntoView({ block: "start" });
+});
 
 $("delivery-close").addEventListener("click", () => {
   $("delivery-panel").hidden = true;
