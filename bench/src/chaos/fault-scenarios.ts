@@ -1,6 +1,7 @@
 /**
- * Scenarios 1 to 5: a flow of entries cut by faults (worker, ingest and redis-server SIGKILLed
- * and started again, Redis frozen), and jobs that throw before a good worker takes over. Each
+ * Scenarios 1 to 5, and 8 and 9 with ordered hooks: a flow of entries cut by faults (worker,
+ * ingest and redis-server SIGKILLed and started again, Redis frozen), and jobs that throw before
+ * a good worker takes over. Each
  * expects every accepted entry delivered to each of its hooks, nothing left pending, and no more
  * repeats than the faults left in flight.
  */
@@ -31,18 +32,30 @@ const HOOKS = 2;
 /** A fault waits at most this long for the flow to reach its point. */
 const PROGRESS_TIMEOUT_MS = 120e3;
 
-async function createHooks(system: ChaosSystem, recorder: Recorder, count: number): Promise<string[]> {
+async function createHooks(
+  system: ChaosSystem,
+  recorder: Recorder,
+  count: number,
+  delivery?: Record<string, unknown>,
+): Promise<string[]> {
   const hookIds: string[] = [];
   for (let n = 0; n < count; n++)
-    hookIds.push(await system.createHook(`chaos-${n}`, `${recorder.url}/ok/${n}`));
+    hookIds.push(await system.createHook(`chaos-${n}`, `${recorder.url}/ok/${n}`, delivery));
   return hookIds;
 }
 
 /**
  * `faults` faults of one kind, the first after a quarter of the batches were answered (for three),
  * the next ones further on, each hitting work in progress, while the client keeps posting.
+ * `delivery`: the hooks' delivery settings (the ordered scenarios').
  */
-function faultScenario(name: string, kind: FaultKind, faults: number, summary: string): Scenario {
+function faultScenario(
+  name: string,
+  kind: FaultKind,
+  faults: number,
+  summary: string,
+  delivery?: Record<string, unknown>,
+): Scenario {
   return {
     name,
     summary,
@@ -50,7 +63,7 @@ function faultScenario(name: string, kind: FaultKind, faults: number, summary: s
       withSystem(context, name, async (system, client) => {
         const { recorder, sizes } = context;
         await recorder.reset();
-        const hookIds = await createHooks(system, recorder, HOOKS);
+        const hookIds = await createHooks(system, recorder, HOOKS, delivery);
         const batches = chaosBatches(name, sizes.faultEntries, ENTRIES_PER_BATCH);
         let answered = 0;
         const posting = postPaced(client, batches, {
@@ -169,4 +182,25 @@ export const FAULT_SCENARIOS: readonly Scenario[] = [
   ),
   faultScenario("redis-stop", "redis-stop", 1, "redis-server SIGSTOPped for 3 s, then SIGCONT"),
   throwingJob,
+];
+
+/**
+ * Scenarios 8 and 9: the same faults with ordered hooks, whose deliveries live in their
+ * sequences (not BullMQ), each head under a lock.
+ */
+export const ORDERED_SCENARIOS: readonly Scenario[] = [
+  faultScenario(
+    "ordered-worker-kill",
+    "worker-kill",
+    3,
+    'two ordered hooks (delivery.ordering "fifo"), worker SIGKILLed mid-flow 3 times',
+    { ordering: "fifo" },
+  ),
+  faultScenario(
+    "ordered-redis-kill",
+    "redis-kill",
+    2,
+    "two ordered hooks, redis-server SIGKILLed 2 times, started again on its AOF",
+    { ordering: "fifo" },
+  ),
 ];

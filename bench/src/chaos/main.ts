@@ -13,14 +13,14 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { passedEnv } from "../service-process";
-import { FAULT_SCENARIOS } from "./fault-scenarios";
+import { FAULT_SCENARIOS, ORDERED_SCENARIOS } from "./fault-scenarios";
 import { HANGING_HOOKS, ISOLATION_SCENARIOS } from "./isolation-scenarios";
 import { startRecorder } from "./recorder";
 import { formatTable, jsonReport, verdictLine } from "./report";
 import { FULL_SIZES, QUICK_SIZES, type ScenarioContext, type ScenarioResult } from "./scenario";
 import type { ChaosSystem } from "./system";
 
-const SCENARIOS = [...FAULT_SCENARIOS, ...ISOLATION_SCENARIOS];
+const SCENARIOS = [...FAULT_SCENARIOS, ...ISOLATION_SCENARIOS, ...ORDERED_SCENARIOS];
 
 const HELP = `Usage: npm run chaos -- [--quick] [--json FILE] [--scenarios LIST]
 

@@ -32,6 +32,8 @@ import type { WorkerContext } from "./worker-context";
 const POLL_MS = 50;
 /** Ordered hooks sent at once by one sequencer. */
 const MAX_RUNNING = 64;
+/** How long runs cut short by the abort may take to commit their heads. */
+const AFTER_ABORT_MS = 1_000;
 
 export class Sequencer {
   readonly #ctx: WorkerContext;
@@ -75,7 +77,9 @@ export class Sequencer {
         "ordered deliveries in flight did not finish within the grace period; they go back to their sequences",
       );
       await abort();
-      await runs;
+      // A run waiting on Redis (away) is not waited for longer: its lock lapses, and the head it
+      // may have taken is sent again by the next worker.
+      await Promise.race([runs, new Promise((resolve) => setTimeout(resolve, AFTER_ABORT_MS).unref())]);
     }
     clearTimeout(timer);
   }
