@@ -268,11 +268,7 @@ export class Dispatcher {
     const drained = new Promise<void>((resolve) => {
       this.#drained = resolve;
     });
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<"expired">((resolve) => {
-      timer = setTimeout(() => resolve("expired"), graceMs);
-    });
-    if ((await Promise.race([drained, expired])) === "expired") {
+    if (!(await settledWithin(drained, graceMs))) {
       this.#ctx.logger.warn(
         { graceMs, batches: this.#held.size },
         "in-flight deliveries did not finish within the grace period; they go back to the queue",
@@ -280,7 +276,6 @@ export class Dispatcher {
       await abort();
       await drained;
     }
-    clearTimeout(timer);
   }
 
   async #attemptOrDefer(batch: HeldBatch, delivery: JobDelivery): Promise<DeliveryEnd> {
@@ -381,6 +376,19 @@ export class Dispatcher {
   }
 
   readonly #persist: Persist;
+}
+
+/** Whether `work` settled within `ms` (a stopping worker's grace). */
+export async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), ms);
+  });
+  try {
+    return (await Promise.race([work.then(() => "settled"), expired])) === "settled";
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ import { randomBytes } from "node:crypto";
 import type { Integration } from "@hookwire/manifest";
 import type { JobDelivery, Sequences } from "@hookwire/queue";
 import type { Hook } from "@hookwire/store";
+import { settledWithin } from "./dispatcher";
 import {
   attemptDelivery,
   commitOutcomes,
@@ -67,21 +68,15 @@ export class Sequencer {
     this.#closing = true;
     clearInterval(this.#timer);
     const runs = Promise.allSettled([...this.#running.values()]);
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<"expired">((resolve) => {
-      timer = setTimeout(() => resolve("expired"), graceMs);
-    });
-    if ((await Promise.race([runs, expired])) === "expired") {
-      this.#ctx.logger.warn(
-        { graceMs, hooks: this.#running.size },
-        "ordered deliveries in flight did not finish within the grace period; they go back to their sequences",
-      );
-      await abort();
-      // A run waiting on Redis (away) is not waited for longer: its lock lapses, and the head it
-      // may have taken is sent again by the next worker.
-      await Promise.race([runs, new Promise((resolve) => setTimeout(resolve, AFTER_ABORT_MS).unref())]);
-    }
-    clearTimeout(timer);
+    if (await settledWithin(runs, graceMs)) return;
+    this.#ctx.logger.warn(
+      { graceMs, hooks: this.#running.size },
+      "ordered deliveries in flight did not finish within the grace period; they go back to their sequences",
+    );
+    await abort();
+    // A run waiting on Redis (away) is not waited for longer: its lock lapses, and the head it
+    // may have taken is sent again by the next worker.
+    await settledWithin(runs, AFTER_ABORT_MS);
   }
 
   #poll(): void {
