@@ -358,8 +358,9 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
 
       // A delivered one: queued, with its delivery's status and id.
       await trace("dash-ok-0");
+      // The rows of the trace before stay until this one's answer: wait for its summary.
+      await page.locator('#trace-summary:text-matches("^Entry dash-ok-0,")').waitFor();
       const good = page.locator(`#trace-body tr[data-hook="${hookIds["Orders audit sink"]}"]`);
-      await good.waitFor();
       expect(await good.locator("td[data-label=Outcome]").textContent()).toBe("queued");
       expect(await good.textContent()).toContain("succeeded");
       expect(await good.textContent()).toContain(`${hookIds["Orders audit sink"]}.dash-ok-0`);
@@ -1010,8 +1011,8 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
       ).toBe(202);
       await page.locator("#trace-input").fill(filteredId);
       await page.locator("#trace-form button[type=submit]").click();
+      await page.locator(`#trace-summary:text-matches("^Entry ${filteredId},")`).waitFor();
       const traced = page.locator(`#trace-body tr[data-hook="${hook.id}"]`);
-      await traced.waitFor();
       expect(await traced.locator("td[data-label=Outcome]").textContent()).toBe("filtered");
       expect(await traced.textContent()).toMatch(/denied by default/);
 
