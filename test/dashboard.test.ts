@@ -44,6 +44,10 @@ const overflowOf = (page: Page) =>
     return browser.document.documentElement.scrollWidth - browser.innerWidth;
   });
 
+/** How much of an element is wider than it (a card clips what overflows it): 0 when it all fits. */
+const clippedOf = (page: Page, selector: string) =>
+  page.locator(selector).evaluate((element) => element.scrollWidth - element.clientWidth);
+
 /**
  * The integrations of these tests, beside the catalog: one that requires OAuth, with a Markdown
  * description that tries to slip in markup, and one whose URL's host is fixed (the refusing
@@ -936,6 +940,7 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
       expect(html).not.toContain(apiKey);
       expect(html).not.toContain(encodeURIComponent(apiKey));
       expect(await overflowOf(page)).toBeLessThanOrEqual(0);
+      expect(await clippedOf(page, "#delivery-panel")).toBe(0);
       await page.locator("#delivery-panel").scrollIntoViewIfNeeded();
       await page.screenshot({
         path: new URL(`dashboard-delivery-request-${name}.png`, ARTIFACTS).pathname,
@@ -1033,6 +1038,8 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
       await policyProblem.waitFor();
       expect(await policyProblem.textContent()).toMatch(/resources/);
       expect(await overflowOf(page)).toBeLessThanOrEqual(0);
+      // The card clips what is wider than it: the form must fit in it, on a phone too.
+      expect(await clippedOf(page, "#hook-form")).toBe(0);
       await page.screenshot({
         path: new URL(`dashboard-main-flow-${name}.png`, ARTIFACTS).pathname,
         fullPage: true,
@@ -1138,6 +1145,8 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
           "HTTP 422",
         );
         expect(await overflowOf(page)).toBeLessThanOrEqual(0);
+        for (const panel of ["#failed-table", "#hook-deliveries-panel", "#delivery-panel"])
+          expect(await clippedOf(page, panel), panel).toBe(0);
         await page.locator("#hook-deliveries-panel").scrollIntoViewIfNeeded();
         await page.screenshot({
           path: new URL(`dashboard-paging-${name}.png`, ARTIFACTS).pathname,
