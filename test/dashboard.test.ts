@@ -865,9 +865,15 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
       expect(problems).toEqual([]);
       await context.close();
     }
-    for (const { options } of VIEWPORTS) {
+    for (const { name, options } of VIEWPORTS) {
       const { context, page, problems } = await openWithKey(options, READ_KEY);
       await page.locator("#hooks-read-only:not([hidden])").waitFor();
+      await page
+        .locator("#hooks-title")
+        .locator("xpath=ancestor::section")
+        .screenshot({
+          path: new URL(`dashboard-hooks-read-only-${name}.png`, ARTIFACTS).pathname,
+        });
       expect(await page.locator("#hooks-read-only").textContent()).toMatch(
         /needs a key with the admin scope/,
       );
