@@ -61,6 +61,23 @@ export function readOnlyReason() {
   return "This key can only look: this needs a key with the admin scope.";
 }
 
+/**
+ * An admin button (`data-admin`) as this key may use it: disabled, saying why, for a key that can
+ * only look. Buttons made later (a table's rows) are made through this too.
+ */
+export function guardAdmin(button) {
+  const reason = readOnlyReason();
+  button.disabled = reason !== undefined;
+  if (reason === undefined) button.removeAttribute("title");
+  else button.title = reason;
+  return button;
+}
+
+/** Every admin button on the page, once the key's scopes are known (or a panel is opened). */
+export function guardAdminButtons() {
+  for (const button of document.querySelectorAll("[data-admin]")) guardAdmin(button);
+}
+
 export function toast(message, tone) {
   const element = h("div", { class: `toast ${tone}`, role: "status" }, message);
   $("toasts").append(element);

@@ -8,6 +8,7 @@ import {
   adminOnly,
   api,
   changed,
+  guardAdminButtons,
   HttpError,
   KEY_STORAGE,
   onChanged,
@@ -300,9 +301,11 @@ function renderHooks() {
       replay: openReplay,
       deliveries: openHookDeliveries,
       toggle: toggleHook,
+      releaseHeld,
       readOnly,
     }),
   );
+  guardAdminButtons();
   $("hooks-read-only").hidden = readOnly === undefined;
   $("hooks-count").textContent = String(hooks.length);
   $("hooks-more-row").hidden = shown.length >= sorted.length;
@@ -324,6 +327,7 @@ function renderFailed() {
   $("failed-count").textContent = `${rows.length}${cursor ? "+" : ""}`;
   $("failed-more-row").hidden = cursor === undefined;
   $("failed-shown").textContent = `${rows.length} shown`;
+  guardAdminButtons();
 }
 
 $("failed-more").addEventListener("click", async (event) => {
@@ -359,6 +363,24 @@ async function toggleHook(hook, input) {
     input.checked = !on;
     input.disabled = false;
     toast(adminOnly(error, "Turning a hook on or off") ?? `Could not change it: ${error.message}`, "bad");
+  }
+}
+
+/** An ordered hook held by a delivery: send that one again, or skip it (it stays a dead letter). */
+async function releaseHeld(hook, step, button) {
+  button.disabled = true;
+  try {
+    await api(`/v1/hooks/${encodeURIComponent(hook.id)}/ordering/${step}`, { method: "POST" });
+    toast(
+      step === "retry"
+        ? `The delivery holding ${hook.name} is sent again.`
+        : `The delivery holding ${hook.name} is skipped; the next follows.`,
+      "ok",
+    );
+    changed();
+  } catch (error) {
+    button.disabled = false;
+    toast(adminOnly(error, "Letting a held hook go on") ?? `Could not do it: ${error.message}`, "bad");
   }
 }
 

@@ -1,7 +1,7 @@
 // A delivery opened (#delivery=<id>): its attempts with the request each sent, and Retry; and a
 // hook's deliveries, a page at a time by the API's cursor.
 
-import { $, api, changed, HttpError, PAGE, session, toast } from "./api.js";
+import { $, api, changed, guardAdmin, HttpError, PAGE, session, toast } from "./api.js";
 import { attemptRows, deliveryRows } from "./delivery-rows.js";
 
 export async function retry(delivery, button) {
@@ -32,7 +32,7 @@ async function openDelivery(id) {
   const retryButton = $("delivery-retry");
   retryButton.hidden = true;
   $("delivery-entry").hidden = true;
-  retryButton.disabled = false;
+  guardAdmin(retryButton);
   retryButton.textContent = "Retry";
   panel.hidden = false;
   $("delivery-note").textContent = "";

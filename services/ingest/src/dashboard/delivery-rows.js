@@ -127,7 +127,12 @@ export function failureRows(deliveries, hookNames, now, onRetry) {
         { class: "actions" },
         h(
           "button",
-          { type: "button", class: "secondary", onclick: (event) => onRetry(delivery, event.currentTarget) },
+          {
+            type: "button",
+            class: "secondary",
+            "data-admin": "",
+            onclick: (event) => onRetry(delivery, event.currentTarget),
+          },
           "Retry",
         ),
       ),

@@ -69,6 +69,7 @@ const STATE_LABELS = {
 
 function stateBadge(hook) {
   if (hook.disabled) return h("span", { class: "badge bad", title: hook.disabled.reason }, "disabled");
+  if (hook.health.held) return h("span", { class: "badge bad", title: hook.health.held.reason }, "held");
   const [label, tone] = STATE_LABELS[hook.state] ?? [hook.state, "off"];
   if (hook.state === "enabled" && hook.health.consecutiveFailures > 0) {
     return h("span", { class: "badge warn" }, "failing");
@@ -84,16 +85,18 @@ export function sortHooks(hooks) {
 
 /**
  * The hooks table body: one row per hook (of those given, in their order), with its health, its
- * on/off switch and its buttons. `actions`: { edit(hook), replay(hook), deliveries(hook),
- * toggle(hook, input), readOnly }: readOnly, when set, is why the switch cannot be used.
+ * on/off switch and its buttons, and under an ordered hook that is held, a row saying why.
+ * `actions`: { edit(hook), replay(hook), deliveries(hook), toggle(hook, input),
+ * releaseHeld(hook, "retry" | "skip", button), readOnly }: readOnly, when set, is why the switch
+ * cannot be used.
  */
 export function hookRows(hooks, now, actions) {
   if (hooks.length === 0) {
     return [h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No hooks yet: make one with New hook."))];
   }
-  return hooks.map((hook) => {
+  return hooks.flatMap((hook) => {
     const { health, lastHour } = hook;
-    return h(
+    const row = h(
       "tr",
       { "data-hook": hook.id },
       cell(
@@ -150,7 +153,47 @@ export function hookRows(hooks, now, actions) {
         ),
       ),
     );
+    return health.held ? [row, heldRow(hook, health.held, actions)] : [row];
   });
+}
+
+/**
+ * Under an ordered hook held by a delivery that ran out of attempts: which one and why, and the
+ * two ways on (POST /v1/hooks/:id/ordering/retry or /skip).
+ */
+function heldRow(hook, held, actions) {
+  const button = (step, label) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: `secondary held-${step}`,
+        "data-admin": "",
+        onclick: (event) => actions.releaseHeld(hook, step, event.currentTarget),
+      },
+      label,
+    );
+  return h(
+    "tr",
+    { class: "held-row", "data-held": hook.id },
+    h(
+      "td",
+      { colspan: 7, "data-label": "Held" },
+      h(
+        "div",
+        { class: "cell" },
+        h(
+          "p",
+          { class: "held-note" },
+          "Its ordered deliveries wait behind ",
+          deliveryLink(held.deliveryId),
+          ` since ${new Date(held.since).toLocaleString()}: ${held.reason}`,
+        ),
+        button("retry", "Send it again"),
+        button("skip", "Skip it"),
+      ),
+    ),
+  );
 }
 
 /** A hook's on/off switch (PATCH its `on`); disabled, saying why, for a key that can only look. */

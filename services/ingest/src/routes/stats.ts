@@ -106,6 +106,16 @@ const statsSchema = {
               lastSuccessAt: { type: "string", format: "date-time" },
               lastFailureAt: { type: "string", format: "date-time" },
               lastFailureReason: { type: "string" },
+              held: {
+                type: "object",
+                description:
+                  "An ordered hook stopped by a delivery that ran out of attempts: which, why, since when.",
+                properties: {
+                  deliveryId: { type: "string" },
+                  reason: { type: "string" },
+                  since: { type: "string", format: "date-time" },
+                },
+              },
             },
           },
           lastHour: {
