@@ -258,6 +258,34 @@ describe("ingest API", () => {
   });
 
   describe("hooks", () => {
+    test("GET /v1/hooks pages with limit and nextCursor, oldest first, each hook once", async () => {
+      const made: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const answer = await inject("POST", "/v1/hooks", {
+          integration: "generic-webhook",
+          name: `paged ${i}`,
+          on: false,
+          formVariables: { url: receiver.url },
+        });
+        made.push(answer.json().id);
+      }
+      const everything = (await inject("GET", "/v1/hooks", undefined, READ_KEY)).json();
+      expect(everything.nextCursor).toBeUndefined();
+      const ids = everything.hooks.map((hook: { id: string }) => hook.id);
+      const paged: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const query = cursor === undefined ? "limit=2" : `limit=2&cursor=${cursor}`;
+        const page = (await inject("GET", `/v1/hooks?${query}`, undefined, READ_KEY)).json();
+        expect(page.hooks.length).toBeLessThanOrEqual(2);
+        paged.push(...page.hooks.map((hook: { id: string; health: object }) => hook.id));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      expect(paged).toEqual(ids);
+      expect(new Set(ids.slice(-5))).toEqual(new Set(made));
+      for (const id of made) expect((await inject("DELETE", `/v1/hooks/${id}`)).statusCode).toBe(204);
+    });
+
     test("rejects form variables and policies that do not fit, with pointers", async () => {
       const answer = await inject("POST", "/v1/hooks", {
         integration: "generic-webhook",

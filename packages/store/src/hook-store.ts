@@ -232,7 +232,10 @@ export class HookStore {
   }
 
   async list(): Promise<Hook[]> {
-    return [...(await this.#snapshot()).values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    // Oldest first, ties by id: the order the API pages them in.
+    return [...(await this.#snapshot()).values()].sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
   }
 
   async enabled(): Promise<Hook[]> {

@@ -287,8 +287,10 @@ function render(stats) {
 }
 
 /**
- * The hooks, a page at a time. The stats hold every hook (their health is what the figures
- * count), so the pages here are only the table's: GET /v1/hooks has no cursor to ask for fewer.
+ * The hooks, a page at a time. The stats hold every hook with its health and its last hour (the
+ * figures count them, and the table puts the failing first, which no page of GET /v1/hooks, in
+ * creation order, could), so the pages here are the table's own. Hooks are configuration, held
+ * in memory by every service; the deliveries are what no list here loads whole.
  */
 function renderHooks() {
   const { hooks } = state.stats;

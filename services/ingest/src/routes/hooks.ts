@@ -55,29 +55,51 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
       },
     );
 
-    app.get(
+    app.get<{ Querystring: { limit?: number; cursor?: string } }>(
       "/v1/hooks",
       {
         config: { scope: "read" },
         schema: {
           tags: ["hooks"],
-          summary: "List hooks, secrets redacted, with their health",
+          summary: "List hooks, oldest first, secrets redacted, with their health",
+          description: "Every hook, or with `limit` a page of them and `nextCursor` while more follow.",
           security: [{ bearer: [] }],
+          querystring: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              limit: { type: "integer", minimum: 1, maximum: 500 },
+              cursor: { type: "string", description: "nextCursor of the previous page." },
+            },
+          },
           response: {
-            200: { type: "object", properties: { hooks: { type: "array", items: hookSchema } } },
+            200: {
+              type: "object",
+              properties: { hooks: { type: "array", items: hookSchema }, nextCursor: { type: "string" } },
+            },
             ...errorResponses,
           },
         },
       },
-      async () => {
-        const hooks = await withRedis(services, () => services.hooks.list());
+      async (request) => {
+        const all = await withRedis(services, () => services.hooks.list());
+        const { limit, cursor } = request.query;
+        // Oldest first (the store's order); a cursor names the last hook of the page before.
+        const after = cursor === undefined ? undefined : decodeHookCursor(cursor);
+        const from = after === undefined ? 0 : all.findIndex((hook) => afterCursor(hook, after));
+        const rest = from === -1 ? [] : all.slice(from);
+        const hooks = limit === undefined ? rest : rest.slice(0, limit);
         const health = await withRedis(services, () =>
           readHealth(
             services,
             hooks.map((h) => h.id),
           ),
         );
-        return { hooks: hooks.map((hook, i) => ({ ...redactHook(hook), health: health[i] })) };
+        const page = { hooks: hooks.map((hook, i) => ({ ...redactHook(hook), health: health[i] })) };
+        const last = hooks.at(-1);
+        return last !== undefined && hooks.length < rest.length
+          ? { ...page, nextCursor: Buffer.from(`${last.createdAt}|${last.id}`).toString("base64url") }
+          : page;
       },
     );
 
@@ -413,6 +435,17 @@ function keepSecrets(next: unknown, current: Hook["oauth"]): unknown {
   const kept = current as Record<string, unknown>;
   for (const field of OAUTH_SECRET_FIELDS) if (merged[field] === REDACTED) merged[field] = kept[field];
   return merged;
+}
+
+/** Where a page of hooks ended: the last one's creation time and id; undefined for a cursor not ours. */
+function decodeHookCursor(cursor: string): { createdAt: string; id: string } | undefined {
+  const [createdAt, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+  return createdAt && id ? { createdAt, id } : undefined;
+}
+
+/** Whether `hook` comes after the cursor's hook in the list's order (creation time, then id). */
+function afterCursor(hook: Hook, after: { createdAt: string; id: string }): boolean {
+  return hook.createdAt > after.createdAt || (hook.createdAt === after.createdAt && hook.id > after.id);
 }
 
 async function readHealth(services: Services, ids: readonly string[]): Promise<HealthView[]> {
