@@ -10,6 +10,11 @@ import { strictLookup } from "./strict-lookup";
  */
 export const handlebars = Handlebars.create();
 
+/** A value as `{{x}}` renders it: HTML-escaped, as Handlebars does (masks of secrets match it). */
+export function htmlEscaped(value: string): string {
+  return Handlebars.Utils.escapeExpression(value);
+}
+
 handlebars.unregisterHelper("log"); // not in the framework's language, and it writes to the console
 handlebars.unregisterDecorator("inline");
 for (const [name, helper] of Object.entries(FRAMEWORK_HELPERS)) {

@@ -1,5 +1,6 @@
 export { BUILTIN_DEFAULT_TEMPLATE, BUILTIN_DEFAULT_TEMPLATE_FILE } from "./builtin-template";
 export { type CompiledTemplate, compileTemplate, type RenderOptions } from "./compiled-template";
+export { htmlEscaped } from "./environment";
 export {
   type MissingField,
   TemplateError,

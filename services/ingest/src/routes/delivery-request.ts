@@ -13,7 +13,7 @@
 import type { OAuthCredentials } from "@hookwire/manifest";
 import { type Integration, prepareRequest } from "@hookwire/manifest";
 import { type DeliveryRecord, type Hook, REDACTED } from "@hookwire/store";
-import { TemplateError } from "@hookwire/templates";
+import { escapeJsonString, htmlEscaped, TemplateError } from "@hookwire/templates";
 import { ApiError } from "../errors";
 
 export interface ShownRequest {
@@ -135,7 +135,7 @@ export function deliveryRequests(
   };
 }
 
-/** The hook's secret values: its secret form variables and its OAuth secrets, with their URL-encoded forms. */
+/** The hook's secret values: its secret form variables and its OAuth secrets, in every form (secretForms). */
 function secretValues(hook: Hook, integration: Integration): string[] {
   const values: string[] = [];
   const keys = new Set([...integration.secretKeys, ...hook.secretKeys]);
@@ -150,11 +150,19 @@ function secretValues(hook: Hook, integration: Integration): string[] {
     }
   }
   if (hook.secretRotation !== undefined) values.push(hook.secretRotation.previous);
+  return secretForms(values);
+}
+
+/** Every form a secret value may stand in within a request, longest first. */
+export function secretForms(values: readonly string[]): string[] {
   const forms = new Set<string>();
   for (const value of values) {
-    forms.add(value);
-    forms.add(encodeURI(value));
-    forms.add(encodeURIComponent(value));
+    // As it may stand in a request: raw, URL-encoded, base64 (basicAuthHeaderValue), as `{{x}}`
+    // renders it (HTML-escaped) and as a JSON template's string holds it.
+    for (const form of [value, encodeURI(value), encodeURIComponent(value), htmlEscaped(value)]) {
+      forms.add(form);
+      forms.add(escapeJsonString(form));
+    }
     forms.add(Buffer.from(value).toString("base64"));
   }
   // Longest first: a secret that holds another is masked whole.
