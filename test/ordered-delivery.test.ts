@@ -186,6 +186,33 @@ describe("ordered delivery", () => {
     );
   });
 
+  test("an attempt lasting three leases keeps its lock, renewed: the other worker never sends beside it", async () => {
+    const tries = new Map<string, number>();
+    const open = { now: 0, most: 0 };
+    const succeeded: string[] = [];
+    const receiver = await scope.receiver((request, response) => {
+      const id = idOf(request);
+      tries.set(id, (tries.get(id) ?? 0) + 1);
+      open.now++;
+      open.most = Math.max(open.most, open.now);
+      response.on("close", () => open.now--);
+      succeeded.push(id);
+      // The receiver is slow on the first entry: 3.5 leases of 1 s.
+      if (id === "slow-000") setTimeout(() => response.writeHead(200).end(), 3_500);
+      else setImmediate(() => response.writeHead(200).end());
+    });
+    const sys = await scope.system({ label: "fifo-renew", env: { HOOKWIRE_WORKER_LOCK_MS: "1000" } });
+    await scope.worker(sys);
+    const hookId = await orderedHook(sys, receiver.url, { timeoutMs: 60_000 });
+    const entries = [0, 1].map((i) => entry("slow", i));
+    expect((await sys.api("POST", "/v1/entries", entries)).status).toBe(202);
+    await receiver.waitFor(() => succeeded.length === 2, 20_000);
+    expect(succeeded).toEqual(["slow-000", "slow-001"]);
+    expect(tries.get("slow-000")).toBe(1);
+    expect(open.most).toBe(1);
+    await eventually(async () => (await sys.api("GET", `/v1/hooks/${hookId}/ordering`)).json.pending === 0);
+  });
+
   test("a worker killed mid-attempt leaves the head to the next worker, never two in flight, and order holds", async () => {
     let hang = true;
     const { receiver, open, succeeded } = await countingReceiver((id) =>

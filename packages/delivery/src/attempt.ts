@@ -46,6 +46,11 @@ export interface OutboundRequest {
   secrets?: readonly string[];
   /** The hook's TLS settings (`delivery.tls`): its connections are made with them. */
   tls?: ClientTls | undefined;
+  /**
+   * Cuts the attempt short when it aborts, as its deadline would (an ordered hook's worker that
+   * lost the sequence's lock: see the worker's sequencer.ts).
+   */
+  cancel?: AbortSignal | undefined;
 }
 
 export interface AttemptResult {

@@ -288,6 +288,22 @@ describe("network failures", () => {
     });
   });
 
+  test("a request's cancel cuts a hanging attempt short, well before its deadline", async () => {
+    let arrived: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const rx = await receiver(() => arrived());
+    const cancel = new AbortController();
+    const sending = sender().send(request(rx.origin, { timeoutMs: 60_000, cancel: cancel.signal }));
+    await reached;
+    cancel.abort();
+    const result = await sending;
+    expect(result.status).toBeUndefined();
+    expect(result.errorCode).toBeDefined();
+    expect(result.durationMs).toBeLessThan(30_000);
+  });
+
   test("a request's own timeoutMs overrides the sender's", async () => {
     const rx = await receiver(() => {});
     const result = await sender().send(request(rx.origin, { timeoutMs: 150 }));

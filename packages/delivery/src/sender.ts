@@ -265,6 +265,13 @@ export function createSender(config: SenderConfig): Sender {
     const hookPool = pools.acquire(request.hookId, connections, routed ?? origin, connectorFor(request.tls));
     const deadline = new AttemptDeadline();
     const timer = setTimeout(expire, timeoutMs, deadline);
+    // Rare (ordered hooks only): an AbortSignal's listener costs what the deadline saves.
+    const { cancel } = request;
+    const cut = cancel === undefined ? undefined : () => expire(deadline);
+    if (cancel !== undefined && cut !== undefined) {
+      if (cancel.aborted) cut();
+      else cancel.addEventListener("abort", cut, { once: true });
+    }
     try {
       const pending = hookPool.pool.request({
         path: url.pathname + url.search,
@@ -301,6 +308,7 @@ export function createSender(config: SenderConfig): Sender {
       return failed(startedAt, t0, failure.code, failure.message);
     } finally {
       clearTimeout(timer);
+      if (cancel !== undefined && cut !== undefined) cancel.removeEventListener("abort", cut);
       pools.release(hookPool);
     }
   }

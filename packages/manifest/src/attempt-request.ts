@@ -229,7 +229,7 @@ export type AttemptMade =
  * One attempt of a delivery, for the worker and "test this hook" alike: the hook's access token
  * for a requiresOAuth integration (none to be had is the attempt's failure), the request built
  * and sent, and on a 401 one new token and one more try, the only one that counts. Throws the
- * template package's TemplateError when the request cannot be rendered.
+ * template package's TemplateError when the request cannot be rendered. `cancel` cuts it short.
  */
 export async function makeAttempt(
   deps: AttemptDeps,
@@ -238,6 +238,7 @@ export async function makeAttempt(
   delivery: RequestDelivery,
   attempt: number,
   forceTemplate?: TemplateKey,
+  cancel?: AbortSignal,
 ): Promise<AttemptMade> {
   const withOAuth = integration.requiresOAuth && hook.oauth ? { id: hook.id, oauth: hook.oauth } : undefined;
   const first = withOAuth === undefined ? undefined : await deps.oauth.credentials(withOAuth);
@@ -255,6 +256,7 @@ export async function makeAttempt(
     first?.oauth ?? null,
   );
   if (prepared.kind === "skip") return prepared;
+  if (cancel !== undefined) prepared.request.cancel = cancel;
   let result = await deps.sender.send(prepared.request);
   if (result.status === 401 && withOAuth !== undefined && first !== undefined) {
     // The receiver refused the token: one new one, one more try, and only that one counts.
@@ -271,7 +273,10 @@ export async function makeAttempt(
         forceTemplate,
         again.oauth,
       );
-      if (retried.kind === "send") result = await deps.sender.send(retried.request);
+      if (retried.kind === "send") {
+        if (cancel !== undefined) retried.request.cancel = cancel;
+        result = await deps.sender.send(retried.request);
+      }
     }
   }
   return { kind: "sent", result, templateKey: prepared.templateKey };

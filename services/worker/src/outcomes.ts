@@ -64,17 +64,19 @@ const PROXY_RETRY_MS = 1_000;
 /**
  * Makes one attempt of a delivery and classifies it; never throws. The hook's circuit learns of
  * the answer at once (not when the batch commits), so the deliveries behind it see it open.
+ * `cancel` cuts the attempt short (its outcome is then the caller's to drop).
  */
 export async function attemptDelivery(
   ctx: WorkerContext,
   integration: Integration,
   hook: Hook,
   delivery: JobDelivery,
+  cancel?: AbortSignal,
 ): Promise<DeliveryEnd> {
   const attempt = delivery.attemptsMade + 1;
   let made: AttemptMade;
   try {
-    made = await makeAttempt(ctx.attempts, integration, hook, delivery, attempt);
+    made = await makeAttempt(ctx.attempts, integration, hook, delivery, attempt, undefined, cancel);
   } catch (error) {
     return unsent(delivery, "failed", `render failed: ${(error as Error).message}`);
   }

@@ -124,6 +124,15 @@ export class Sequencer {
       "reason" in found
         ? unsent(delivery, found.status, found.reason)
         : await this.#attempt(hookId, token, found.hook, found.integration, delivery);
+    // The lock lapsed (the attempt was cut short, or this process stalled past its lease):
+    // another worker has the head now, and its outcome is that worker's to write.
+    if (end === undefined || !(await this.#sequences.renew(ctx.redis, hookId, token).catch(() => true))) {
+      ctx.logger.warn(
+        { hookId, deliveryId: delivery.id },
+        "an ordered hook's lock lapsed during an attempt; its outcome is left to the worker that took it over",
+      );
+      return false;
+    }
     const rate = stored?.delivery.ratePerSecond;
     const now = Date.now();
     const nextAt = rate === undefined ? now : now + Math.ceil(1000 / rate);
@@ -136,31 +145,38 @@ export class Sequencer {
     return end.kind === "settled" && end.retryDelayMs === undefined && nextAt <= now;
   }
 
-  /** The attempt, the sequence's lock renewed while it is in flight. */
+  /**
+   * The attempt, the sequence's lock renewed while it is in flight (every third of the lease).
+   * Should a renewal find the lock gone, or none succeed for two thirds of the lease (Redis out
+   * of reach from here), the attempt is cut short and undefined answered: no two workers ever
+   * have one hook's head in flight.
+   */
   async #attempt(
     hookId: string,
     token: string,
     hook: Hook,
     integration: Integration,
     delivery: JobDelivery,
-  ): Promise<DeliveryEnd> {
+  ): Promise<DeliveryEnd | undefined> {
     const ctx = this.#ctx;
+    const { leaseMs } = this.#sequences;
+    const lost = new AbortController();
+    let renewedAt = Date.now();
     const renewal = setInterval(() => {
+      if (Date.now() - renewedAt >= (leaseMs * 2) / 3) lost.abort();
       this.#sequences
         .renew(ctx.redis, hookId, token)
         .then((held) => {
-          if (!held)
-            ctx.logger.warn(
-              { hookId, deliveryId: delivery.id },
-              "an ordered hook's lock lapsed during an attempt; another worker may send the delivery again",
-            );
+          if (held) renewedAt = Date.now();
+          else lost.abort();
         })
         .catch((error: unknown) =>
           ctx.logger.warn({ err: error, hookId }, "could not renew an ordered hook's lock"),
         );
-    }, this.#sequences.leaseMs / 3);
+    }, leaseMs / 3);
     try {
-      return await attemptDelivery(ctx, integration, hook, delivery);
+      const end = await attemptDelivery(ctx, integration, hook, delivery, lost.signal);
+      return lost.signal.aborted ? undefined : end;
     } finally {
       clearInterval(renewal);
     }
