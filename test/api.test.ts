@@ -258,7 +258,7 @@ describe("ingest API", () => {
   });
 
   describe("hooks", () => {
-    test("GET /v1/hooks pages with limit and nextCursor, oldest first, each hook once", async () => {
+    test("GET /v1/hooks pages with limit and nextCursor, oldest first, each hook once; a cursor not its own is refused", async () => {
       const made: string[] = [];
       for (let i = 0; i < 5; i++) {
         const answer = await inject("POST", "/v1/hooks", {
@@ -283,6 +283,9 @@ describe("ingest API", () => {
       } while (cursor !== undefined);
       expect(paged).toEqual(ids);
       expect(new Set(ids.slice(-5))).toEqual(new Set(made));
+      const bad = await inject("GET", "/v1/hooks?limit=2&cursor=not-ours", undefined, READ_KEY);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.problems).toEqual([expect.objectContaining({ pointer: "/cursor" })]);
       for (const id of made) expect((await inject("DELETE", `/v1/hooks/${id}`)).statusCode).toBe(204);
     });
 

@@ -1110,6 +1110,7 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
         await row.waitFor();
         expect(await row.textContent()).toContain(`${hookId}.dash-held-1`);
         expect(await page.locator(`#hooks-body tr[data-hook="${hookId}"] .badge`).textContent()).toBe("held");
+        expect(await row.locator("button").count()).toBe(2);
         for (const button of await row.locator("button").all()) {
           expect(await button.isDisabled()).toBe(true);
           expect(await button.getAttribute("title")).toMatch(/admin scope/);

@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import type { ServerResponse } from "node:http";
+import { keyspace } from "@hookwire/queue";
 import { describe, expect, test } from "vitest";
 import { entryFixture } from "./support/fixtures";
 import type { ReceivedRequest } from "./support/receiver";
@@ -170,6 +171,58 @@ describe("ordered delivery", () => {
     expect(record.status).toBe("failed");
     expect(record.reason).toMatch(/skipped by an operator/);
     expect((await sys.api("POST", `/v1/hooks/${hookId}/ordering/skip`)).status).toBe(409);
+  });
+
+  test("a held hook deleted lets its sequence go: what waited is settled as failed, the hook was deleted", async () => {
+    const { receiver } = await countingReceiver(() => 500);
+    const sys = await scope.system({ label: "fifo-deleted", env: FAST_RETRIES });
+    const hookId = await orderedHook(sys, receiver.url);
+    expect(
+      (
+        await sys.api(
+          "POST",
+          "/v1/entries",
+          [0, 1, 2].map((i) => entry("gone", i)),
+        )
+      ).status,
+    ).toBe(202);
+    await eventually(async () => (await sys.api("GET", `/v1/hooks/${hookId}/ordering`)).json.held !== null);
+
+    expect((await sys.api("DELETE", `/v1/hooks/${hookId}`)).status).toBe(204);
+    for (const i of [1, 2]) {
+      await eventually(
+        async () => (await sys.api("GET", `/v1/deliveries/${hookId}.gone-00${i}`)).json.status === "failed",
+      );
+      expect((await sys.api("GET", `/v1/deliveries/${hookId}.gone-00${i}`)).json.reason).toBe(
+        "the hook was deleted",
+      );
+    }
+    const keys = keyspace(sys.config.queuePrefix);
+    await eventually(async () => (await sys.redis.exists(keys.sequence(hookId))) === 0);
+    expect(await sys.redis.hget(keys.hookHealth(hookId), "held")).toBeNull();
+  });
+
+  test("a held hook whose ordering was turned off since goes on when its delivery is retried", async () => {
+    let healed = false;
+    const { receiver, succeeded } = await countingReceiver((id) => (id === "off-000" && !healed ? 500 : 200));
+    const sys = await scope.system({ label: "fifo-turned-off", env: FAST_RETRIES });
+    const hookId = await orderedHook(sys, receiver.url);
+    expect(
+      (
+        await sys.api(
+          "POST",
+          "/v1/entries",
+          [0, 1].map((i) => entry("off", i)),
+        )
+      ).status,
+    ).toBe(202);
+    await eventually(async () => (await sys.api("GET", `/v1/hooks/${hookId}/ordering`)).json.held !== null);
+
+    expect((await sys.api("PATCH", `/v1/hooks/${hookId}`, { delivery: {} })).status).toBe(200);
+    healed = true;
+    expect((await sys.api("POST", `/v1/hooks/${hookId}/ordering/retry`)).status).toBe(202);
+    await receiver.waitFor(() => succeeded.length === 2);
+    expect(succeeded).toEqual(["off-000", "off-001"]);
   });
 
   test("onExhausted is refused on a hook that is not ordered, at its pointer", async () => {

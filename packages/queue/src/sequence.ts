@@ -4,8 +4,9 @@
  * Such a hook's batches are not queued in BullMQ: the one write path (the outbox's `stage`)
  * puts each of their deliveries into the hook's sequence instead, in the same MULTI as their
  * records. A sequence is sorted by the entry's own time (`JobDelivery.at`), ties by delivery id
- * (a sorted set orders equal scores by member), so an entry posted after another's 202 is never
- * ahead of it, and late entries of an earlier time go first.
+ * (a sorted set orders equal scores by member): what waits goes out in the entries' order, and an
+ * entry whose 202 came before another was posted is always in the sequence before it. A late
+ * entry of an earlier time goes before what still waits (not before what was sent already).
  *
  * Workers take a sequence's head one at a time under the sequence's lock (`claim`): a token with
  * a lease, renewed while the attempt is in flight (`renew`). The head leaves only with its
@@ -173,7 +174,21 @@ return id
 `,
 );
 
-export const SEQUENCE_SCRIPTS: readonly LuaScript[] = [STAGE, CLAIM, RENEW, ADVANCE, SKIP_HELD];
+/**
+ * KEYS: sequence, due, health. ARGV: hook id, now. The hook was deleted: whatever holds it is let
+ * go, and what waits is due now (the workers settle it as "the hook was deleted").
+ */
+const LET_GO = new LuaScript(
+  "hookwireSequenceLetGo",
+  3,
+  `
+redis.call("HDEL", KEYS[3], "${HELD_FIELDS.join('", "')}")
+if redis.call("ZCARD", KEYS[1]) > 0 then redis.call("ZADD", KEYS[2], ARGV[2], ARGV[1]) end
+return 1
+`,
+);
+
+export const SEQUENCE_SCRIPTS: readonly LuaScript[] = [STAGE, CLAIM, RENEW, ADVANCE, SKIP_HELD, LET_GO];
 
 /** What becomes of a sequence's head with its outcome (see ADVANCE). */
 export type SequenceStep =
@@ -291,6 +306,17 @@ export class Sequences {
   async skipHeld(redis: Redis, hookId: string, now = Date.now()): Promise<string | undefined> {
     const answer = await SKIP_HELD.run(redis, ...this.#keysOf(hookId, false), hookId, now);
     return typeof answer === "string" ? answer : undefined;
+  }
+
+  /** After the hook is deleted: nothing holds its sequence, and what waits in it is due now. */
+  async letGo(redis: Redis, hookId: string, now = Date.now()): Promise<void> {
+    const keys = this.#keys;
+    await LET_GO.run(redis, keys.sequence(hookId), keys.sequencesDue, keys.hookHealth(hookId), hookId, now);
+  }
+
+  /** The delivery that holds the hook, or undefined. */
+  async heldId(redis: Redis, hookId: string): Promise<string | undefined> {
+    return (await redis.hget(this.#keys.hookHealth(hookId), "held")) ?? undefined;
   }
 
   /** How many deliveries wait in the hook's sequence, its head, and whether it is held. */

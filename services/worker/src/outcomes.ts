@@ -46,6 +46,8 @@ export interface Settled {
   circuit?: "opened" | "closed";
   /** No OAuth access token could be had for the attempt: why. */
   oauthFailure?: string;
+  /** Not attempted because the hook cannot be sent to (see `sendable`). */
+  unsendable?: Unsendable["cause"];
 }
 
 /** A delivery not attempted now, to go back to the queue as it is. */
@@ -152,22 +154,35 @@ function settle(
   }
 }
 
-const HOOK_DELETED = "the hook was deleted";
-const HOOK_OFF = "the hook is turned off";
+/** Why a hook's deliveries cannot be sent at all, and what they become. */
+export interface Unsendable {
+  cause: "deleted" | "off" | "uncatalogued";
+  status: DeliveryStatus;
+  reason: string;
+}
 
 /**
- * The hook and its integration, when its deliveries can be sent; else why not, and what they
- * become (a deleted hook's fail, a hook turned off skips them).
+ * The hook and its integration, when its deliveries can be sent; else why not (a deleted hook's
+ * fail, a hook turned off skips them).
  */
 export function sendable(
   hook: Hook | undefined,
   integration: Integration | undefined,
-): { hook: Hook; integration: Integration } | { status: DeliveryStatus; reason: string } {
-  if (hook === undefined) return { status: "failed", reason: HOOK_DELETED };
-  if (!hook.on) return { status: "skipped", reason: HOOK_OFF };
+): { hook: Hook; integration: Integration } | Unsendable {
+  if (hook === undefined) return { cause: "deleted", status: "failed", reason: "the hook was deleted" };
+  if (!hook.on) return { cause: "off", status: "skipped", reason: "the hook is turned off" };
   if (integration === undefined)
-    return { status: "failed", reason: `integration ${hook.integration} is not in the catalog` };
+    return {
+      cause: "uncatalogued",
+      status: "failed",
+      reason: `integration ${hook.integration} is not in the catalog`,
+    };
   return { hook, integration };
+}
+
+/** What an unsendable hook's delivery becomes. */
+export function unsendable(delivery: JobDelivery, why: Unsendable): Settled {
+  return { ...unsent(delivery, why.status, why.reason), unsendable: why.cause };
 }
 
 export function unsent(delivery: JobDelivery, status: DeliveryStatus, reason: string): Settled {
@@ -241,7 +256,7 @@ function sequenceStep(end: DeliveryEnd, head: NonNullable<CommitOptions["head"]>
       at: now + end.retryDelayMs,
     };
   // A head that gave up (a render failure too) holds the hook or is skipped; a deleted hook's goes.
-  if (end.status === "failed" && head.onExhausted === "hold" && end.reason !== HOOK_DELETED)
+  if (end.status === "failed" && head.onExhausted === "hold" && end.unsendable !== "deleted")
     return {
       kind: "hold",
       delivery: { ...end.delivery, attemptsMade: end.attempt },

@@ -9,7 +9,7 @@ import {
 } from "@hookwire/queue";
 import { DelayedError, type Job } from "bullmq";
 import { circuitWait, type Dispatcher } from "./dispatcher";
-import { commitOutcomes, sendable, unsent } from "./outcomes";
+import { commitOutcomes, sendable, unsendable } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
 
 /**
@@ -157,14 +157,13 @@ async function handOver(
   const stored = await ctx.hooks.get(hookId);
   const found = sendable(stored, stored === undefined ? undefined : ctx.catalog.get(stored.integration));
   if ("reason" in found) {
-    const { status, reason } = found;
     const deliveries = (await ctx.writer.outbox.read(ctx.redis, batchId))?.data.deliveries ?? carried;
     if (deliveries === undefined) return undefined; // settled already
     await commitOutcomes(
       ctx,
       batchId,
       hookId,
-      deliveries.map((d) => unsent(d, status, reason)),
+      deliveries.map((d) => unsendable(d, found)),
     );
     return undefined;
   }

@@ -25,7 +25,7 @@ import {
   type Persist,
   patient,
   sendable,
-  unsent,
+  unsendable,
 } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
 
@@ -122,7 +122,7 @@ export class Sequencer {
     const found = sendable(stored, stored === undefined ? undefined : ctx.catalog.get(stored.integration));
     const end =
       "reason" in found
-        ? unsent(delivery, found.status, found.reason)
+        ? unsendable(delivery, found)
         : await this.#attempt(hookId, token, found.hook, found.integration, delivery);
     // The lock lapsed (the attempt was cut short, or this process stalled past its lease):
     // another worker has the head now, and its outcome is that worker's to write.

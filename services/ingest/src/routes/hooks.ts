@@ -19,7 +19,7 @@ import { ApiError, type Problem } from "../errors";
 import { checkHook, type HookDraft } from "../hook-input";
 import { emitEvent } from "../operational-events";
 import { errorResponses, hookBodySchema, hookPatchSchema, hookSchema } from "../schemas";
-import { type Services, withRedis } from "../services";
+import { laneOf, type Services, withRedis } from "../services";
 import { replayFailed } from "./replay";
 import { testHook } from "./test-hook";
 
@@ -86,6 +86,11 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
         const { limit, cursor } = request.query;
         // Oldest first (the store's order); a cursor names the last hook of the page before.
         const after = cursor === undefined ? undefined : decodeHookCursor(cursor);
+        if (cursor !== undefined && after === undefined) {
+          throw new ApiError("API_ERR_BAD_REQUEST", "cursor is not a nextCursor of GET /v1/hooks", {
+            problems: [{ pointer: "/cursor", message: "not a nextCursor of GET /v1/hooks" }],
+          });
+        }
         const from = after === undefined ? 0 : all.findIndex((hook) => afterCursor(hook, after));
         const rest = from === -1 ? [] : all.slice(from);
         const hooks = limit === undefined ? rest : rest.slice(0, limit);
@@ -201,6 +206,13 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
       async (request, reply) => {
         const removed = await withRedis(services, () => services.hooks.delete(request.params.id));
         if (!removed) throw new ApiError("API_ERR_NOT_FOUND", `no hook with id ${request.params.id}`);
+        // An ordered hook's sequence, held or not, is settled by the workers ("the hook was deleted").
+        await withRedis(services, () =>
+          laneOf(services, request.params.id).writer.outbox.sequences.letGo(
+            services.redis,
+            request.params.id,
+          ),
+        );
         request.log.info({ hookId: request.params.id }, "hook deleted");
         return reply.status(204).send();
       },

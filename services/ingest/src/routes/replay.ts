@@ -1,7 +1,7 @@
 import { attemptJobId, type OutboxBatch } from "@hookwire/queue";
 import type { DeliveryRecord, DeliveryStatus } from "@hookwire/store";
 import { ApiError } from "../errors";
-import type { IngestLane, Services } from "../services";
+import { type IngestLane, laneOf, type Services } from "../services";
 
 const MAX_REPLAY = 10_000;
 
@@ -41,10 +41,14 @@ export async function replayFailed(services: Services, hookId: string, since: nu
  * commit per partition of their hooks.
  */
 async function requeue(services: Services, records: readonly DeliveryRecord[]): Promise<DeliveryRecord[]> {
-  // An ordered hook's deliveries go back into its sequence, in their entries' order.
+  // An ordered hook's deliveries go back into its sequence, in their entries' order; so does the
+  // delivery that holds a hook whose ordering was turned off since (staged again, it lets go).
   const ordered = new Set<string>();
   for (const hookId of new Set(records.map((record) => record.hookId))) {
-    if ((await services.hooks.get(hookId))?.delivery.ordering === "fifo") ordered.add(hookId);
+    const fifo = (await services.hooks.get(hookId))?.delivery.ordering === "fifo";
+    const sequences = laneOf(services, hookId).writer.outbox.sequences;
+    const held = fifo ? undefined : await sequences.heldId(services.redis, hookId);
+    if (fifo || (held !== undefined && records.some((record) => record.id === held))) ordered.add(hookId);
   }
   const queued: DeliveryRecord[] = [];
   for (const { partition, items } of services.partitions.group(records, (record) => record.hookId)) {
