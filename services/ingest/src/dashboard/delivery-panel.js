@@ -40,8 +40,9 @@ async function openDelivery(id) {
     const path = `/v1/deliveries/${encodeURIComponent(id)}`;
     const [delivery, sent] = await Promise.all([
       api(path),
-      // Its requests are rebuilt from the hook: none to show once the hook is deleted.
-      api(`${path}/request`).catch(() => undefined),
+      // Its requests are rebuilt from the hook: none to show once the hook is deleted (the
+      // answer's message says why, below the attempts).
+      api(`${path}/request`).catch((error) => ({ unavailable: error.message })),
     ]);
     opened = delivery;
     const parts = [
@@ -53,10 +54,12 @@ async function openDelivery(id) {
     if (delivery.reason) parts.push(delivery.reason);
     $("delivery-summary").textContent = `${parts.join(" · ")}.`;
     $("delivery-summary").className = "trace-summary";
-    const requests = new Map((sent?.requests ?? []).map((request) => [request.attempt, request]));
+    const requests = new Map((sent.requests ?? []).map((request) => [request.attempt, request]));
     $("delivery-body").replaceChildren(...attemptRows(delivery, Date.now(), requests));
     $("delivery-note").textContent =
-      sent === undefined ? "The requests it sent cannot be shown." : requestNote(sent);
+      sent.unavailable === undefined
+        ? requestNote(sent)
+        : `The requests it sent cannot be shown: ${sent.unavailable}`;
     $("delivery-table").hidden = false;
     $("delivery-retry").hidden = delivery.status !== "failed";
     $("delivery-entry").hidden = false;
