@@ -1110,6 +1110,11 @@ describe.runIf(chromiumAvailable)("the dashboard in a browser", () => {
         await row.waitFor();
         expect(await row.textContent()).toContain(`${hookId}.dash-held-1`);
         expect(await page.locator(`#hooks-body tr[data-hook="${hookId}"] .badge`).textContent()).toBe("held");
+        // The held one and the one behind it wait in its sequence, which no queue count shows.
+        expect(
+          await page.locator(`#hooks-body tr[data-hook="${hookId}"] .ordered-waiting`).textContent(),
+        ).toBe("ordered · 2 waiting");
+        expect(await page.locator("#kpi-queue .note").textContent()).toContain("2 in order");
         expect(await row.locator("button").count()).toBe(2);
         for (const button of await row.locator("button").all()) {
           expect(await button.isDisabled()).toBe(true);

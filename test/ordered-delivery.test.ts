@@ -113,6 +113,11 @@ describe("ordered delivery", () => {
     expect(ordering.pending).toBe(3);
     const hook = (await sys.api("GET", `/v1/hooks/${hookId}`)).json;
     expect(hook.health.held.deliveryId).toBe(`${hookId}.hold-001`);
+    const stats = (await sys.api("GET", "/v1/stats")).json;
+    expect(stats.hooks.find((h: { id: string }) => h.id === hookId)).toMatchObject({
+      orderedWaiting: 3,
+      health: { held: { deliveryId: `${hookId}.hold-001` } },
+    });
     // Held: the entries behind the head are not sent, whatever else the workers do meanwhile.
     const other = await scope.receiver();
     await sys.api("POST", "/v1/hooks", {

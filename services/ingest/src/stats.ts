@@ -92,6 +92,8 @@ export interface HookStats {
   health: HookHealthView;
   /** Deliveries settled in the window. */
   lastHour: { succeeded: number; failed: number };
+  /** An ordered hook's deliveries waiting in its sequence (they are in no queue's job count). */
+  orderedWaiting?: number;
 }
 
 export interface StatsReport {
@@ -271,9 +273,13 @@ async function hookStats(
   hooks: readonly Hook[],
   hour: Map<string, { succeeded: number; failed: number }>,
 ): Promise<HookStats[]> {
-  const health = await sources.readHealth(hooks.map((h) => h.id));
+  const [health, waiting] = await Promise.all([
+    sources.readHealth(hooks.map((h) => h.id)),
+    readOrderedWaiting(sources, hooks),
+  ]);
   return hooks.map((hook, i) => {
     const view: HookHealthView = health[i] ?? { circuit: "closed", consecutiveFailures: 0 };
+    const ordered = waiting.get(hook.id);
     return {
       id: hook.id,
       name: hook.name,
@@ -283,8 +289,32 @@ async function hookStats(
       ...(hook.disabled ? { disabled: hook.disabled } : {}),
       health: view,
       lastHour: hour.get(hook.id) ?? { succeeded: 0, failed: 0 },
+      ...(ordered === undefined ? {} : { orderedWaiting: ordered }),
     };
   });
+}
+
+/** How many deliveries wait in each ordered hook's sequence: one pipeline per partition. */
+async function readOrderedWaiting(
+  sources: StatsSources,
+  hooks: readonly Hook[],
+): Promise<Map<string, number>> {
+  const ordered = hooks.filter((hook) => hook.delivery.ordering === "fifo").map((hook) => hook.id);
+  const waiting = new Map<string, number>();
+  await Promise.all(
+    sources.partitions
+      .group(ordered, (id) => id)
+      .map(async ({ partition, items }) => {
+        const pipeline = sources.redis.pipeline();
+        for (const id of items) pipeline.zcard(partition.keys.sequence(id));
+        const answers = (await pipeline.exec()) ?? [];
+        items.forEach((id, i) => {
+          const [error, count] = answers[i] ?? [null, 0];
+          if (error === null) waiting.set(id, Number(count));
+        });
+      }),
+  );
+  return waiting;
 }
 
 /**

@@ -238,10 +238,13 @@ function render(stats) {
       ? `p50 ${formatMs(latencyMs.endToEnd.p50)} · p99 ${formatMs(latencyMs.endToEnd.p99)}`
       : "no successes yet",
   );
+  // Ordered hooks' deliveries wait in their sequences, not in the queue's jobs.
+  const ordered = hooks.reduce((sum, hook) => sum + (hook.orderedWaiting ?? 0), 0);
   setFigure(
     "kpi-queue",
     formatCount(queue.jobs.waiting + queue.jobs.prioritized),
-    `${formatCount(queue.jobs.delayed)} delayed · oldest ${formatAge(queue.oldestWaitingAgeSeconds)}`,
+    `${formatCount(queue.jobs.delayed)} delayed · oldest ${formatAge(queue.oldestWaitingAgeSeconds)}` +
+      (ordered > 0 ? ` · ${formatCount(ordered)} in order` : ""),
     queue.oldestWaitingAgeSeconds > 60 ? "warn" : "",
   );
   setFigure(

@@ -105,7 +105,22 @@ export function hookRows(hooks, now, actions) {
         h("div", { class: "name" }, hook.name),
         h("div", { class: "sub mono" }, `${hook.integration} · ${hook.id}`),
       ),
-      cell("State", {}, stateBadge(hook), onSwitch(hook, actions)),
+      cell(
+        "State",
+        {},
+        stateBadge(hook),
+        onSwitch(hook, actions),
+        hook.orderedWaiting === undefined
+          ? []
+          : h(
+              "div",
+              {
+                class: "sub ordered-waiting",
+                title: "Ordered (fifo): sent one at a time, in the entries' order",
+              },
+              `ordered · ${formatCount(hook.orderedWaiting)} waiting`,
+            ),
+      ),
       cell(
         "Last hour",
         { class: "num" },

@@ -122,6 +122,11 @@ const statsSchema = {
             type: "object",
             properties: { succeeded: count, failed: count },
           },
+          orderedWaiting: {
+            ...count,
+            description:
+              "An ordered hook's (delivery.ordering \"fifo\") deliveries waiting in its sequence: they are in no queue's job count.",
+          },
         },
       },
     },
