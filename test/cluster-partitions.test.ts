@@ -142,6 +142,50 @@ describe("hook partitions on a Redis Cluster", () => {
     ]);
   });
 
+  test("an ordered hook outside partition 0 delivers in its entries' order, holds and goes on, with no CROSSSLOT", async () => {
+    let healed = false;
+    const ordered = await startReceiver((request, response) => {
+      const refused = !healed && JSON.parse(request.body)._id === "e2e-ordered-2";
+      response.writeHead(refused ? 500 : 200).end();
+    });
+    try {
+      let n = 0;
+      while (partitionIndexOf(`hk-ordered-${n}`, PARTITIONS) !== 2) n++;
+      const hookId = `hk-ordered-${n}`;
+      const created = await system.api("POST", "/v1/hooks", {
+        id: hookId,
+        integration: "generic-webhook",
+        name: hookId,
+        formVariables: { url: ordered.url },
+        delivery: { ordering: "fifo", retrySchedule: [0.05] },
+      });
+      expect(created.status, JSON.stringify(created.json)).toBe(201);
+      const entries = [0, 1, 2, 3].map((i) =>
+        entryFixture("flag-toggle", {
+          _id: `e2e-ordered-${i}`,
+          timestamp: { milliseconds: 1_764_115_200_000 + i, seconds: 1_764_115_200, rfc3339: "", simple: "" },
+        }),
+      );
+      expect((await system.api("POST", "/v1/entries", [...entries].reverse())).status).toBe(202);
+      await eventually(
+        async () => (await system.api("GET", `/v1/hooks/${hookId}/ordering`)).json?.held !== null,
+        20_000,
+        "the ordered hook held",
+      );
+      healed = true;
+      expect((await system.api("POST", `/v1/hooks/${hookId}/ordering/retry`)).status).toBe(202);
+      const succeeded = () =>
+        ordered.requests.map((r) => JSON.parse(r.body)._id).filter((id, i, all) => all.indexOf(id) === i);
+      await ordered.waitFor(() => succeeded().length === 4);
+      expect(succeeded()).toEqual(entries.map((e) => e._id));
+      await eventually(
+        async () => (await system.api("GET", `/v1/hooks/${hookId}/ordering`)).json?.pending === 0,
+      );
+    } finally {
+      await ordered.close();
+    }
+  });
+
   test("the queue view lists one queue per partition", async () => {
     const response = await fetch(`${system.baseUrl}/admin/queues/api/queues`, {
       headers: { authorization: `Bearer ${system.apiKey}` },

@@ -231,6 +231,15 @@ export class HookStore {
     return (await this.#snapshot()).get(id);
   }
 
+  /**
+   * One hook as it is now: the hooks' version is asked first (one round trip), so a change made a
+   * moment ago elsewhere, a deletion too, is seen at once (an ordered hook's worker needs that).
+   */
+  async current(id: string): Promise<Hook | undefined> {
+    this.#checkedAt = 0;
+    return (await this.#snapshot()).get(id);
+  }
+
   async list(): Promise<Hook[]> {
     // Oldest first, ties by id: the order the API pages them in.
     return [...(await this.#snapshot()).values()].sort(

@@ -118,7 +118,9 @@ export class Sequencer {
   /** One attempt of the head and its commit; true when the next head may follow at once. */
   async #send(hookId: string, token: string, delivery: JobDelivery): Promise<boolean> {
     const ctx = this.#ctx;
-    const stored = await ctx.hooks.get(hookId);
+    // The hook as it is now, not as cached: a head sent with settings a moment old, or to a hook
+    // deleted a moment ago, would go out of its order's rules.
+    const stored = await ctx.hooks.current(hookId);
     const found = sendable(stored, stored === undefined ? undefined : ctx.catalog.get(stored.integration));
     const end =
       "reason" in found
@@ -136,11 +138,16 @@ export class Sequencer {
     const rate = stored?.delivery.ratePerSecond;
     const now = Date.now();
     const nextAt = rate === undefined ? now : now + Math.ceil(1000 / rate);
+    const onExhausted = stored?.delivery.onExhausted ?? "hold";
     await commitOutcomes(ctx, "", hookId, [end], {
       ...(stored === undefined ? {} : { hook: stored }),
       persist: this.#persist,
-      head: { token, onExhausted: stored?.delivery.onExhausted ?? "hold", nextAt },
+      head: { token, onExhausted, nextAt },
     });
+    // Held just now by a hook deleted while its head was in flight: nothing would let it go.
+    if (end.kind === "settled" && end.status === "failed" && onExhausted === "hold") {
+      if ((await ctx.hooks.current(hookId)) === undefined) await this.#sequences.letGo(ctx.redis, hookId);
+    }
     // Held or skipped, the next claim tells.
     return end.kind === "settled" && end.retryDelayMs === undefined && nextAt <= now;
   }
