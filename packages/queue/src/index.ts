@@ -74,6 +74,8 @@ export {
 export {
   decodeSequenced,
   encodeSequenced,
+  type HeldHead,
+  heldOf,
   SEQUENCE_SCRIPTS,
   type SequenceStep,
   Sequences,

@@ -48,6 +48,31 @@ function scoreOf(delivery: JobDelivery): number {
 
 const HELD_FIELDS = ["held", "heldReason", "heldAt"] as const;
 
+/** Which delivery holds an ordered hook, why and since when (ISO), as the API shows it. */
+export interface HeldHead {
+  deliveryId: string;
+  reason: string;
+  since: string;
+}
+
+/**
+ * The one reading of the held fields of a hook's health hash (written by the scripts below):
+ * from its fields as HGETALL or HMGET answer them; undefined when nothing holds the hook.
+ */
+export function heldOf(fields: {
+  held?: string | null;
+  heldReason?: string | null;
+  heldAt?: string | null;
+}): HeldHead | undefined {
+  if (!fields.held) return undefined;
+  const at = Number(fields.heldAt ?? 0);
+  return {
+    deliveryId: fields.held,
+    reason: fields.heldReason ?? "",
+    since: new Date(Number.isFinite(at) ? at : 0).toISOString(),
+  };
+}
+
 /**
  * KEYS: sequence, data, due, health. ARGV: hook id, now, then (id, score, value) per delivery.
  * A delivery staged again while it holds the sequence (a retry of the held head) lets it go on.
@@ -201,7 +226,7 @@ export type SequenceStep =
 export interface SequenceView {
   pending: number;
   head?: JobDelivery;
-  held?: { deliveryId: string; reason: string; at: number };
+  held?: HeldHead;
 }
 
 export class Sequences {
@@ -336,7 +361,8 @@ export class Sequences {
       const raw = await redis.hget(keys.sequenceData(hookId), headId);
       if (raw !== null) view.head = decodeSequenced(raw);
     }
-    if (held) view.held = { deliveryId: held, reason: heldReason ?? "", at: Number(heldAt ?? 0) };
+    const holding = heldOf({ held, heldReason, heldAt });
+    if (holding !== undefined) view.held = holding;
     return view;
   }
 }

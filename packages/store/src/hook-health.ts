@@ -10,7 +10,7 @@
  * sequence.ts scripts, which own them).
  */
 import type { CircuitState } from "@hookwire/delivery";
-import type { Partitions } from "@hookwire/queue";
+import { type HeldHead, heldOf, type Partitions } from "@hookwire/queue";
 import type { Redis } from "ioredis";
 
 /** The circuit as stored: @hookwire/delivery's CircuitState, field for field. */
@@ -33,7 +33,7 @@ export interface HealthView {
   lastFailureAt?: string;
   lastFailureReason?: string;
   /** An ordered hook stopped by a delivery that ran out of attempts (see @hookwire/queue's sequence.ts). */
-  held?: { deliveryId: string; reason: string; since: string };
+  held?: HeldHead;
 }
 
 const CIRCUIT_STATES = new Set(["closed", "open", "half_open"]);
@@ -99,13 +99,8 @@ export function healthView(raw: Raw | null | undefined): HealthView {
   if (health.lastSuccessAt !== undefined) view.lastSuccessAt = new Date(health.lastSuccessAt).toISOString();
   if (health.lastFailureAt !== undefined) view.lastFailureAt = new Date(health.lastFailureAt).toISOString();
   if (health.lastFailureReason !== undefined) view.lastFailureReason = health.lastFailureReason;
-  const r = asRecord(raw);
-  if (r.held)
-    view.held = {
-      deliveryId: r.held,
-      reason: r.heldReason ?? "",
-      since: new Date(numberOf(r.heldAt) ?? 0).toISOString(),
-    };
+  const held = heldOf(asRecord(raw));
+  if (held !== undefined) view.held = held;
   return view;
 }
 

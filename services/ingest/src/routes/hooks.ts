@@ -23,7 +23,11 @@ import { laneOf, type Services, withRedis } from "../services";
 import { replayFailed } from "./replay";
 import { testHook } from "./test-hook";
 
-const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;
+export const idParams = {
+  type: "object",
+  properties: { id: { type: "string" } },
+  required: ["id"],
+} as const;
 
 export function hookRoutes(services: Services): FastifyPluginAsync {
   return async (app) => {

@@ -4,15 +4,14 @@
  * back into the sequence, and the hook with it) or skip it (it stays in the dead letters, and the
  * next follows).
  */
+import type { HeldHead } from "@hookwire/queue";
 import type { DeliveryRecord, Hook } from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../errors";
 import { errorResponses } from "../schemas";
 import { laneOf, type Services, withRedis } from "../services";
-import { findHook } from "./hooks";
+import { findHook, idParams } from "./hooks";
 import { retryDelivery } from "./replay";
-
-const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;
 
 const orderingSchema = {
   type: "object",
@@ -47,7 +46,7 @@ interface OrderingView {
   onExhausted: "hold" | "skip";
   pending: number;
   head: { deliveryId: string; entryId: string; attemptsMade: number } | null;
-  held: { deliveryId: string; reason: string; since: string } | null;
+  held: HeldHead | null;
 }
 
 export function orderingRoutes(services: Services): FastifyPluginAsync {
@@ -106,8 +105,6 @@ export function orderingRoutes(services: Services): FastifyPluginAsync {
       },
       async (request) => {
         const hook = await findHook(services, request.params.id);
-        const { held } = await viewOf(services, hook);
-        if (held === null) throw notHeld(hook);
         const lane = laneOf(services, hook.id);
         const skipped = await withRedis(services, async () => {
           const id = await lane.writer.outbox.sequences.skipHeld(services.redis, hook.id);
@@ -141,14 +138,7 @@ async function viewOf(services: Services, hook: Hook): Promise<OrderingView> {
       view.head === undefined
         ? null
         : { deliveryId: view.head.id, entryId: view.head.entryId, attemptsMade: view.head.attemptsMade },
-    held:
-      view.held === undefined
-        ? null
-        : {
-            deliveryId: view.held.deliveryId,
-            reason: view.held.reason,
-            since: new Date(view.held.at).toISOString(),
-          },
+    held: view.held ?? null,
   };
 }
 
