@@ -50,7 +50,9 @@ export {
   writeEvent,
 } from "./operational-events";
 export {
+  decodeClaim,
   decodeEntryTrace,
+  encodeClaim,
   encodeTrace,
   type RequestTrace,
   type TracedOutcome,

@@ -90,3 +90,18 @@ export function decodeEntryTrace(
     }),
   };
 }
+
+/**
+ * An entry's claim once its request is committed: the request's id (its trace's key) and when
+ * it was accepted, `<request>@<acceptedAt>`. The time finds the entry's compact delivery records
+ * (see DeliveryLog). Claims kept before times were have the request's id alone.
+ */
+export function encodeClaim(request: string, acceptedAt: number): string {
+  return `${request}@${acceptedAt}`;
+}
+
+export function decodeClaim(claim: string): { request: string; acceptedAt?: number } {
+  const at = claim.lastIndexOf("@");
+  const acceptedAt = at < 0 ? Number.NaN : Number(claim.slice(at + 1));
+  return Number.isSafeInteger(acceptedAt) ? { request: claim.slice(0, at), acceptedAt } : { request: claim };
+}

@@ -12,6 +12,7 @@ import {
 import {
   type DeliveryRecord,
   type DeliveryWriter,
+  encodeClaim,
   encodeTrace,
   type Hook,
   type HookStore,
@@ -291,7 +292,7 @@ export class Intake {
         if (Object.keys(trace.entries).length > 0) {
           tx.set(keys.requestTrace(request), encodeTrace(trace), "PX", idempotencyWindowMs);
         }
-        lease.keep(tx, request, idempotencyWindowMs);
+        lease.keep(tx, encodeClaim(request, acceptedAt), idempotencyWindowMs);
         for (const key of seen) tx.eval(REWRITE_SCRIPT, 1, key);
       };
       // The 202 waits for the commits, not for the relay into BullMQ: once committed, the

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { entrySchema, normaliseBody } from "@hookwire/entries";
 import { deliveryIdOf, type Keyspace } from "@hookwire/queue";
-import { decodeEntryTrace, isLeaseToken, takeLeases } from "@hookwire/store";
+import { decodeClaim, decodeEntryTrace, isLeaseToken, takeLeases } from "@hookwire/store";
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../errors";
 import { entriesAnswerSchema, entryTraceSchema, errorResponses } from "../schemas";
@@ -177,7 +177,7 @@ async function entryTrace(services: Services, entryId: string) {
       },
     );
   }
-  const raw = await redis.get(keys.requestTrace(claim));
+  const raw = await redis.get(keys.requestTrace(decodeClaim(claim).request));
   const trace = raw === null ? undefined : decodeEntryTrace(raw, entryId);
   if (trace === undefined) {
     throw new ApiError(
