@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { decodeEntryTrace, encodeTrace } from "./request-trace";
+import { decodeClaim, decodeEntryTrace, encodeClaim, encodeTrace } from "./request-trace";
 
 describe("request traces", () => {
   test("each entry's outcomes come back hook by hook, with the statement and the reasons", () => {
@@ -61,5 +61,18 @@ describe("request traces", () => {
   test("a value that is not a trace reads as none", () => {
     expect(decodeEntryTrace("1", "e1")).toBeUndefined();
     expect(decodeEntryTrace("{", "e1")).toBeUndefined();
+  });
+});
+
+describe("an entry's claim", () => {
+  test("reads back the request and its acceptance time; a claim kept before times were reads as the request alone", () => {
+    expect(decodeClaim(encodeClaim("3f0c2a4e-9d1b-4c6e-8a7f-1b2c3d4e5f60", 1_796_170_320_835))).toEqual({
+      request: "3f0c2a4e-9d1b-4c6e-8a7f-1b2c3d4e5f60",
+      acceptedAt: 1_796_170_320_835,
+    });
+    expect(decodeClaim("3f0c2a4e-9d1b-4c6e-8a7f-1b2c3d4e5f60")).toEqual({
+      request: "3f0c2a4e-9d1b-4c6e-8a7f-1b2c3d4e5f60",
+    });
+    expect(decodeClaim("1")).toEqual({ request: "1" });
   });
 });
