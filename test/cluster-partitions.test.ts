@@ -1,6 +1,7 @@
 import { createLogger, loadConfig, PROJECT_ROOT } from "@hookwire/config";
 import { catalogDirs, loadCatalog } from "@hookwire/manifest";
 import { connectRedis, DELIVERY_QUEUE, Partitions, partitionIndexOf } from "@hookwire/queue";
+import { DeliveryLog } from "@hookwire/store";
 import { type DeliveryWorker, startDeliveryWorker } from "@hookwire/worker";
 import { Queue } from "bullmq";
 import calculateSlot from "cluster-key-slot";
@@ -81,11 +82,14 @@ describe("hook partitions on a Redis Cluster", () => {
       "queued",
       "queued",
     ]);
+    const logs = partitions.all.map(
+      (partition) => new DeliveryLog(system.redis, partition.keys, { claims: partitions.base.keys }),
+    );
     for (const [p, hookId] of hookIds.entries()) {
-      const key = (partition: number) => partitions.all[partition]!.keys.delivery(`${hookId}.${entry._id}`);
-      expect(await system.redis.exists(key(p))).toBe(1);
+      const id = `${hookId}.${entry._id}`;
+      expect(await logs[p]!.get(id)).toMatchObject({ id, hookId });
       for (let other = 0; other < PARTITIONS; other++)
-        if (other !== p) expect(await system.redis.exists(key(other))).toBe(0);
+        if (other !== p) expect(await logs[other]!.get(id)).toBeUndefined();
     }
   });
 

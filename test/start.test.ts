@@ -251,8 +251,7 @@ describe("hookwire start with a redis-server of its own", () => {
     const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix: DEFAULT_QUEUE_PREFIX });
     try {
       const record = await new DeliveryLog(redis, keyspace(DEFAULT_QUEUE_PREFIX), {
-        succeeded: 3600e3,
-        failed: 3600e3,
+        retention: { succeeded: 3600e3, failed: 3600e3 },
       }).get(deliveryId);
       expect(record?.status).toBe("succeeded");
       const jobs = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "@hookwire/config";
 import { connectRedis, DELIVERY_QUEUE, hookIdOfDelivery, Partitions } from "@hookwire/queue";
-import { decodeRecord, generateSecretKey } from "@hookwire/store";
+import { DeliveryLog, generateSecretKey } from "@hookwire/store";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { IngestClient } from "./ingest-client";
@@ -132,14 +132,12 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
     },
     async acceptedAt(deliveryIds) {
       const found = new Map<string, number>();
-      // One MGET per partition and chunk: a cluster's MGET stays in one slot.
+      // Per partition and chunk, through the store's own log (a cluster's MGET stays in one slot).
       for (const { partition, items } of partitions.group(deliveryIds, hookIdOfDelivery)) {
+        const log = new DeliveryLog(redis, partition.keys, { claims: partitions.base.keys });
         for (let i = 0; i < items.length; i += 1000) {
-          const ids = items.slice(i, i + 1000);
-          const raws = await redis.mget(ids.map((id) => partition.keys.delivery(id)));
-          raws.forEach((raw, j) => {
-            if (raw !== null) found.set(ids[j]!, decodeRecord(ids[j]!, raw).acceptedAt);
-          });
+          for (const [id, record] of await log.getMany(items.slice(i, i + 1000)))
+            found.set(id, record.acceptedAt);
         }
       }
       return found;

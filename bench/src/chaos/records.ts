@@ -1,18 +1,13 @@
 /**
- * What the harness reads of hookwire's delivery records in Redis: `<prefix>:delivery:<id>` under
- * the prefix of the delivery's partition, one JSON string per delivery with its `status` and
- * `acceptedAt` (the attempts live beside it, in `<prefix>:delivery:<id>:attempts`, and are left
- * alone). Read-only.
+ * What the harness reads of hookwire's delivery records in Redis, under the prefix of each
+ * delivery's partition, with the store's own reading of them (its DeliveryLog, its codec): a
+ * record's status, acceptance time and attempts. A compact record is a field of its hook's
+ * bucket, `<prefix>:hook:<hookId>:records:<bucket>`; any other is `<prefix>:delivery:<id>`.
+ * Read-only.
  */
-import { hookIdOfDelivery, type Keyspace, type Partitions } from "@hookwire/queue";
-import { decodeRecord } from "@hookwire/store";
+import { hookIdOfDelivery, type Partitions } from "@hookwire/queue";
+import { DeliveryLog, decodeRecord } from "@hookwire/store";
 import { Redis } from "ioredis";
-
-interface StoredRecord {
-  status?: string;
-  acceptedAt?: number;
-  attempts?: { at?: number }[];
-}
 
 export interface RecordView {
   status: string;
@@ -55,31 +50,19 @@ export async function readRecords(
 ): Promise<Map<string, RecordView>> {
   const found = new Map<string, RecordView>();
   for (const { partition, items } of partitions.group(ids, hookIdOfDelivery)) {
-    await readRecordsIn(redis, partition.keys, items, found);
+    const log = new DeliveryLog(redis, partition.keys, { claims: partitions.base.keys });
+    for (let i = 0; i < items.length; i += CHUNK) {
+      for (const [id, record] of await log.getMany(items.slice(i, i + CHUNK))) {
+        found.set(id, {
+          status: record.status ?? "?",
+          acceptedAt: record.acceptedAt,
+          attempts: Array.isArray(record.attempts) ? record.attempts.length : undefined,
+          firstAttemptAt: Array.isArray(record.attempts) ? record.attempts[0]?.at : undefined,
+        });
+      }
+    }
   }
   return found;
-}
-
-async function readRecordsIn(
-  redis: Redis,
-  keys: Keyspace,
-  ids: readonly string[],
-  found: Map<string, RecordView>,
-): Promise<void> {
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const chunk = ids.slice(i, i + CHUNK);
-    const raws = await redis.mget(chunk.map((id) => keys.delivery(id)));
-    raws.forEach((raw, j) => {
-      if (raw === null) return;
-      const record = decodeRecord(chunk[j]!, raw) as StoredRecord;
-      found.set(chunk[j]!, {
-        status: record.status ?? "?",
-        acceptedAt: record.acceptedAt,
-        attempts: Array.isArray(record.attempts) ? record.attempts.length : undefined,
-        firstAttemptAt: Array.isArray(record.attempts) ? record.attempts[0]?.at : undefined,
-      });
-    });
-  }
 }
 
 /** The ids among `ids` that Redis records as succeeded. */
@@ -94,7 +77,8 @@ export async function succeededAmong(
 
 /**
  * Delivery records still `pending`: every one in every partition, or only the deliveries of
- * `hookIds` (delivery ids start with `<hookId>.`), in their partitions.
+ * `hookIds`, in their partitions: the compact ones in their hooks' buckets, the others in their
+ * own keys (delivery ids start with `<hookId>.`).
  */
 export async function countPending(
   redis: Redis,
@@ -103,25 +87,43 @@ export async function countPending(
 ): Promise<number> {
   const patterns =
     hookIds === undefined
-      ? partitions.all.map(({ prefix }) => ({ prefix, match: "*" }))
-      : hookIds.map((hookId) => ({ prefix: partitions.of(hookId).prefix, match: `${hookId}.*` }));
+      ? partitions.all.map(({ prefix }) => ({ prefix, hook: "*", match: "*" }))
+      : hookIds.map((hookId) => ({
+          prefix: partitions.of(hookId).prefix,
+          hook: hookId,
+          match: `${hookId}.*`,
+        }));
   let pending = 0;
-  for (const { prefix, match } of patterns) {
-    const under = `${prefix}:delivery:`;
-    let cursor = "0";
-    let steps = 0;
-    do {
-      const [next, found] = await redis.scan(cursor, "MATCH", `${under}${match}`, "COUNT", CHUNK);
-      cursor = next;
-      const records = found.filter((key) => !key.endsWith(":attempts"));
-      if (records.length > 0) {
-        const raws = await redis.mget(records);
-        raws.forEach((raw, i) => {
-          if (raw !== null && decodeRecord(records[i]!.slice(under.length), raw).status === "pending")
-            pending++;
-        });
+  for (const { prefix, hook, match } of patterns) {
+    const whole = `${prefix}:delivery:`;
+    for await (const keys of scanned(redis, `${whole}${match}`)) {
+      const records = keys.filter((key) => !key.endsWith(":attempts"));
+      if (records.length === 0) continue;
+      const raws = await redis.mget(records);
+      raws.forEach((raw, i) => {
+        if (raw !== null && decodeRecord(records[i]!.slice(whole.length), raw).status === "pending")
+          pending++;
+      });
+    }
+    for await (const buckets of scanned(redis, `${prefix}:hook:${hook}:records:*`)) {
+      for (const bucket of buckets) {
+        const hookId = bucket.slice(`${prefix}:hook:`.length, bucket.lastIndexOf(":records:"));
+        for (const [entryId, raw] of Object.entries(await redis.hgetall(bucket))) {
+          if (decodeRecord(`${hookId}.${entryId}`, raw).status === "pending") pending++;
+        }
       }
-    } while (cursor !== "0" && ++steps < MAX_SCAN_STEPS);
+    }
   }
   return pending;
+}
+
+/** The keys matching `pattern`, a SCAN step at a time. */
+async function* scanned(redis: Redis, pattern: string): AsyncGenerator<string[]> {
+  let cursor = "0";
+  let steps = 0;
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", CHUNK);
+    cursor = next;
+    if (found.length > 0) yield found;
+  } while (cursor !== "0" && ++steps < MAX_SCAN_STEPS);
 }

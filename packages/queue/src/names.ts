@@ -54,6 +54,13 @@ export function keyspace(prefix: string) {
     hookLeases: (hookId: string) => `${prefix}:hook:${hookId}:leases`,
     hookBucket: (hookId: string) => `${prefix}:hook:${hookId}:bucket`,
     delivery: (deliveryId: string) => `${prefix}:delivery:${deliveryId}`,
+    /**
+     * The compact records of a hook's deliveries accepted within one bucket of time (the store's
+     * delivery-log.ts): a hash, field the entry id, value the record.
+     */
+    deliveryBucket: (hookId: string, bucket: number) => `${prefix}:hook:${hookId}:records:${bucket}`,
+    /** How far each index's bucket members were trimmed (see the store's DeliveryLog.trimIndexes). */
+    deliveriesTrimmed: `${prefix}:index:deliveries:trimmed`,
     deliveryAttempts: (deliveryId: string) => `${prefix}:delivery:${deliveryId}:attempts`,
     // BullMQ keeps the delivery queue under `<prefix>:deliveries:*` (its failed jobs in
     // `<prefix>:deliveries:failed`): hookwire's own indexes must live elsewhere.

@@ -2,6 +2,7 @@ import { keyspace } from "@hookwire/queue";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
 import { DeliveryLog, type DeliveryRecord, decodeRecord, encodeRecord } from "./delivery-log";
+import { encodeClaim } from "./request-trace";
 
 const redis = testRedis();
 const prefix = uniquePrefix("deliveries");
@@ -11,6 +12,12 @@ afterAll(async () => {
   await dropPrefix(redis, prefix);
   redis.disconnect();
 });
+
+/** Claims for `entryIds`, as a request accepted at `at` leaves them. */
+async function claim(entryIds: readonly string[], at: number): Promise<void> {
+  for (const entryId of entryIds)
+    await redis.set(keyspace(prefix).entrySeen(entryId), encodeClaim("req-test", at));
+}
 
 function record(i: number, hookId: string, acceptedAt: number): DeliveryRecord {
   return {
@@ -69,20 +76,30 @@ describe("DeliveryLog", () => {
     expect((await log.get("hk_c.e5000"))?.status).toBe("succeeded");
   });
 
-  test("drops index members whose record expired", async () => {
-    await redis.del(keyspace(prefix).delivery("hk_a.e1049"));
-    const page = await log.list({ limit: 1 });
-    expect(page.deliveries[0]?.id).toBe("hk_a.e1048");
-    expect(await redis.zscore(keyspace(prefix).deliveriesByTime, "hk_a.e1049")).toBeNull();
+  test("drops index members whose bucket expired", async () => {
+    await redis.del(keyspace(prefix).deliveryBucket("hk_a", 20));
+    const page = await log.list({ hookId: "hk_a", limit: 1 });
+    // The batch at 1 000 ms is next: the greatest id first among equal times.
+    expect(page.deliveries[0]?.id).toBe("hk_a.e98");
+    expect(
+      (await log.list({ limit: 500 })).deliveries.some((d) => d.hookId === "hk_a" && d.acceptedAt >= 2_000),
+    ).toBe(false);
+    expect(await redis.zscore(keyspace(prefix).deliveriesByTime, "@20:hk_a")).toBeNull();
+    expect(await redis.zscore(keyspace(prefix).deliveriesByHook("hk_a"), "@20")).toBeNull();
   });
 
-  test("a commit's records keep their status's retention and, written twice, their last state", async () => {
-    const own = new DeliveryLog(redis, keyspace(prefix), { succeeded: 60_000, failed: 600_000 });
+  test("a commit's records keep their kind's retention and, written twice, their last state", async () => {
+    const own = new DeliveryLog(redis, keyspace(prefix), {
+      retention: { succeeded: 60_000, failed: 600_000 },
+    });
     const at = 4_000;
-    const one = (i: number, status: DeliveryRecord["status"]) => ({
+    const one = (i: number, status: DeliveryRecord["status"]): DeliveryRecord => ({
       ...record(6000 + i, "hk_d", at),
       status,
+      attempts:
+        status === "pending" ? [] : [{ attempt: 1, at, durationMs: 3, statusCode: 200, outcome: "done" }],
     });
+    await claim(["e6000", "e6001", "e6002", "e6003"], at);
     const pipeline = redis.multi();
     own.recordUpdates(pipeline, [
       { record: one(0, "succeeded") },
@@ -92,12 +109,106 @@ describe("DeliveryLog", () => {
       { record: one(0, "failed"), previous: "succeeded" },
     ]);
     await pipeline.exec();
-    const ttl = async (i: number) => redis.pttl(keyspace(prefix).delivery(`hk_d.e${6000 + i}`));
-    expect(await ttl(1)).toBeGreaterThan(50_000);
-    expect(await ttl(1)).toBeLessThanOrEqual(60_000);
-    for (const i of [0, 2, 3]) expect(await ttl(i)).toBeGreaterThan(60_000);
+    const bucket = keyspace(prefix).deliveryBucket("hk_d", 40);
+    expect(await redis.pttl(bucket)).toBeGreaterThan(50_000);
+    expect(await redis.pttl(bucket)).toBeLessThanOrEqual(60_000);
+    expect(Object.keys(await redis.hgetall(bucket)).sort()).toEqual(["e6001", "e6003"]);
+    for (const i of [0, 2])
+      expect(await redis.pttl(keyspace(prefix).delivery(`hk_d.e${6000 + i}`))).toBeGreaterThan(60_000);
     expect((await own.get("hk_d.e6000"))?.status).toBe("failed");
     expect((await own.get("hk_d.e6003"))?.status).toBe("pending");
+    const listed = (await own.list({ hookId: "hk_d" })).deliveries.map((d) => d.id);
+    expect(listed.sort()).toEqual(["hk_d.e6000", "hk_d.e6001", "hk_d.e6002", "hk_d.e6003"]);
+  });
+});
+
+describe("compact records in buckets", () => {
+  const at = 9_000_050;
+  const pending = (i: number): DeliveryRecord => record(i, "hk_k", at + i);
+
+  test("are found by id through their entry's claim, and not without one", async () => {
+    const pipeline = redis.multi();
+    log.recordAccepted(pipeline, [pending(1), pending(2)]);
+    await pipeline.exec();
+    await claim(["e1"], at + 1);
+    expect(await log.get("hk_k.e1")).toEqual(pending(1));
+    expect(await log.get("hk_k.e2")).toBeUndefined();
+    expect(await redis.exists(keyspace(prefix).delivery("hk_k.e1"))).toBe(0);
+  });
+
+  test("a record retried leaves its bucket for a key of its own, and is listed once", async () => {
+    const retrying: DeliveryRecord = {
+      ...pending(1),
+      updatedAt: at + 500,
+      nextAttemptAt: at + 60_000,
+      attempts: [{ attempt: 1, at: at + 10, durationMs: 5, statusCode: 503, outcome: "retry" }],
+    };
+    const pipeline = redis.multi();
+    log.recordUpdates(pipeline, [{ record: retrying }]);
+    await pipeline.exec();
+    expect(await redis.hexists(keyspace(prefix).deliveryBucket("hk_k", 90_000), "e1")).toBe(0);
+    expect(await log.get("hk_k.e1")).toEqual(retrying);
+    const listed = (await log.list({ hookId: "hk_k" })).deliveries.map((d) => d.id);
+    expect(listed).toEqual(["hk_k.e2", "hk_k.e1"]);
+  });
+
+  test("a delivery left waiting keeps its bucket for another retention", async () => {
+    const own = new DeliveryLog(redis, keyspace(prefix), {
+      retention: { succeeded: 60_000, failed: 600_000 },
+    });
+    const waiting = record(3, "hk_wait", at);
+    const pipeline = redis.multi();
+    own.recordAccepted(pipeline, [waiting]);
+    await pipeline.exec();
+    const bucket = keyspace(prefix).deliveryBucket("hk_wait", Math.floor(at / 100));
+    await redis.pexpire(bucket, 1_000);
+    const kept = redis.multi();
+    own.keepPending(kept, "hk_wait", [waiting]);
+    await kept.exec();
+    expect(await redis.pttl(bucket)).toBeGreaterThan(50_000);
+  });
+
+  test("pages neither repeat nor skip when the newest bucket grows between them", async () => {
+    const hookId = "hk_grow";
+    const base = 12_000_000;
+    const write = async (from: number, to: number) => {
+      const pipeline = redis.multi();
+      log.recordAccepted(
+        pipeline,
+        Array.from({ length: to - from }, (_, i) => record(from + i, hookId, base + from + i)),
+      );
+      await pipeline.exec();
+    };
+    await write(0, 40);
+    const first = await log.list({ hookId, limit: 15 });
+    await write(40, 60); // newer, in the same bucket
+    const seen = first.deliveries.map((d) => d.entryId);
+    let cursor = first.nextCursor;
+    while (cursor !== undefined) {
+      const page = await log.list({ hookId, limit: 15, cursor });
+      seen.push(...page.deliveries.map((d) => d.entryId));
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => `e${39 - i}`));
+  });
+
+  test("trimming drops buckets past the succeeded retention and keeps whole records to the failed one", async () => {
+    const own = new DeliveryLog(redis, keyspace(prefix), {
+      retention: { succeeded: 1_000_000, failed: 5_000_000 },
+    });
+    const hookId = "hk_trim";
+    const old = 20_000_000;
+    const failed: DeliveryRecord = { ...record(2, hookId, old), status: "failed", reason: "HTTP 400" };
+    const pipeline = redis.multi();
+    own.recordAccepted(pipeline, [record(1, hookId, old), failed]);
+    await pipeline.exec();
+    await own.trimIndexes([hookId], old + 2_000_000);
+    const byHook = keyspace(prefix).deliveriesByHook(hookId);
+    expect(await redis.zrange(byHook, 0, -1)).toEqual([failed.id]);
+    expect(await redis.zscore(keyspace(prefix).deliveriesByTime, `@${old / 100}:${hookId}`)).toBeNull();
+    expect(await redis.zscore(keyspace(prefix).deliveriesByTime, failed.id)).not.toBeNull();
+    await own.trimIndexes([hookId], old + 6_000_000);
+    expect(await redis.zcard(byHook)).toBe(0);
   });
 });
 
@@ -140,7 +251,7 @@ describe("a record as kept", () => {
       reason: "HTTP 400",
       attempts: [succeeded.attempts[0]!],
     };
-    const pending: DeliveryRecord = { ...succeeded, status: "pending", attempts: [] };
+    const pending: DeliveryRecord = { ...succeeded, status: "pending", attempts: [], nextAttemptAt: 1 };
     const withError: DeliveryRecord = {
       ...succeeded,
       attempts: [{ ...succeeded.attempts[1]!, errorBody: "kept" }],
@@ -154,12 +265,24 @@ describe("a record as kept", () => {
   test("a compact record reads back the same through the log, alone and with others", async () => {
     const pipeline = redis.pipeline();
     const attempts = [succeeded.attempts[1]!];
-    log.recordUpdates(pipeline, [
-      { record: { ...succeeded, id: "hk_z.e1", hookId: "hk_z", entryId: "e1", attempts } },
-    ]);
+    const kept = { ...succeeded, id: "hk_z.ez1", hookId: "hk_z", entryId: "ez1", attempts };
+    log.recordUpdates(pipeline, [{ record: kept }]);
     await pipeline.exec();
-    expect(await redis.get(keyspace(prefix).delivery("hk_z.e1"))).toMatch(/^~1\|/);
-    expect(await log.get("hk_z.e1")).toMatchObject({ hookId: "hk_z", entryId: "e1", status: "succeeded" });
-    expect((await log.getMany(["hk_z.e1"])).get("hk_z.e1")?.attempts).toEqual(attempts);
+    await claim(["ez1"], succeeded.acceptedAt);
+    const bucket = keyspace(prefix).deliveryBucket("hk_z", Math.floor(succeeded.acceptedAt / 100));
+    expect(await redis.hget(bucket, "ez1")).toMatch(/^~1\|/);
+    expect(await log.get("hk_z.ez1")).toEqual(kept);
+    expect((await log.getMany(["hk_z.ez1", "hk_z.absent"])).get("hk_z.ez1")?.attempts).toEqual(attempts);
+  });
+
+  test("a delivery accepted and not yet attempted is kept compact too", () => {
+    const pending: DeliveryRecord = {
+      ...succeeded,
+      status: "pending",
+      attempts: [],
+      updatedAt: succeeded.acceptedAt,
+    };
+    expect(encodeRecord(pending)).toMatch(/^~0\|/);
+    expect(decodeRecord(pending.id, encodeRecord(pending))).toEqual(pending);
   });
 });

@@ -1,5 +1,6 @@
 import { type JobDelivery, type Keyspace, LuaScript } from "@hookwire/queue";
 import type { ChainableCommander, Redis } from "ioredis";
+import { decodeClaim } from "./request-trace";
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed" | "skipped";
 
@@ -37,57 +38,92 @@ export interface DeliveryRecord {
   payload?: JobDelivery;
 }
 
-/** The first characters of a compact record (a JSON record starts with `{`). */
-const COMPACT = "~1|";
+/** The first characters of a compact record (a JSON record starts with `{`): succeeded, pending. */
+const COMPACT_SUCCEEDED = "~1|";
+const COMPACT_PENDING = "~0|";
 
 /**
- * A record as it is kept. A delivery that succeeded at its first attempt, with nothing else to
- * say, is kept compact, since most records are such and they are kept for a day: its times, its
+ * A record as it is kept. Most records are one of two kinds, kept compact since they are kept for
+ * a day: a delivery that succeeded at its first attempt, with nothing else to say (its times, its
  * attempt's time, duration and status, and its template, in about 45 bytes instead of a JSON
- * document of 350. Every other record is kept whole, as JSON: failed ones, and those that
- * succeeded after failed attempts (the failures are what an operator looks for).
+ * document of 350), and a delivery accepted and not yet attempted (its times and template). Every
+ * other record is kept whole, as JSON: failed ones, those retried, and those that succeeded after
+ * failed attempts (the failures are what an operator looks for).
  */
 export function encodeRecord(record: DeliveryRecord): string {
+  const { acceptedAt } = record;
+  const template = record.templateKey ?? "";
+  const plain =
+    record.reason === undefined && record.payload === undefined && record.nextAttemptAt === undefined;
+  if (record.status === "pending" && plain && record.attempts.length === 0)
+    return `${COMPACT_PENDING}${acceptedAt}|${record.updatedAt - acceptedAt}|${template}`;
   const [last, ...more] = record.attempts;
   if (
     record.status !== "succeeded" ||
+    !plain ||
     last === undefined ||
     more.length > 0 ||
     last.outcome !== "done" ||
-    record.reason !== undefined ||
-    record.payload !== undefined ||
-    record.nextAttemptAt !== undefined ||
     last.errorCode !== undefined ||
     last.errorMessage !== undefined ||
     last.errorBody !== undefined
   )
     return JSON.stringify(record);
-  const { acceptedAt } = record;
-  return `${COMPACT}${acceptedAt}|${record.updatedAt - acceptedAt}|${last.attempt}|${last.at - acceptedAt}|${last.durationMs}|${last.statusCode ?? ""}|${record.templateKey ?? ""}`;
+  return `${COMPACT_SUCCEEDED}${acceptedAt}|${record.updatedAt - acceptedAt}|${last.attempt}|${last.at - acceptedAt}|${last.durationMs}|${last.statusCode ?? ""}|${template}`;
+}
+
+/** Whether a record as kept is compact (see encodeRecord). */
+function isCompact(kept: string): boolean {
+  return kept.charCodeAt(0) === 126; // "~"
 }
 
 /** The record of delivery `id` as kept (see encodeRecord). */
 export function decodeRecord(id: string, raw: string): DeliveryRecord {
-  if (!raw.startsWith(COMPACT)) return JSON.parse(raw) as DeliveryRecord;
-  const parts = raw.slice(COMPACT.length).split("|");
+  if (!isCompact(raw)) return JSON.parse(raw) as DeliveryRecord;
+  const succeeded = raw.startsWith(COMPACT_SUCCEEDED);
+  const parts = raw.slice(COMPACT_SUCCEEDED.length).split("|");
   const at = (i: number) => Number(parts[i]) || 0;
   const acceptedAt = at(0);
-  const last: AttemptRecord = { attempt: at(2), at: acceptedAt + at(3), durationMs: at(4), outcome: "done" };
-  if (parts[5]) last.statusCode = at(5);
   const dot = id.indexOf(".");
   const record: DeliveryRecord = {
     id,
     hookId: id.slice(0, dot),
     entryId: id.slice(dot + 1),
-    status: "succeeded",
+    status: succeeded ? "succeeded" : "pending",
     acceptedAt,
     updatedAt: acceptedAt + at(1),
-    attempts: [last],
+    attempts: [],
   };
-  const templateKey = parts.slice(6).join("|");
+  if (succeeded) {
+    const last: AttemptRecord = {
+      attempt: at(2),
+      at: acceptedAt + at(3),
+      durationMs: at(4),
+      outcome: "done",
+    };
+    if (parts[5]) last.statusCode = at(5);
+    record.attempts.push(last);
+  }
+  const templateKey = parts.slice(succeeded ? 6 : 2).join("|");
   if (templateKey !== "") record.templateKey = templateKey;
   return record;
 }
+
+/**
+ * Compact records are kept in buckets, not one key each: a hash per hook and BUCKET_MS of
+ * acceptance, field the entry id. The bucket is found from the delivery's acceptance time (the
+ * entry's claim holds it), and is indexed once rather than each of its records: at a few hundred
+ * deliveries a second a bucket holds tens of records, small enough for Redis to keep it as one
+ * listpack, so that a record costs little more than its own bytes.
+ */
+export const BUCKET_MS = 100;
+
+function bucketOf(acceptedAt: number): number {
+  return Math.floor(acceptedAt / BUCKET_MS);
+}
+
+/** A bucket's member in a hook's index (`@<bucket>`) and in the index of all (`@<bucket>:<hookId>`). */
+const BUCKET_MEMBER = "@";
 
 export interface RetentionMs {
   succeeded: number;
@@ -115,90 +151,142 @@ export interface DeliveryPage {
 
 /**
  * KEYS: the records' keys. ARGV[1] their TTL in ms, ARGV[2..] their values, in the keys' order.
- * The records of a batch (or of a request) that share a retention, in one command: a MULTI of
- * 25 or 100 SETs costs the client a command, a promise and a QUEUED reply for each.
+ * The whole records of a batch (or of a request) that share a retention, in one command: a MULTI
+ * of 25 SETs costs the client a command, a promise and a QUEUED reply for each.
  */
 const PUT_SCRIPT = `local ttl = ARGV[1]
 for i, key in ipairs(KEYS) do redis.call("SET", key, ARGV[i + 1], "PX", ttl) end
 return #KEYS`;
 
+/**
+ * KEYS[1] an index, KEYS[2..] what its members ARGV[1..] stand for (a bucket, a record): drops
+ * each member whose key is gone, in one step with the check, so that a bucket written again in
+ * between keeps its member.
+ */
+const DROP_GONE_SCRIPT = `local dropped = 0
+for i = 2, #KEYS do
+  if redis.call("EXISTS", KEYS[i]) == 0 then dropped = dropped + redis.call("ZREM", KEYS[1], ARGV[i - 1]) end
+end
+return dropped`;
+
 const PUT = new LuaScript("hookwireRecordsPut", undefined, PUT_SCRIPT);
+const DROP_GONE = new LuaScript("hookwireRecordsDropGone", undefined, DROP_GONE_SCRIPT);
 /** The log's scripts, for `defineScripts` on the connections that commit deliveries. */
 export const LOG_SCRIPTS: readonly LuaScript[] = [PUT];
 
+export interface DeliveryLogOptions {
+  retention?: RetentionMs;
+  /**
+   * The keyspace of the entries' claims (partition 0's, see the queue's partitions.ts), whose
+   * acceptance times find compact records; this log's own by default.
+   */
+  claims?: Keyspace;
+}
+
+/** A record to write, and the status it had before (undefined: new, or not read). */
+interface RecordWrite {
+  record: DeliveryRecord;
+  previous?: DeliveryStatus | undefined;
+}
+
 /**
- * Delivery records: one JSON string per delivery (its attempts inside), expiring with the
- * retention of its status, indexed by time (all, per hook) and, for dead letters, by status.
+ * Delivery records. A compact one (see encodeRecord) is a field of its hook's bucket (see
+ * BUCKET_MS), which expires with the succeeded retention; any other is a JSON string of its own,
+ * expiring with the retention of its status, and is indexed on its own. Both kinds are indexed
+ * by time (all, per hook) at their bucket's start; dead letters also by status.
  *
- * The hot path writes a batch's records in one command (see PUT_SCRIPT), in the MULTI of the
- * rest of its batch; listing walks the time index newest first and drops what expired or does
- * not match.
+ * The hot path writes a batch's records in a few commands (a bucket's fields in one HSET, whole
+ * records in one PUT_SCRIPT), in the MULTI of the rest of its batch. Listing walks an index
+ * newest first, a score (a bucket of time) at a time, opening its buckets and records and
+ * ordering them by acceptance, and drops what expired or does not match.
  */
 export class DeliveryLog {
   readonly #redis: Redis;
   readonly #keys: Keyspace;
+  readonly #claims: Keyspace;
   readonly #retention: RetentionMs;
 
-  constructor(redis: Redis, keys: Keyspace, retention: RetentionMs = DEFAULT_RETENTION_MS) {
+  constructor(redis: Redis, keys: Keyspace, options: DeliveryLogOptions = {}) {
     this.#redis = redis;
     this.#keys = keys;
-    this.#retention = retention;
+    this.#claims = options.claims ?? keys;
+    this.#retention = options.retention ?? DEFAULT_RETENTION_MS;
+    DROP_GONE.define(redis);
   }
 
   /** Adds the writes that record new deliveries to `pipeline` (ingest sends it with its queueing). */
   recordAccepted(pipeline: ChainableCommander, records: readonly DeliveryRecord[]): void {
-    if (records.length === 0) return;
-    const byTime: (string | number)[] = [];
-    const byHook = new Map<string, (string | number)[]>();
-    this.#putAll(pipeline, records);
-    for (const record of records) {
-      byTime.push(record.acceptedAt, record.id);
-      const members = byHook.get(record.hookId) ?? [];
-      if (members.length === 0) byHook.set(record.hookId, members);
-      members.push(record.acceptedAt, record.id);
-    }
-    pipeline.zadd(this.#keys.deliveriesByTime, ...byTime);
-    for (const [hookId, members] of byHook) pipeline.zadd(this.#keys.deliveriesByHook(hookId), ...members);
-    const failed = records.filter((r) => r.status === "failed");
-    if (failed.length > 0)
-      pipeline.zadd(this.#keys.deliveriesByStatus("failed"), ...failed.flatMap((r) => [r.updatedAt, r.id]));
+    if (records.length > 0)
+      this.#write(
+        pipeline,
+        records.map((record) => ({ record })),
+        true,
+      );
   }
 
   /** Adds the writes of deliveries' new states (each with the status it had before) to `pipeline`. */
-  recordUpdates(
+  recordUpdates(pipeline: ChainableCommander, updates: readonly RecordWrite[]): void {
+    if (updates.length > 0) this.#write(pipeline, updates, false);
+  }
+
+  /**
+   * Adds to `pipeline` what keeps the compact records of deliveries that wait, not yet attempted
+   * (deferred behind an open circuit, say): their buckets' retention starts again.
+   */
+  keepPending(
     pipeline: ChainableCommander,
-    updates: readonly { record: DeliveryRecord; previous?: DeliveryStatus | undefined }[],
+    hookId: string,
+    deliveries: readonly { acceptedAt: number }[],
   ): void {
-    if (updates.length === 0) return;
-    this.#putAll(
-      pipeline,
-      updates.map((update) => update.record),
-    );
-    for (const { record, previous } of updates) {
-      if (record.status === "failed")
-        pipeline.zadd(this.#keys.deliveriesByStatus("failed"), record.updatedAt, record.id);
-      else if (previous === "failed") pipeline.zrem(this.#keys.deliveriesByStatus("failed"), record.id);
-    }
+    const buckets = new Set(deliveries.map((delivery) => bucketOf(delivery.acceptedAt)));
+    for (const bucket of buckets)
+      pipeline.pexpire(this.#keys.deliveryBucket(hookId, bucket), this.#retention.succeeded);
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {
-    const raw = await this.#redis.get(this.#keys.delivery(id));
-    return raw === null ? undefined : decodeRecord(id, raw);
+    return (await this.getMany([id])).get(id);
   }
 
+  /**
+   * The records of `ids` that are kept: whole ones by their keys, then the others in their
+   * buckets, found by their entries' claims (ids whose claim lapsed are not found).
+   */
   async getMany(ids: readonly string[]): Promise<Map<string, DeliveryRecord>> {
     const found = new Map<string, DeliveryRecord>();
     if (ids.length === 0) return found;
     const raws = await this.#redis.mget(ids.map((id) => this.#keys.delivery(id)));
+    const rest: { id: string; hookId: string; entryId: string }[] = [];
     raws.forEach((raw, i) => {
-      if (raw !== null) found.set(ids[i]!, decodeRecord(ids[i]!, raw));
+      const id = ids[i] as string;
+      if (raw !== null) found.set(id, decodeRecord(id, raw));
+      else {
+        const dot = id.indexOf(".");
+        if (dot > 0) rest.push({ id, hookId: id.slice(0, dot), entryId: id.slice(dot + 1) });
+      }
+    });
+    if (rest.length === 0) return found;
+    const claims = await this.#redis.mget(rest.map(({ entryId }) => this.#claims.entrySeen(entryId)));
+    const reads = this.#redis.pipeline();
+    const asked: string[] = [];
+    rest.forEach(({ id, hookId, entryId }, i) => {
+      const claim = claims[i];
+      const acceptedAt = claim === null || claim === undefined ? undefined : decodeClaim(claim).acceptedAt;
+      if (acceptedAt === undefined) return;
+      reads.hget(this.#keys.deliveryBucket(hookId, bucketOf(acceptedAt)), entryId);
+      asked.push(id);
+    });
+    if (asked.length === 0) return found;
+    const kept = (await reads.exec()) ?? [];
+    kept.forEach(([error, raw], i) => {
+      if (error === null && typeof raw === "string")
+        found.set(asked[i] as string, decodeRecord(asked[i] as string, raw));
     });
     return found;
   }
 
   /**
-   * Newest first, `limit` at a time. Many deliveries share one score (a batch is accepted in one
-   * millisecond), so the cursor is a score plus how many members of that score were already seen.
+   * Newest first, `limit` at a time. The cursor is a score and the last record taken at it (see
+   * LogPosition): records added to a bucket meanwhile neither shift nor repeat the pages.
    */
   async list(query: DeliveryQuery): Promise<DeliveryPage> {
     const start = query.cursor === undefined ? START : decodeCursor(query.cursor);
@@ -209,8 +297,9 @@ export class DeliveryLog {
 
   /**
    * Up to `limit` matching records from `from` on, newest first, each with the position just past
-   * it; `more` is false once the index ended. Walks the index in windows until the page is full,
-   * the index ends or enough was scanned; members whose record expired are trimmed on the way.
+   * it; `more` is false once the index ended. Walks the index in windows of members, a score at a
+   * time, until the page is full, the index ends or enough was scanned; members whose bucket or
+   * record expired are dropped on the way.
    */
   async walk(query: DeliveryQuery, limit: number, from: LogPosition): Promise<WalkedPage> {
     const index =
@@ -219,59 +308,214 @@ export class DeliveryLog {
         : query.hookId !== undefined
           ? this.#keys.deliveriesByHook(query.hookId)
           : this.#keys.deliveriesByTime;
-    let position = from;
     const found: { record: DeliveryRecord; position: LogPosition }[] = [];
+    let position = from;
+    let upper = from.score;
     for (let scanned = 0; scanned < 20_000; ) {
-      const window = await this.#redis.zrevrangebyscore(
-        index,
-        position.score,
-        "-inf",
-        "WITHSCORES",
-        "LIMIT",
-        position.seen,
-        200,
-      );
+      const window = await this.#redis.zrevrangebyscore(index, upper, "-inf", "WITHSCORES", "LIMIT", 0, 200);
       if (window.length === 0) return { found, more: false, position };
-      const ids: string[] = [];
-      for (let i = 0; i < window.length; i += 2) ids.push(window[i]!);
-      scanned += ids.length;
-      const records = await this.getMany(ids);
-      const gone = ids.filter((id) => !records.has(id));
-      if (gone.length > 0) await this.#redis.zrem(index, ...gone);
-      for (let i = 0; i < ids.length; i++) {
-        const record = records.get(ids[i]!);
-        if (record === undefined) continue; // removed from the index just now: it no longer counts
-        const score = window[2 * i + 1]!;
-        position = score === position.score ? { score, seen: position.seen + 1 } : { score, seen: 1 };
-        if (!matches(record, query)) continue;
-        found.push({ record, position });
-        if (found.length === limit) return { found, more: true, position };
+      const groups = groupsOf(window);
+      if (window.length === 400) {
+        // The last score may go on past the window: read it whole, unless it comes again next.
+        const last = groups.at(-1) as ScoreGroup;
+        if (groups.length > 1) groups.pop();
+        else last.members = await this.#redis.zrangebyscore(index, last.score, last.score);
+      }
+      for (const group of groups) {
+        const records = await this.#open(index, group.members, query.hookId);
+        scanned += group.members.length;
+        const after = group.score === position.score ? position.after : undefined;
+        for (const record of records) {
+          if (after !== undefined && !isBefore(record, after)) continue;
+          position = { score: group.score, after: sortKeyOf(record) };
+          if (!matches(record, query)) continue;
+          found.push({ record, position });
+          if (found.length === limit) return { found, more: true, position };
+        }
+        position = { score: `(${group.score}` };
+        upper = position.score;
       }
     }
     return { found, more: true, position };
   }
 
-  /** Drops index members older than the longest retention; run now and then by the worker. */
-  async trimIndexes(now = Date.now()): Promise<void> {
+  /**
+   * Drops index members past their retention; run now and then by the worker, with the hooks
+   * whose own indexes it trims too. Whole records' members go with the longest retention (a
+   * failed delivery is listed for its 14 days), buckets' with the succeeded one: each index's
+   * members between the two are read once, from where the last trim stopped.
+   */
+  async trimIndexes(hookIds: readonly string[] = [], now = Date.now()): Promise<void> {
     const oldest = now - Math.max(this.#retention.failed, this.#retention.succeeded);
-    await this.#redis.zremrangebyscore(this.#keys.deliveriesByTime, "-inf", oldest);
-    await this.#redis.zremrangebyscore(
-      this.#keys.deliveriesByStatus("failed"),
-      "-inf",
-      now - this.#retention.failed,
-    );
+    const failed = this.#keys.deliveriesByStatus("failed");
+    await this.#redis.zremrangebyscore(failed, "-inf", now - this.#retention.failed);
+    const indexes = [
+      this.#keys.deliveriesByTime,
+      ...hookIds.map((hookId) => this.#keys.deliveriesByHook(hookId)),
+    ];
+    for (const index of indexes) {
+      await this.#redis.zremrangebyscore(index, "-inf", oldest);
+      await this.#trimBuckets(index, now - this.#retention.succeeded);
+    }
+  }
+
+  async #trimBuckets(index: string, before: number): Promise<void> {
+    const trimmed = this.#keys.deliveriesTrimmed;
+    // Where the last trim stopped: every member scored below it was read.
+    const stored = await this.#redis.hget(trimmed, index);
+    const from = stored ?? "-inf";
+    if (from.startsWith("(") && Number(from.slice(1)) >= before) return;
+    let kept = 0;
+    for (let rounds = 0; rounds < 20; rounds++) {
+      const window = await this.#redis.zrangebyscore(index, from, before, "WITHSCORES", "LIMIT", kept, 1000);
+      if (window.length === 0 && stored === null) return; // an index never written: nothing to note
+      const buckets: string[] = [];
+      for (let i = 0; i < window.length; i += 2)
+        if (window[i]?.startsWith(BUCKET_MEMBER)) buckets.push(window[i] as string);
+      if (buckets.length > 0) await this.#redis.zrem(index, ...buckets);
+      kept += window.length / 2 - buckets.length;
+      if (window.length < 2000) {
+        await this.#redis.hset(trimmed, index, `(${before}`);
+        return;
+      }
+      // Read whole below the window's last score; the next trim may start there.
+      await this.#redis.hset(trimmed, index, window[window.length - 1] as string);
+    }
   }
 
   /**
-   * The records' writes, in their order: one command per run of records that share a retention
-   * (a plain SET for a run of one), so that a delivery written twice keeps its last state.
+   * The records an index's members at one score stand for, newest first (by acceptance, then id):
+   * the buckets opened, the whole records read, in one round trip. Members whose key is gone are
+   * dropped from the index.
    */
-  #putAll(pipeline: ChainableCommander, records: readonly DeliveryRecord[]): void {
-    let run: DeliveryRecord[] = [];
+  async #open(
+    index: string,
+    members: readonly string[],
+    hookId: string | undefined,
+  ): Promise<DeliveryRecord[]> {
+    const reads = this.#redis.pipeline();
+    const buckets: { member: string; key: string; owner: string }[] = [];
+    const ids: string[] = [];
+    for (const member of members) {
+      if (!member.startsWith(BUCKET_MEMBER)) {
+        ids.push(member);
+        continue;
+      }
+      const colon = member.indexOf(":");
+      const bucket = Number(member.slice(1, colon < 0 ? undefined : colon));
+      const owner = colon < 0 ? (hookId ?? "") : member.slice(colon + 1);
+      const key = this.#keys.deliveryBucket(owner, bucket);
+      reads.hgetall(key);
+      buckets.push({ member, key, owner });
+    }
+    if (ids.length > 0) reads.mget(ids.map((id) => this.#keys.delivery(id)));
+    const replies = (await reads.exec()) ?? [];
+    const records: DeliveryRecord[] = [];
+    const gone: { member: string; key: string }[] = [];
+    buckets.forEach(({ member, key, owner }, i) => {
+      const [error, fields] = replies[i] ?? [];
+      if (error !== null || fields === null || typeof fields !== "object") return;
+      const entries = Object.entries(fields as Record<string, string>);
+      if (entries.length === 0) gone.push({ member, key });
+      for (const [entryId, raw] of entries) records.push(decodeRecord(`${owner}.${entryId}`, raw));
+    });
+    const [error, raws] = replies[buckets.length] ?? [];
+    if (ids.length > 0 && error === null && Array.isArray(raws)) {
+      ids.forEach((id, i) => {
+        const raw = raws[i] as string | null;
+        if (raw === null) gone.push({ member: id, key: this.#keys.delivery(id) });
+        else records.push(decodeRecord(id, raw));
+      });
+    }
+    if (gone.length > 0) {
+      await DROP_GONE.run(
+        this.#redis,
+        gone.length + 1,
+        index,
+        ...gone.map((g) => g.key),
+        ...gone.map((g) => g.member),
+      );
+    }
+    return records.sort(newestFirst);
+  }
+
+  /**
+   * The writes of `writes`, in as few commands as their kinds allow. A delivery written twice in
+   * one call keeps its last state. A record that is no longer compact leaves its bucket for a key
+   * of its own.
+   */
+  #write(pipeline: ChainableCommander, writes: readonly RecordWrite[], accepted: boolean): void {
+    const last = new Map<string, RecordWrite>();
+    for (const write of writes) {
+      last.delete(write.record.id);
+      last.set(write.record.id, write);
+    }
+    const buckets = new Map<string, { hookId: string; bucket: number; fields: string[] }>();
+    const leaving = new Map<string, string[]>();
+    const whole: { record: DeliveryRecord; kept: string }[] = [];
+    const wholeKeys: string[] = [];
+    const byTime: (string | number)[] = [];
+    const byHook = new Map<string, (string | number)[]>();
+    const member = (hookId: string, score: number, value: string) => {
+      byTime.push(score, value.startsWith(BUCKET_MEMBER) ? `${value}:${hookId}` : value);
+      const members = byHook.get(hookId) ?? [];
+      if (members.length === 0) byHook.set(hookId, members);
+      members.push(score, value);
+    };
+    for (const { record, previous } of last.values()) {
+      const kept = encodeRecord(record);
+      const bucket = bucketOf(record.acceptedAt);
+      const key = this.#keys.deliveryBucket(record.hookId, bucket);
+      if (isCompact(kept)) {
+        let fields = buckets.get(key);
+        if (fields === undefined) {
+          fields = { hookId: record.hookId, bucket, fields: [] };
+          buckets.set(key, fields);
+          member(record.hookId, bucket * BUCKET_MS, `${BUCKET_MEMBER}${bucket}`);
+        }
+        fields.fields.push(record.entryId, kept);
+        // Kept whole before (a state read back, not the first): that copy goes.
+        if (previous !== undefined) wholeKeys.push(this.#keys.delivery(record.id));
+      } else {
+        whole.push({ record, kept });
+        member(record.hookId, bucket * BUCKET_MS, record.id);
+        if (!accepted) {
+          const entryIds = leaving.get(key) ?? [];
+          if (entryIds.length === 0) leaving.set(key, entryIds);
+          entryIds.push(record.entryId);
+        }
+      }
+    }
+    for (const [key, { fields }] of buckets) {
+      pipeline.hset(key, ...fields);
+      pipeline.pexpire(key, this.#retention.succeeded);
+    }
+    for (const [key, entryIds] of leaving) pipeline.hdel(key, ...entryIds);
+    if (wholeKeys.length > 0) pipeline.del(...wholeKeys);
+    this.#putAll(pipeline, whole);
+    if (byTime.length > 0) pipeline.zadd(this.#keys.deliveriesByTime, ...byTime);
+    for (const [hookId, members] of byHook) pipeline.zadd(this.#keys.deliveriesByHook(hookId), ...members);
+    const failedIndex = this.#keys.deliveriesByStatus("failed");
+    const failed: (string | number)[] = [];
+    const recovered: string[] = [];
+    for (const { record, previous } of last.values()) {
+      if (record.status === "failed") failed.push(record.updatedAt, record.id);
+      else if (previous === "failed") recovered.push(record.id);
+    }
+    if (failed.length > 0) pipeline.zadd(failedIndex, ...failed);
+    if (recovered.length > 0) pipeline.zrem(failedIndex, ...recovered);
+  }
+
+  /**
+   * The whole records' writes, in their order: one command per run of records that share a
+   * retention (a plain SET for a run of one).
+   */
+  #putAll(pipeline: ChainableCommander, records: readonly { record: DeliveryRecord; kept: string }[]): void {
+    let run: { record: DeliveryRecord; kept: string }[] = [];
     let runTtl = 0;
-    for (const record of records) {
+    for (const item of records) {
       const ttlMs =
-        record.status === "succeeded" || record.status === "skipped"
+        item.record.status === "succeeded" || item.record.status === "skipped"
           ? this.#retention.succeeded
           : this.#retention.failed;
       if (ttlMs !== runTtl && run.length > 0) {
@@ -279,26 +523,80 @@ export class DeliveryLog {
         run = [];
       }
       runTtl = ttlMs;
-      run.push(record);
+      run.push(item);
     }
     this.#put(pipeline, run, runTtl);
   }
 
-  #put(pipeline: ChainableCommander, records: readonly DeliveryRecord[], ttlMs: number): void {
+  #put(
+    pipeline: ChainableCommander,
+    records: readonly { record: DeliveryRecord; kept: string }[],
+    ttlMs: number,
+  ): void {
     if (records.length === 0) return;
     if (records.length === 1) {
-      const [record] = records as [DeliveryRecord];
-      pipeline.set(this.#keys.delivery(record.id), encodeRecord(record), "PX", ttlMs);
+      const [{ record, kept }] = records as [{ record: DeliveryRecord; kept: string }];
+      pipeline.set(this.#keys.delivery(record.id), kept, "PX", ttlMs);
       return;
     }
     const keys: string[] = [];
     const values: string[] = [];
-    for (const record of records) {
+    for (const { record, kept } of records) {
       keys.push(this.#keys.delivery(record.id));
-      values.push(encodeRecord(record));
+      values.push(kept);
     }
     PUT.add(pipeline, keys.length, ...keys, ttlMs, ...values);
   }
+}
+/**
+ * Where a walk of an index stands: a score, and the sort key of the last record taken at it
+ * (none: nothing taken at it yet). A score `(s` is one passed whole.
+ */
+export interface LogPosition {
+  score: string;
+  after?: string;
+}
+
+export interface WalkedPage {
+  found: { record: DeliveryRecord; position: LogPosition }[];
+  more: boolean;
+  position: LogPosition;
+}
+
+/** The newest end of an index. */
+export const START: LogPosition = { score: "+inf" };
+
+/** The members of an index at one score. */
+interface ScoreGroup {
+  score: string;
+  members: string[];
+}
+
+/** A window of `member, score, ...` as runs of one score, in their order. */
+function groupsOf(window: readonly string[]): ScoreGroup[] {
+  const groups: ScoreGroup[] = [];
+  for (let i = 0; i < window.length; i += 2) {
+    const score = window[i + 1] as string;
+    const group = groups.at(-1);
+    if (group?.score === score) group.members.push(window[i] as string);
+    else groups.push({ score, members: [window[i] as string] });
+  }
+  return groups;
+}
+
+/** A record's place in a listing: its acceptance time (padded, to compare as text), then its id. */
+function sortKeyOf(record: DeliveryRecord): string {
+  return `${String(record.acceptedAt).padStart(15, "0")}:${record.id}`;
+}
+
+/** Newest first: later acceptance first, then the greater id. */
+export function newestFirst(a: DeliveryRecord, b: DeliveryRecord): number {
+  return b.acceptedAt - a.acceptedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/** Whether `record` comes after the record of sort key `after` in a listing (newest first). */
+function isBefore(record: DeliveryRecord, after: string): boolean {
+  return sortKeyOf(record) < after;
 }
 
 function matches(record: DeliveryRecord, query: DeliveryQuery): boolean {
@@ -309,36 +607,27 @@ function matches(record: DeliveryRecord, query: DeliveryQuery): boolean {
   );
 }
 
-/** Where a walk of an index stands: a score, and how many members of that score were passed. */
-export interface LogPosition {
-  score: string;
-  seen: number;
-}
-
-export interface WalkedPage {
-  found: { record: DeliveryRecord; position: LogPosition }[];
-  more: boolean;
-  position: LogPosition;
-}
-
-/** The newest end of an index. */
-export const START: LogPosition = { score: "+inf", seen: 0 };
-
 export function pageLimit(query: DeliveryQuery): number {
   return Math.min(Math.max(query.limit ?? 50, 1), 500);
 }
 
-/** A position as `score/seen`, the text a cursor is made of. */
+/** A position as `score` or `score/after` (after in base64url), the text a cursor is made of. */
 export function positionText(position: LogPosition): string {
-  return `${position.score}/${position.seen}`;
+  return position.after === undefined
+    ? position.score
+    : `${position.score}/${Buffer.from(position.after, "utf8").toString("base64url")}`;
 }
 
 /** The position of `positionText`; undefined for anything else. */
 export function positionOf(text: string): LogPosition | undefined {
-  const [score, seen] = text.split("/");
-  if (score === undefined || seen === undefined || !/^\d+$/.test(seen)) return undefined;
-  if (score !== START.score && !Number.isFinite(Number(score))) return undefined;
-  return { score, seen: Number(seen) };
+  const slash = text.indexOf("/");
+  const score = slash < 0 ? text : text.slice(0, slash);
+  const bare = score.startsWith("(") ? score.slice(1) : score;
+  if (score !== START.score && (bare === "" || !Number.isFinite(Number(bare)))) return undefined;
+  if (slash < 0) return { score };
+  if (score.startsWith("(")) return undefined;
+  const after = Buffer.from(text.slice(slash + 1), "base64url").toString("utf8");
+  return after === "" ? undefined : { score, after };
 }
 
 function encodeCursor(position: LogPosition): string {

@@ -3,11 +3,14 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
 import { DeliveryLog, type DeliveryRecord } from "./delivery-log";
 import { DeliveryLogs } from "./delivery-logs";
+import { encodeClaim } from "./request-trace";
 
 const redis = testRedis();
 const prefix = uniquePrefix("delivery-logs");
 const partitions = new Partitions(prefix, 3);
-const logs = partitions.all.map((partition) => new DeliveryLog(redis, partition.keys));
+const logs = partitions.all.map(
+  (partition) => new DeliveryLog(redis, partition.keys, { claims: partitions.base.keys }),
+);
 const merged = new DeliveryLogs(logs, partitions);
 
 afterAll(async () => {
@@ -44,6 +47,9 @@ describe("DeliveryLogs over three partitions", () => {
   );
 
   beforeAll(async () => {
+    // The entries' claims, as intake leaves them: in partition 0, with the time each was accepted.
+    for (const r of records)
+      await redis.set(partitions.base.keys.entrySeen(r.entryId), encodeClaim("req", r.acceptedAt));
     for (const { partition, items } of partitions.group(records, (r) => r.hookId)) {
       const pipeline = redis.pipeline();
       (logs[partition.index] as DeliveryLog).recordAccepted(pipeline, items);

@@ -5,6 +5,7 @@ import {
   type DeliveryQuery,
   type DeliveryRecord,
   type LogPosition,
+  newestFirst,
   pageLimit,
   positionOf,
   positionText,
@@ -64,7 +65,7 @@ export class DeliveryLogs {
     // Newest first across the partitions; each keeps its position past the last record taken.
     const merged = walked
       .flatMap((page, partition) => page.found.map((found) => ({ ...found, partition })))
-      .sort((a, b) => Number(b.position.score) - Number(a.position.score) || a.partition - b.partition)
+      .sort((a, b) => newestFirst(a.record, b.record) || a.partition - b.partition)
       .slice(0, limit);
     const next: (LogPosition | undefined)[] = walked.map((page, i) => {
       const taken = merged.filter((found) => found.partition === i);

@@ -33,7 +33,10 @@ const partitions = new Partitions(prefix, 3);
 const keys = partitions.base.keys;
 const lanes = partitions.all.map((partition) => {
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: partition.prefix });
-  const log = new DeliveryLog(redis, partition.keys, { succeeded: 60_000, failed: 60_000 });
+  const log = new DeliveryLog(redis, partition.keys, {
+    retention: { succeeded: 60_000, failed: 60_000 },
+    claims: partitions.base.keys,
+  });
   return { partition, queue, log, outbox: new Outbox(partition.keys, queue, 30_000) };
 });
 const hooks = new HookStore(redis, keys, new SecretBox(generateSecretKey()), { cacheMs: 0 });
@@ -86,7 +89,12 @@ async function intakeWith(writers: DeliveryWriter[]): Promise<Intake> {
 }
 
 const entry = (id: string) => entryFixture("flag-toggle", { _id: id }) as unknown as Entry;
-const recorded = (p: number, entryId: string) => lanes[p]!.log.get(`${hookIds[p]}.${entryId}`);
+/**
+ * The record of hook p's delivery of an entry, as its partition lists it (an entry left unclaimed
+ * has no claim to find its compact record by id).
+ */
+const recorded = async (p: number, entryId: string) =>
+  (await lanes[p]!.log.list({ hookId: hookIds[p]!, entryId, limit: 1 })).deliveries[0];
 
 describe("Intake over three partitions", () => {
   test("commits each partition's deliveries in a MULTI of its own, with the claims last, in partition 0's", async () => {

@@ -383,6 +383,8 @@ export async function commitOutcomes(
             ctx.writer.outbox.sequences.addAdvance(tx, hookId, head.token, delivery.id, step, now);
           }
           ctx.health.persist(tx, hookId);
+          // Not attempted, still pending: their records' buckets are kept as long as they wait.
+          if (deferred.length > 0) ctx.log.keepPending(tx, hookId, deferred);
           ctx.stats?.record(tx, stats, now);
           if (release !== undefined) ctx.limits.addRelease(tx, hookId, release);
           for (const event of events) addEvent(tx, ctx.keys, event);

@@ -8,10 +8,12 @@ import {
   type DeliveryJobData,
   defineScripts,
   jobBackoffMs,
+  type Keyspace,
   OUTBOX_SCRIPTS,
   Outbox,
   type Partition,
   Partitions,
+  partitionIndexOf,
   SEQUENCE_SCRIPTS,
 } from "@hookwire/queue";
 import { DeliveryLog, DeliveryWriter, HookStore, SecretBox } from "@hookwire/store";
@@ -73,6 +75,8 @@ interface Shared {
   sender: Sender;
   observer: DeliveryObserver;
   hooks: HookStore;
+  /** Where the entries' claims are (partition 0's keys): the delivery log finds records by them. */
+  claims: Keyspace;
   attempts: WorkerContext["attempts"];
   gates: HookGates;
   backlogs: HookBacklogs;
@@ -148,6 +152,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     sender,
     observer,
     hooks,
+    claims: partitions.base.keys,
     attempts: {
       sender,
       oauth: new OAuthTokens({
@@ -214,8 +219,8 @@ function startLane(partition: Partition, shared: Shared): RunningLane {
   });
   const limits = new HookLimits(keys, shared.workerId, settings.lockMs);
   const log = new DeliveryLog(writes, keys, {
-    succeeded: settings.retentionSucceededMs,
-    failed: settings.retentionFailedMs,
+    retention: { succeeded: settings.retentionSucceededMs, failed: settings.retentionFailedMs },
+    claims: shared.claims,
   });
   const outbox = new Outbox(keys, queue, settings.lockMs);
   const context: WorkerContext = {
@@ -284,8 +289,15 @@ function startLane(partition: Partition, shared: Shared): RunningLane {
   sequencer.start();
 
   const trimTimer = setInterval(() => {
-    context.log
-      .trimIndexes()
+    shared.hooks
+      .list()
+      .then((hooks) =>
+        context.log.trimIndexes(
+          hooks.flatMap((hook) =>
+            partitionIndexOf(hook.id, options.config.queuePartitions) === partition.index ? [hook.id] : [],
+          ),
+        ),
+      )
       .catch((error: unknown) => logger.warn({ err: error }, "could not trim delivery indexes"));
   }, 60e3);
   trimTimer.unref();
