@@ -27,6 +27,15 @@ async function main(): Promise<void> {
       "no API key is configured (HOOKWIRE_API_KEY or HOOKWIRE_API_KEYS): every authenticated route answers 401",
     );
   }
+  if (config.ingest.idempotencyWindowMs < config.worker.retentionSucceededMs) {
+    logger.warn(
+      {
+        idempotencyWindowMs: config.ingest.idempotencyWindowMs,
+        retentionSucceededMs: config.worker.retentionSucceededMs,
+      },
+      "HOOKWIRE_IDEMPOTENCY_WINDOW_MS is shorter than HOOKWIRE_RETENTION_SUCCEEDED_MS: a succeeded delivery is found by id through its entry's claim, so GET /v1/deliveries/:id answers 404 once the claim lapses (listings still show it)",
+    );
+  }
   const catalog = await loadCatalog(catalogDirs(PROJECT_ROOT, process.env));
   for (const problem of catalog.problems) logger.error({ problem }, "integration not loaded");
   for (const notice of catalog.notices) logger.info({ notice }, "integration notice");
