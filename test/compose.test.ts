@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
-import { ENTRIES } from "../packages/cli/build.mjs";
+import { ENTRIES, HEAP_ARGS, serviceArgs } from "../packages/cli/build.mjs";
 
 const COMPOSE_FILE = fileURLToPath(new URL("../docker-compose.yml", import.meta.url));
 const PROMETHEUS_FILE = fileURLToPath(new URL("../deploy/prometheus.yml", import.meta.url));
@@ -23,6 +23,13 @@ describe("Dockerfile", () => {
     expect(runStage).toContain("rm -rf node_modules/tsx node_modules/esbuild");
     expect(runStage).not.toContain("--import");
     expect(runStage).toContain('CMD ["node", "services/ingest/dist/main.mjs"]');
+  });
+
+  test("the image caps the services' heap as hookwire start does, in NODE_OPTIONS that a deployment can change", () => {
+    expect(runStage).toContain(`ENV NODE_OPTIONS=${HEAP_ARGS.join(" ")}`);
+    expect(serviceArgs("worker", undefined, {}).slice(0, HEAP_ARGS.length)).toEqual([...HEAP_ARGS]);
+    const own = serviceArgs("worker", undefined, { NODE_OPTIONS: "--max-old-space-size=300" });
+    expect(own.some((arg) => arg.startsWith("--max-old-space-size"))).toBe(false);
   });
 });
 

@@ -82,17 +82,18 @@ export function startService(name: "ingest" | "worker", options: ServiceOptions)
     // when the service runs its TypeScript).
     nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${join(options.cpuProfileDir, name)}`);
   }
-  nodeArgs.push(...serviceArgs(name, options.env.BENCH_ROOT ?? PROJECT_ROOT));
   // For profiling runs: BENCH_NODE_OPTIONS_WORKER="--inspect=127.0.0.1:9331", or
   // BENCH_NODE_OPTIONS for both services.
   const nodeOptions =
     process.env[`BENCH_NODE_OPTIONS_${name.toUpperCase()}`] ?? process.env.BENCH_NODE_OPTIONS;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? "",
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...options.env,
+  };
+  nodeArgs.push(...serviceArgs(name, options.env.BENCH_ROOT ?? PROJECT_ROOT, env));
   const child: ChildProcess = spawn(process.execPath, nodeArgs, {
-    env: {
-      PATH: process.env.PATH ?? "",
-      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
-      ...options.env,
-    },
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];

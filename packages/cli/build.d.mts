@@ -2,5 +2,10 @@
 export declare const ROOT: string;
 export declare const ENTRIES: readonly { entry: string; outdir: string }[];
 export declare function stale(root?: string): boolean;
-export declare function serviceArgs(name: "ingest" | "worker", root?: string): string[];
+export declare const HEAP_ARGS: readonly string[];
+export declare function serviceArgs(
+  name: "ingest" | "worker",
+  root?: string,
+  env?: Record<string, string | undefined>,
+): string[];
 export declare function build(): Promise<void>;

@@ -189,7 +189,7 @@ export const runStart: Command = async (argv, io) => {
 
     const argsOf = await ensureBuilt(io);
     if (stopping !== undefined) return await stopping;
-    const ingest = spawnService(argsOf("ingest"), env, io);
+    const ingest = spawnService(argsOf("ingest", env), env, io);
     ingest.on("exit", unexpected("ingest"));
     stages.push([{ name: "ingest", child: ingest, graceMs: INGEST_STOP_MS }]);
     const workers: { name: string; child: ChildProcess; graceMs: number }[] = [];
@@ -198,7 +198,7 @@ export const runStart: Command = async (argv, io) => {
       const name = workerCount === 1 ? "worker" : `worker ${i + 1}`;
       const metricsPort = metricsBase === 0 ? 0 : metricsBase + i;
       const child = spawnService(
-        argsOf("worker"),
+        argsOf("worker", env),
         { ...env, HOOKWIRE_WORKER_METRICS_PORT: String(metricsPort) },
         io,
       );
@@ -279,7 +279,7 @@ async function startLocalRedis(
  * built again first, in a fraction of a second. Without esbuild (an image that ships none) the
  * build there is what runs.
  */
-async function ensureBuilt(io: CommandIO): Promise<(name: string) => string[]> {
+async function ensureBuilt(io: CommandIO): Promise<(name: string, env: NodeJS.ProcessEnv) => string[]> {
   const builder = await import(pathToFileURL(join(PROJECT_ROOT, "packages", "cli", "build.mjs")).href);
   if (builder.stale()) {
     try {
@@ -290,7 +290,7 @@ async function ensureBuilt(io: CommandIO): Promise<(name: string) => string[]> {
       );
     }
   }
-  return (name) => builder.serviceArgs(name) as string[];
+  return (name, env) => builder.serviceArgs(name, undefined, env) as string[];
 }
 
 function spawnService(args: string[], env: NodeJS.ProcessEnv, io: CommandIO): ChildProcess {
