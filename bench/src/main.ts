@@ -94,6 +94,9 @@ const QUICK: Sizes = {
   microMs: 500,
 };
 
+/** The H=1 hook's own `delivery.concurrency` in its second throughput run (issue 15's figure). */
+const WIDE_HOOK_CONCURRENCY = 32;
+
 /** No single wait of the harness lasts longer than this. */
 const WAIT_TIMEOUT_MS = 120e3;
 const OFFERED_DPS = 1_000;
@@ -246,6 +249,20 @@ async function main(): Promise<number> {
           runs,
           timeoutMs: WAIT_TIMEOUT_MS,
         });
+        // H=1 again with the hook's own delivery.concurrency at 32 (the default allows 10 in flight).
+        let wide: { dps: number } | undefined;
+        if (hooks === 1) {
+          await system.setHooks(0, receiver.url);
+          await system.addHook("bench-0", `${receiver.url}/h/0`, { concurrency: WIDE_HOOK_CONCURRENCY });
+          wide = await runThroughput(system, receiver, "e2e-h1-wide", {
+            hooks,
+            entries: sizes.h1Entries,
+            warmUpEntries: sizes.h1WarmUp,
+            runs,
+            timeoutMs: WAIT_TIMEOUT_MS,
+          });
+          await system.setHooks(hooks, receiver.url);
+        }
         const latency = await runLatency(system, receiver, `e2e-h${hooks}-latency`, {
           hooks,
           deliveriesPerSecond: OFFERED_DPS,
@@ -258,6 +275,7 @@ async function main(): Promise<number> {
           hooks,
           eps: throughput.eps,
           dps: throughput.dps,
+          ...(wide === undefined ? {} : { wideDps: wide.dps, wideConcurrency: WIDE_HOOK_CONCURRENCY }),
           p50Ms: latency.p50Ms,
           p95Ms: latency.p95Ms,
           p99Ms: latency.p99Ms,
@@ -335,7 +353,12 @@ async function main(): Promise<number> {
   if (drain !== undefined) report.drain = { ...drain, ratio: toBaseline(drain.dps) };
   for (const key of ["h1", "h10"] as const) {
     const figures = e2e[key];
-    if (figures !== undefined) report.e2e[key] = { ...figures, ratio: toBaseline(figures.dps) };
+    if (figures !== undefined)
+      report.e2e[key] = {
+        ...figures,
+        ratio: toBaseline(figures.dps),
+        ...(figures.wideDps === undefined ? {} : { wideRatio: toBaseline(figures.wideDps) }),
+      };
   }
   if (isolation !== undefined) report.isolation = isolation;
   if (ordered !== undefined) report.ordered = ordered;
