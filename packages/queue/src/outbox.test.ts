@@ -51,6 +51,28 @@ describe("Outbox", () => {
     expect(decodeBatch("b2", encodeBatch(batch("b2")))).toEqual(batch("b2"));
   });
 
+  test("bodies are kept as they are after the batch's JSON, not escaped inside it; older values still read", () => {
+    const body = '{"title":"a \\"quoted\\" word\\nand a line","emoji":"🚀"}';
+    const delivery = { acceptedAt: 1, attemptsMade: 0, templateKey: "t" };
+    const mixed: OutboxBatch = {
+      id: "m1",
+      data: {
+        hookId: "hk_a",
+        deliveries: [
+          { ...delivery, id: "hk_a.e1", entryId: "e1", body },
+          { ...delivery, id: "hk_a.e2", entryId: "e2", entry: { _id: "e2" } },
+          { ...delivery, id: "hk_a.e3", entryId: "e3", body: "" },
+          { ...delivery, id: "hk_a.e4", entryId: "e4", body: "{}" },
+        ],
+      },
+    };
+    const raw = encodeBatch(mixed);
+    expect(raw.endsWith(`\n${body}{}`)).toBe(true);
+    expect(decodeBatch("m1", raw)).toEqual(mixed);
+    const before = JSON.stringify({ job: "", notBefore: 0, data: mixed.data });
+    expect(decodeBatch("m1", before)).toEqual(mixed);
+  });
+
   test("a batch's job of many is in its value, first, so the sweep script can read it without decoding", () => {
     const raw = encodeBatch(grouped("g1", "hk_a", "req-1-0"));
     expect(raw.startsWith('{"job":"req-1-0",')).toBe(true);

@@ -43,19 +43,52 @@ export interface OutboxBatch {
 }
 
 /**
- * The one codec of an outbox value. `job` comes first, so that the sweep script reads it with a
- * pattern instead of decoding the whole value (bodies included); job ids never hold a quote.
+ * The one codec of an outbox value: the batch as JSON without its deliveries' bodies (their
+ * lengths in `bodies`, -1 for a delivery without one), then a newline and the bodies as they are,
+ * one after the other. A rendered body is JSON text itself: inside a JSON string every quote of it
+ * was escaped on the way in and unescaped on the way out, for every delivery. `job` comes first,
+ * so that the sweep script reads it with a pattern instead of decoding the whole value; job ids
+ * never hold a quote. A value without the newline (JSON.stringify writes none), written before
+ * bodies were kept raw, is JSON whole.
  */
 export function encodeBatch(batch: OutboxBatch): string {
-  return JSON.stringify({ job: batch.job ?? "", notBefore: batch.notBefore ?? 0, data: batch.data });
+  let bodies = "";
+  const lengths: number[] = [];
+  const deliveries = batch.data.deliveries.map((delivery) => {
+    if (delivery.body === undefined) {
+      lengths.push(-1);
+      return delivery;
+    }
+    bodies += delivery.body;
+    lengths.push(delivery.body.length);
+    return { ...delivery, body: undefined };
+  });
+  const head = JSON.stringify({
+    job: batch.job ?? "",
+    notBefore: batch.notBefore ?? 0,
+    data: { ...batch.data, deliveries },
+    bodies: lengths,
+  });
+  return `${head}\n${bodies}`;
 }
 
 export function decodeBatch(id: string, raw: string): OutboxBatch {
-  const { job, notBefore, data } = JSON.parse(raw) as {
+  const end = raw.indexOf("\n");
+  const { job, notBefore, data, bodies } = JSON.parse(end < 0 ? raw : raw.slice(0, end)) as {
     job?: string;
     notBefore: number;
     data: DeliveryBatch;
+    bodies?: number[];
   };
+  if (bodies !== undefined) {
+    let at = end + 1;
+    data.deliveries.forEach((delivery, i) => {
+      const length = bodies[i] ?? -1;
+      if (length < 0) return;
+      delivery.body = raw.slice(at, at + length);
+      at += length;
+    });
+  }
   const batch: OutboxBatch = { id, data };
   if (notBefore > 0) batch.notBefore = notBefore;
   if (job) batch.job = job;
