@@ -1,4 +1,5 @@
 import { postClosed, postOpen } from "./ingest-client";
+import { type Pauses, watchPauses } from "./pauses";
 import type { Receiver } from "./receiver";
 import { type LatencySummary, median, perSecond, summariseLatencies } from "./statistics";
 import type { SystemUnderTest } from "./system-under-test";
@@ -61,6 +62,9 @@ export interface LatencyResult extends LatencySummary {
   answerP95Ms: number;
   /** Deliveries of the run whose acceptance time was not found (should be 0). */
   unmatched: number;
+  /** Each service's event loop delay and collector pauses while the run was posted. */
+  ingestPauses: Pauses;
+  workerPauses: Pauses;
 }
 
 /**
@@ -100,7 +104,12 @@ export async function runLatency(
     entriesPerRequest,
   );
   await receiver.reset(true);
+  const watched = await Promise.all([
+    watchPauses(system.ingestMetricsUrl),
+    watchPauses(system.workerMetricsUrl),
+  ]);
   const posted = await postOpen(system.client, measured.bodies, intervalMs);
+  const [ingestPauses, workerPauses] = await Promise.all(watched.map((watch) => watch.end()));
   const answers = summariseLatencies(posted.answerMs ?? []);
   await receiver.waitFor(measured.entries * options.hooks, options.timeoutMs);
   const { ids, arrivals } = await receiver.samples();
@@ -116,5 +125,7 @@ export async function runLatency(
     answerP50Ms: answers.p50Ms,
     answerP95Ms: answers.p95Ms,
     unmatched: ids.length - latencies.length,
+    ingestPauses: ingestPauses as Pauses,
+    workerPauses: workerPauses as Pauses,
   };
 }

@@ -283,6 +283,8 @@ async function main(): Promise<number> {
           offeredDps: latency.offeredDps,
           answerP50Ms: latency.answerP50Ms,
           answerP95Ms: latency.answerP95Ms,
+          ingestPauses: latency.ingestPauses,
+          workerPauses: latency.workerPauses,
           latencySamples: latency.count,
         };
         await endPhase(`e2e H=${hooks}`);

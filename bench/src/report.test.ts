@@ -101,6 +101,19 @@ test("H=1 is reported at the default concurrency and judged at 32", () => {
   expect(table).toMatch(/^drain +worker CPU per delivery .* +150 µs +≤ 70 µs +MISSED$/m);
 });
 
+test("each service's pauses during the latency run are shown beside it", () => {
+  const report = sample();
+  report.e2e.h1 = {
+    ...(report.e2e.h1 as NonNullable<typeof report.e2e.h1>),
+    ingestPauses: { loopP99Ms: 12, loopMaxMs: 31, gcCount: 60, gcMs: 120, gcShare: 0.06 },
+  };
+  const table = formatTable({ ...report, targets: checkTargets(report) });
+  expect(table).toMatch(
+    /^e2e H=1 +ingest's pauses: loop delay p99 \/ max \(idle reads 10\); collector +12 \/ 31 ms; 60 pauses, 6\.0 % of the time$/m,
+  );
+  expect(table).not.toContain("worker's pauses");
+});
+
 test("a phase that did not run has no target and no row", () => {
   const partial = { ...sample(), drain: null, isolation: null, phases: {} };
   const checks = checkTargets(partial);

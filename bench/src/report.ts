@@ -1,3 +1,4 @@
+import type { Pauses } from "./pauses";
 import type { ScaleFigures } from "./scale-out";
 /**
  * What a bench run found, as JSON (`--json FILE`) and as the terminal table. The JSON keeps the
@@ -58,6 +59,9 @@ export interface E2eFigures {
   answerP50Ms: number;
   answerP95Ms: number;
   latencySamples: number;
+  /** Each service's event loop delay and collector pauses during the latency run. */
+  ingestPauses?: Pauses;
+  workerPauses?: Pauses;
 }
 
 export interface BenchReport {
@@ -233,6 +237,18 @@ export function formatTable(report: BenchReport): string {
       "",
       key === "h1" ? "H=1 ingest 202 p95" : undefined,
     );
+    for (const [name, pauses] of [
+      ["ingest", e.ingestPauses],
+      ["worker", e.workerPauses],
+    ] as const) {
+      if (pauses === undefined) continue;
+      row(
+        phase,
+        `${name}'s pauses: loop delay p99 / max (idle reads 10); collector`,
+        `${ms(pauses.loopP99Ms)} / ${ms(pauses.loopMaxMs)} ms; ${integer.format(pauses.gcCount)} pauses, ${(100 * pauses.gcShare).toFixed(1)} % of the time`,
+        "",
+      );
+    }
   }
   if (report.isolation) {
     const i = report.isolation;

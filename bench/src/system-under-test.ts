@@ -29,6 +29,8 @@ export interface SystemUnderTest {
   readonly worker: ServiceProcess;
   /** The worker's Prometheus endpoint (heap, event loop lag, delivery counters). */
   readonly workerMetricsUrl: string;
+  /** Ingest's Prometheus endpoint. */
+  readonly ingestMetricsUrl: string;
   readonly client: IngestClient;
   /** The partitions the services run with, and each one's delivery queue (in partition order). */
   readonly partitions: Partitions;
@@ -109,6 +111,7 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
       return worker;
     },
     workerMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    ingestMetricsUrl: `http://127.0.0.1:${ingestPort}/metrics`,
     client,
     partitions,
     queues,
