@@ -100,6 +100,66 @@ describe("HookStore", () => {
     expect((await store.get("from-file"))?.formVariables.apiKey).toBe("k2");
   });
 
+  describe("put again with the OAuth tokens given before (a hooks file at each start)", () => {
+    const given = {
+      grant: "token" as const,
+      accessToken: "at-given",
+      refreshToken: "rt-given",
+      tokenUrl: "https://idp.example/token",
+      clientId: "client-1",
+      baseURI: "https://api.example",
+    };
+    const hookOf = (oauth: typeof given | Record<string, unknown>) => ({
+      id: "oauth-file",
+      integration: "appdynamics",
+      name: "n",
+      formVariables: {},
+      oauth: oauth as typeof given,
+    });
+
+    test("keeps the tokens a refresh stored since, which the given refresh token no longer is", async () => {
+      await store.put(hookOf(given), secrets);
+      await store.keepOAuthToken("oauth-file", {
+        accessToken: "at-2",
+        refreshToken: "rt-2",
+        expiresAt: Date.parse("2030-01-01T00:00:00Z"),
+      });
+      const { hook } = await store.put(hookOf({ ...given, scope: "read" }), secrets);
+      expect(hook.oauth).toMatchObject({
+        accessToken: "at-2",
+        refreshToken: "rt-2",
+        expiresAt: "2030-01-01T00:00:00.000Z",
+        scope: "read",
+      });
+      expect((await store.get("oauth-file"))?.oauth).toMatchObject({ refreshToken: "rt-2", scope: "read" });
+    });
+
+    test("takes new tokens given, and given ones of another client", async () => {
+      const renewed = await store.put(hookOf({ ...given, refreshToken: "rt-new" }), secrets);
+      expect(renewed.hook.oauth).toMatchObject({ accessToken: "at-given", refreshToken: "rt-new" });
+      await store.keepOAuthToken("oauth-file", {
+        accessToken: "at-3",
+        refreshToken: "rt-3",
+        expiresAt: undefined,
+      });
+      const other = await store.put(
+        hookOf({ ...given, refreshToken: "rt-new", clientId: "client-2" }),
+        secrets,
+      );
+      expect(other.hook.oauth).toMatchObject({ accessToken: "at-given", refreshToken: "rt-new" });
+    });
+
+    test("keeps the digest of what was given sealed in Redis and out of answers", async () => {
+      const raw = (await redis.hget(keys.hooks, "oauth-file")) ?? "";
+      const stored = JSON.parse(raw) as { oauthGiven?: string };
+      const hook = await store.get("oauth-file");
+      expect(hook?.oauthGiven).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(stored.oauthGiven).toBeDefined();
+      expect(stored.oauthGiven).not.toBe(hook?.oauthGiven);
+      expect(redactHook(hook!)).not.toHaveProperty("oauthGiven");
+    });
+  });
+
   test("delete removes the hook", async () => {
     expect(await store.delete("from-file")).toBe(true);
     expect(await store.get("from-file")).toBeUndefined();

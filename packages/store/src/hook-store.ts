@@ -11,6 +11,8 @@ import {
   type HookTls,
   hookSecretKeys,
   newHookId,
+  oauthTokensDigest,
+  replacedOAuth,
   TLS_FIELDS,
 } from "./hook";
 import { SecretBox } from "./secret-box";
@@ -73,7 +75,7 @@ export class HookStore {
       secretKeys: hookSecretKeys(input.formVariables, secretKeys),
       ...(input.policy ? { policy: input.policy } : {}),
       delivery: input.delivery ?? {},
-      ...(input.oauth ? { oauth: input.oauth } : {}),
+      ...(input.oauth ? { oauth: input.oauth, oauthGiven: oauthTokensDigest(input.oauth) } : {}),
       createdAt: now,
       updatedAt: now,
       revision: 1,
@@ -84,26 +86,43 @@ export class HookStore {
     return hook;
   }
 
-  /** Replaces a hook's settings (keeping id and createdAt); creates it when absent. */
+  /**
+   * Replaces a hook's settings (keeping id and createdAt), by compare and set; creates it when
+   * absent. OAuth tokens hookwire got since the same ones were given last are kept (see
+   * `replacedOAuth`).
+   */
   async put(
     input: HookInput & { id: string },
     secretKeys: ReadonlySet<string>,
   ): Promise<{ hook: Hook; created: boolean }> {
     checkHookId(input.id);
-    const existing = await this.#read(input.id);
-    if (existing === undefined) return { hook: await this.create(input, secretKeys), created: true };
-    const hook = await this.#write({
-      ...existing,
-      integration: input.integration,
-      name: input.name,
-      on: input.on ?? existing.on,
-      formVariables: input.formVariables,
-      secretKeys: hookSecretKeys(input.formVariables, secretKeys),
-      policy: input.policy ?? undefined,
-      delivery: input.delivery ?? {},
-      oauth: input.oauth ?? undefined,
-    });
-    return { hook, created: false };
+    for (;;) {
+      if ((await this.#read(input.id)) === undefined) {
+        try {
+          return { hook: await this.create(input, secretKeys), created: true };
+        } catch (error) {
+          // Created meanwhile by another process: replace it, as if it had been there.
+          if (!(error instanceof StoreError && error.code === "STORE_ERR_CONFLICT")) throw error;
+        }
+      }
+      try {
+        const hook = await this.update(input.id, (existing) => ({
+          ...existing,
+          integration: input.integration,
+          name: input.name,
+          on: input.on ?? existing.on,
+          formVariables: input.formVariables,
+          secretKeys: hookSecretKeys(input.formVariables, secretKeys),
+          policy: input.policy ?? undefined,
+          delivery: input.delivery ?? {},
+          ...replacedOAuth(existing, input.oauth ?? undefined),
+        }));
+        return { hook, created: false };
+      } catch (error) {
+        // Deleted meanwhile: create it again.
+        if (!(error instanceof StoreError && error.code === "STORE_ERR_NOT_FOUND")) throw error;
+      }
+    }
   }
 
   /**
@@ -266,13 +285,7 @@ export class HookStore {
     const next: Hook = { ...hook, updatedAt: new Date().toISOString(), revision: hook.revision + 1 };
     if (next.policy === undefined) delete next.policy;
     if (next.oauth === undefined) delete next.oauth;
-    return next;
-  }
-
-  async #write(hook: Hook): Promise<Hook> {
-    const next = this.#next(hook);
-    await this.#redis.hset(this.#keys.hooks, next.id, JSON.stringify(this.#seal(next)));
-    await this.#changed();
+    if (next.oauth === undefined || next.oauthGiven === undefined) delete next.oauthGiven;
     return next;
   }
 
@@ -331,7 +344,7 @@ export class HookStore {
  * (seal, open or seal again): its OAuth secrets, the signing secret a rotation keeps, its
  * `delivery.tls`. The one list of them; secret form variables are sealed apart (`secrets`).
  */
-function withSealedParts<T extends Pick<Hook, "oauth" | "secretRotation" | "delivery">>(
+function withSealedParts<T extends Pick<Hook, "oauth" | "oauthGiven" | "secretRotation" | "delivery">>(
   hook: T,
   change: (value: string) => string,
 ): T {
@@ -344,6 +357,7 @@ function withSealedParts<T extends Pick<Hook, "oauth" | "secretRotation" | "deli
     }
     out.oauth = oauth as HookOAuth;
   }
+  if (hook.oauthGiven !== undefined) out.oauthGiven = change(hook.oauthGiven);
   if (hook.secretRotation !== undefined)
     out.secretRotation = { ...hook.secretRotation, previous: change(hook.secretRotation.previous) };
   const tls = hook.delivery.tls;

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { type HookOAuth, OAUTH_SECRET_FIELDS } from "@hookwire/delivery";
 import { StoreError } from "./errors";
 
@@ -82,6 +82,11 @@ export interface Hook {
   disabled?: HookDisabled;
   /** The last rotation of its signing secret, while the old one may still sign. */
   secretRotation?: SecretRotation;
+  /**
+   * A digest of the OAuth tokens as the operator last gave them (see `replacedOAuth`), sealed at
+   * rest and never shown: tells a restated hook (a hooks file applied again) from new tokens.
+   */
+  oauthGiven?: string;
   /** Grows with every change; caches compare it. */
   revision: number;
 }
@@ -165,8 +170,50 @@ export function redactHook(hook: Hook): Hook {
     shown.delivery = { ...hook.delivery, tls: { ...hook.delivery.tls, key: REDACTED } };
   if (hook.secretRotation !== undefined)
     shown.secretRotation = { ...hook.secretRotation, previous: REDACTED };
+  delete shown.oauthGiven;
   if (hook.oauth === undefined) return shown;
   const oauth: Record<string, unknown> = { ...hook.oauth };
   for (const field of OAUTH_SECRET_FIELDS) if (typeof oauth[field] === "string") oauth[field] = REDACTED;
   return { ...shown, oauth: oauth as HookOAuth };
+}
+
+/** The OAuth fields hookwire itself replaces as it gets tokens (a refresh, the callback). */
+const OAUTH_TOKEN_FIELDS = ["accessToken", "refreshToken", "expiresAt"] as const;
+
+/** A digest of the tokens in `oauth` (never the tokens): what `Hook.oauthGiven` holds. */
+export function oauthTokensDigest(oauth: HookOAuth): string {
+  const fields = oauth as Partial<Record<(typeof OAUTH_TOKEN_FIELDS)[number], string>>;
+  const tokens = OAUTH_TOKEN_FIELDS.map((field) => fields[field] ?? null);
+  return createHash("sha256").update(JSON.stringify(tokens)).digest("base64url");
+}
+
+/**
+ * The OAuth settings of a hook whose settings are given whole again (a hooks file applied at each
+ * start, a PUT): when they give the same client and the same tokens as were given last time, the
+ * tokens hookwire got since are kept. Those are a refresh's (a provider that rotates refresh
+ * tokens has revoked the one given) or an authorization_code hook's callback's (the file has
+ * none): writing what was given over them would leave the hook unable to get a token. New tokens,
+ * or another client, replace them.
+ */
+export function replacedOAuth(
+  stored: Pick<Hook, "oauth" | "oauthGiven"> | undefined,
+  given: HookOAuth | undefined,
+): Pick<Hook, "oauth" | "oauthGiven"> {
+  if (given === undefined) return { oauth: undefined, oauthGiven: undefined };
+  const digest = oauthTokensDigest(given);
+  const kept = stored?.oauth;
+  if (kept === undefined || stored?.oauthGiven !== digest || !sameClient(kept, given))
+    return { oauth: given, oauthGiven: digest };
+  const oauth: Record<string, unknown> = { ...given };
+  for (const field of OAUTH_TOKEN_FIELDS) {
+    const value = (kept as Record<string, unknown>)[field];
+    if (value === undefined) delete oauth[field];
+    else oauth[field] = value;
+  }
+  return { oauth: oauth as HookOAuth, oauthGiven: digest };
+}
+
+/** Whether tokens of one client's settings are good for the other's: same grant, provider and client id. */
+function sameClient(a: HookOAuth, b: HookOAuth): boolean {
+  return a.grant === b.grant && a.tokenUrl === b.tokenUrl && a.clientId === b.clientId;
 }

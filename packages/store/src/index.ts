@@ -25,6 +25,7 @@ export {
   type HookTls,
   hookSecretKeys,
   newHookId,
+  oauthTokensDigest,
   REDACTED,
   redactedValue,
   redactHook,

@@ -7,6 +7,7 @@ import {
   type HookInput,
   healthView,
   hookSecretKeys,
+  oauthTokensDigest,
   REDACTED,
   readHookHealth,
   redactedValue,
@@ -167,7 +168,7 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
               secretKeys: hookSecretKeys(checked.input.formVariables, checked.secretKeys),
               ...(checked.input.policy ? { policy: checked.input.policy } : { policy: undefined }),
               delivery: checked.input.delivery ?? {},
-              oauth: checked.input.oauth ?? undefined,
+              ...patchedOAuth(request.body.oauth, checked.input.oauth ?? undefined, stored),
               secretRotation:
                 rotation === undefined ? keptRotation(stored, checked.input.formVariables) : rotation,
             };
@@ -442,6 +443,34 @@ function keepTlsKey(next: HookDeliverySettings, current: HookDeliverySettings): 
   if (next.tls?.key !== REDACTED) return next;
   const { key: _shown, ...tls } = next.tls;
   return { ...next, tls: current.tls?.key === undefined ? tls : { ...tls, key: current.tls.key } };
+}
+
+/**
+ * The OAuth settings a PATCH leaves, decided on the hook as it is when the change is written, not
+ * as it was read before: a refresh may have rotated its tokens meanwhile. No `oauth` in the patch
+ * keeps the stored settings whole; each ******** keeps the stored secret, and tokens sent back so
+ * keep their expiry too. Only tokens given anew count as given (see the store's replacedOAuth).
+ */
+export function patchedOAuth(
+  patch: unknown,
+  checked: Hook["oauth"],
+  stored: Hook,
+): Pick<Hook, "oauth" | "oauthGiven"> {
+  if (patch === undefined) return { oauth: stored.oauth, oauthGiven: stored.oauthGiven };
+  if (checked === undefined) return { oauth: undefined, oauthGiven: undefined };
+  const sent = (patch ?? {}) as Record<string, unknown>;
+  const kept = (stored.oauth ?? {}) as Record<string, unknown>;
+  const oauth: Record<string, unknown> = { ...checked };
+  const keep = (field: string) => {
+    if (kept[field] === undefined) delete oauth[field];
+    else oauth[field] = kept[field];
+  };
+  for (const field of OAUTH_SECRET_FIELDS) if (sent[field] === REDACTED) keep(field);
+  const tokens = ["accessToken", "refreshToken"];
+  const newTokens = tokens.some((field) => sent[field] !== undefined && sent[field] !== REDACTED);
+  if (!newTokens && tokens.some((field) => sent[field] === REDACTED)) keep("expiresAt");
+  const settled = oauth as NonNullable<Hook["oauth"]>;
+  return { oauth: settled, oauthGiven: newTokens ? oauthTokensDigest(settled) : stored.oauthGiven };
 }
 
 /** New OAuth settings in which each ******** keeps the secret the hook has now. */
