@@ -110,4 +110,40 @@ describe("DeliveryLogs over three partitions", () => {
     const page = await merged.list({ limit: 1, cursor: "bm90LWEtY3Vyc29y" });
     expect(page.deliveries[0]?.acceptedAt).toBe(1_000 + Math.floor(89 / 4));
   });
+  test("failed deliveries of several partitions, paged, are each listed once, last failed first", async () => {
+    // Failed in another order than accepted: the failed index is by the time of failing.
+    const failed = (i: number, hookId: string, acceptedAt: number, updatedAt: number): DeliveryRecord => ({
+      ...record(i, hookId, acceptedAt, "failed"),
+      updatedAt,
+      reason: "HTTP 400",
+      attempts: [{ attempt: 1, at: acceptedAt, durationMs: 1, statusCode: 400, outcome: "give_up" }],
+    });
+    // Hooks of their own in partitions 0 and 2, accepted before the others: no other test sees them.
+    const [a, b] = [0, 2].map((p) => {
+      for (let n = 1000; ; n++) if (partitionIndexOf(`hk_${n}`, 3) === p) return `hk_${n}`;
+    }) as [string, string];
+    const late = [failed(900, a, 100, 9_000_000), failed(901, a, 500, 8_900_000)];
+    const between = [failed(902, b, 300, 8_950_000)];
+    for (const [index, items] of [
+      [0, late],
+      [2, between],
+    ] as const) {
+      const pipeline = redis.multi();
+      (logs[index] as DeliveryLog).recordUpdates(
+        pipeline,
+        items.map((r) => ({ record: r, previous: "pending" as const })),
+      );
+      await pipeline.exec();
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await merged.list({ status: "failed", limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.deliveries.map((d) => d.id));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(seen.slice(0, 3)).toEqual([`${a}.e900`, `${b}.e902`, `${a}.e901`]);
+    expect(seen).toHaveLength(33);
+    expect(new Set(seen).size).toBe(33);
+  });
 });

@@ -62,10 +62,17 @@ export class DeliveryLogs {
           : log.walk(query, limit, position);
       }),
     );
-    // Newest first across the partitions; each keeps its position past the last record taken.
+    // In the order each walk took them (its index's score, then newest first), so that what a
+    // partition gives the page is always the start of what it found, and its position past the
+    // last taken skips nothing: the failed index is scored by update, not acceptance.
     const merged = walked
       .flatMap((page, partition) => page.found.map((found) => ({ ...found, partition })))
-      .sort((a, b) => newestFirst(a.record, b.record) || a.partition - b.partition)
+      .sort(
+        (a, b) =>
+          Number(b.position.score) - Number(a.position.score) ||
+          newestFirst(a.record, b.record) ||
+          a.partition - b.partition,
+      )
       .slice(0, limit);
     const next: (LogPosition | undefined)[] = walked.map((page, i) => {
       const taken = merged.filter((found) => found.partition === i);
