@@ -75,4 +75,9 @@ describe("an entry's claim", () => {
     });
     expect(decodeClaim("1")).toEqual({ request: "1" });
   });
+
+  test("a time that is not whole digits after the @ is no acceptance time", () => {
+    for (const claim of ["req@", "req@1e3", "req@-4", "req@12.5", "req@ 7"])
+      expect(decodeClaim(claim)).toEqual({ request: claim });
+  });
 });

@@ -102,6 +102,9 @@ export function encodeClaim(request: string, acceptedAt: number): string {
 
 export function decodeClaim(claim: string): { request: string; acceptedAt?: number } {
   const at = claim.lastIndexOf("@");
-  const acceptedAt = at < 0 ? Number.NaN : Number(claim.slice(at + 1));
-  return Number.isSafeInteger(acceptedAt) ? { request: claim.slice(0, at), acceptedAt } : { request: claim };
+  const time = at < 0 ? "" : claim.slice(at + 1);
+  // Digits only: "", "1e3" or "-4" after the "@" are no time of ours.
+  return /^\d{1,16}$/.test(time)
+    ? { request: claim.slice(0, at), acceptedAt: Number(time) }
+    : { request: claim };
 }
