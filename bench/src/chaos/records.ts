@@ -2,7 +2,8 @@
  * What the harness reads of hookwire's delivery records in Redis, under the prefix of each
  * delivery's partition, with the store's own reading of them (its DeliveryLog, its codec): a
  * record's status, acceptance time and attempts. A compact record is a field of its hook's
- * bucket, `<prefix>:hook:<hookId>:records:<bucket>`; any other is `<prefix>:delivery:<id>`.
+ * bucket, `<prefix>:hook:<hookId>:records:<bucket>` (`...:<bucket>:pending` while pending); any
+ * other is `<prefix>:delivery:<id>`.
  * Read-only.
  */
 import { hookIdOfDelivery, type Partitions } from "@hookwire/queue";

@@ -59,6 +59,8 @@ export function keyspace(prefix: string) {
      * delivery-log.ts): a hash, field the entry id, value the record.
      */
     deliveryBucket: (hookId: string, bucket: number) => `${prefix}:hook:${hookId}:records:${bucket}`,
+    /** The same bucket's records still pending, apart: they are kept as long as failed ones. */
+    pendingBucket: (hookId: string, bucket: number) => `${prefix}:hook:${hookId}:records:${bucket}:pending`,
     /** How far each index's bucket members were trimmed (see the store's DeliveryLog.trimIndexes). */
     deliveriesTrimmed: `${prefix}:index:deliveries:trimmed`,
     deliveryAttempts: (deliveryId: string) => `${prefix}:delivery:${deliveryId}:attempts`,

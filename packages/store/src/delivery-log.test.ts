@@ -77,7 +77,7 @@ describe("DeliveryLog", () => {
   });
 
   test("drops index members whose bucket expired", async () => {
-    await redis.del(keyspace(prefix).deliveryBucket("hk_a", 20));
+    await redis.del(keyspace(prefix).deliveryBucket("hk_a", 20), keyspace(prefix).pendingBucket("hk_a", 20));
     const page = await log.list({ hookId: "hk_a", limit: 1 });
     // The batch at 1 000 ms is next: the greatest id first among equal times.
     expect(page.deliveries[0]?.id).toBe("hk_a.e98");
@@ -112,7 +112,11 @@ describe("DeliveryLog", () => {
     const bucket = keyspace(prefix).deliveryBucket("hk_d", 40);
     expect(await redis.pttl(bucket)).toBeGreaterThan(50_000);
     expect(await redis.pttl(bucket)).toBeLessThanOrEqual(60_000);
-    expect(Object.keys(await redis.hgetall(bucket)).sort()).toEqual(["e6001", "e6003"]);
+    expect(Object.keys(await redis.hgetall(bucket))).toEqual(["e6001"]);
+    // Still pending: apart, kept as long as a failed record.
+    const waiting = keyspace(prefix).pendingBucket("hk_d", 40);
+    expect(Object.keys(await redis.hgetall(waiting))).toEqual(["e6003"]);
+    expect(await redis.pttl(waiting)).toBeGreaterThan(60_000);
     for (const i of [0, 2])
       expect(await redis.pttl(keyspace(prefix).delivery(`hk_d.e${6000 + i}`))).toBeGreaterThan(60_000);
     expect((await own.get("hk_d.e6000"))?.status).toBe("failed");
@@ -152,7 +156,7 @@ describe("compact records in buckets", () => {
     expect(listed).toEqual(["hk_k.e2", "hk_k.e1"]);
   });
 
-  test("a delivery left waiting keeps its bucket for another retention", async () => {
+  test("a delivery left waiting keeps its pending bucket for another failed retention", async () => {
     const own = new DeliveryLog(redis, keyspace(prefix), {
       retention: { succeeded: 60_000, failed: 600_000 },
     });
@@ -160,12 +164,12 @@ describe("compact records in buckets", () => {
     const pipeline = redis.multi();
     own.recordAccepted(pipeline, [waiting]);
     await pipeline.exec();
-    const bucket = keyspace(prefix).deliveryBucket("hk_wait", Math.floor(at / 100));
+    const bucket = keyspace(prefix).pendingBucket("hk_wait", Math.floor(at / 100));
     await redis.pexpire(bucket, 1_000);
     const kept = redis.multi();
     own.keepPending(kept, "hk_wait", [waiting]);
     await kept.exec();
-    expect(await redis.pttl(bucket)).toBeGreaterThan(50_000);
+    expect(await redis.pttl(bucket)).toBeGreaterThan(500_000);
   });
 
   test("pages neither repeat nor skip when the newest bucket grows between them", async () => {
@@ -192,23 +196,107 @@ describe("compact records in buckets", () => {
     expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => `e${39 - i}`));
   });
 
-  test("trimming drops buckets past the succeeded retention and keeps whole records to the failed one", async () => {
+  test("trimming drops buckets past the succeeded retention, keeps whole records to the failed one and pending ones while they wait", async () => {
     const own = new DeliveryLog(redis, keyspace(prefix), {
       retention: { succeeded: 1_000_000, failed: 5_000_000 },
     });
     const hookId = "hk_trim";
+    const waits = "hk_trim_wait";
     const old = 20_000_000;
     const failed: DeliveryRecord = { ...record(2, hookId, old), status: "failed", reason: "HTTP 400" };
+    const succeeded: DeliveryRecord = {
+      ...record(1, hookId, old),
+      status: "succeeded",
+      attempts: [{ attempt: 1, at: old, durationMs: 3, statusCode: 200, outcome: "done" }],
+    };
     const pipeline = redis.multi();
-    own.recordAccepted(pipeline, [record(1, hookId, old), failed]);
+    own.recordAccepted(pipeline, [failed, record(3, waits, old)]);
+    own.recordUpdates(pipeline, [{ record: succeeded }]);
     await pipeline.exec();
-    await own.trimIndexes([hookId], old + 2_000_000);
+    await claim(["e3"], old);
+    await own.trimIndexes([hookId, waits], old + 2_000_000);
     const byHook = keyspace(prefix).deliveriesByHook(hookId);
     expect(await redis.zrange(byHook, 0, -1)).toEqual([failed.id]);
     expect(await redis.zscore(keyspace(prefix).deliveriesByTime, `@${old / 100}:${hookId}`)).toBeNull();
     expect(await redis.zscore(keyspace(prefix).deliveriesByTime, failed.id)).not.toBeNull();
-    await own.trimIndexes([hookId], old + 6_000_000);
+    // A day's backlog later, the delivery still waiting is still listed and found.
+    expect((await own.list({ hookId: waits })).deliveries.map((d) => d.id)).toEqual([`${waits}.e3`]);
+    expect((await own.list({ limit: 500 })).deliveries.some((d) => d.id === `${waits}.e3`)).toBe(true);
+    expect((await own.get(`${waits}.e3`))?.status).toBe("pending");
+    await own.trimIndexes([hookId, waits], old + 6_000_000);
     expect(await redis.zcard(byHook)).toBe(0);
+    expect(await redis.zcard(keyspace(prefix).deliveriesByHook(waits))).toBe(0);
+  });
+
+  test("a listing racing a first attempt's failure lists the record once, from its bucket or its own key", async () => {
+    const hookId = "hk_race";
+    const base = 30_000_000;
+    const writer = new DeliveryLog(redis, keyspace(prefix));
+    const accepted = redis.multi();
+    writer.recordAccepted(
+      accepted,
+      [1, 2, 3].map((i) => record(i, hookId, base + i)),
+    );
+    await accepted.exec();
+    // The reader's connection reads the index window; before it opens the bucket, e2's first
+    // attempt fails and its record leaves the bucket for a key of its own.
+    const reader = redis.duplicate();
+    const window = reader.zrevrangebyscore.bind(reader);
+    let raced = false;
+    Object.assign(reader, {
+      zrevrangebyscore: async (...args: Parameters<typeof window>) => {
+        const read = await window(...args);
+        if (!raced) {
+          raced = true;
+          const promoted = redis.multi();
+          writer.recordUpdates(promoted, [
+            {
+              record: {
+                ...record(2, hookId, base + 2),
+                updatedAt: base + 500,
+                nextAttemptAt: base + 60_000,
+                attempts: [{ attempt: 1, at: base + 10, durationMs: 5, statusCode: 503, outcome: "retry" }],
+              },
+            },
+          ]);
+          await promoted.exec();
+        }
+        return read;
+      },
+    });
+    try {
+      const page = await new DeliveryLog(reader, keyspace(prefix)).list({ hookId });
+      expect(raced).toBe(true);
+      expect(page.deliveries.map((d) => d.entryId)).toEqual(["e3", "e2", "e1"]);
+      expect(page.deliveries[1]?.status).toBe("pending");
+      expect(page.deliveries[1]?.attempts).toHaveLength(1);
+    } finally {
+      reader.disconnect();
+    }
+  });
+
+  test("an entry accepted again once its claim lapsed replaces the delivery's earlier whole record", async () => {
+    const hookId = "hk_again";
+    const failed: DeliveryRecord = {
+      ...record(1, hookId, 40_000_000),
+      status: "failed",
+      reason: "HTTP 400",
+      attempts: [{ attempt: 1, at: 40_000_010, durationMs: 3, statusCode: 400, outcome: "give_up" }],
+    };
+    const first = redis.multi();
+    log.recordUpdates(first, [{ record: failed, previous: "pending" }]);
+    await first.exec();
+    const again = redis.multi();
+    log.recordAccepted(again, [record(1, hookId, 41_000_000)]);
+    await again.exec();
+    await claim(["e1"], 41_000_000);
+    expect((await log.get(`${hookId}.e1`))?.acceptedAt).toBe(41_000_000);
+    expect((await log.list({ hookId })).deliveries.map((d) => [d.acceptedAt, d.status])).toEqual([
+      [41_000_000, "pending"],
+    ]);
+    expect(
+      (await log.list({ status: "failed", limit: 500 })).deliveries.some((d) => d.hookId === hookId),
+    ).toBe(false);
   });
 });
 

@@ -159,13 +159,15 @@ for i, key in ipairs(KEYS) do redis.call("SET", key, ARGV[i + 1], "PX", ttl) end
 return #KEYS`;
 
 /**
- * KEYS[1] an index, KEYS[2..] what its members ARGV[1..] stand for (a bucket, a record): drops
- * each member whose key is gone, in one step with the check, so that a bucket written again in
- * between keeps its member.
+ * KEYS[1] an index; KEYS[2i] and KEYS[2i + 1] the two keys its member ARGV[i] stands for (a
+ * bucket's records done and pending; a record's key twice): drops each member both of whose keys
+ * are gone, in one step with the check, so that a bucket written again in between keeps its member.
  */
 const DROP_GONE_SCRIPT = `local dropped = 0
-for i = 2, #KEYS do
-  if redis.call("EXISTS", KEYS[i]) == 0 then dropped = dropped + redis.call("ZREM", KEYS[1], ARGV[i - 1]) end
+for i = 1, #ARGV do
+  if redis.call("EXISTS", KEYS[2 * i], KEYS[2 * i + 1]) == 0 then
+    dropped = dropped + redis.call("ZREM", KEYS[1], ARGV[i])
+  end
 end
 return dropped`;
 
@@ -191,9 +193,12 @@ interface RecordWrite {
 
 /**
  * Delivery records. A compact one (see encodeRecord) is a field of its hook's bucket (see
- * BUCKET_MS), which expires with the succeeded retention; any other is a JSON string of its own,
- * expiring with the retention of its status, and is indexed on its own. Both kinds are indexed
- * by time (all, per hook) at their bucket's start; dead letters also by status.
+ * BUCKET_MS): a succeeded one in the bucket's hash, which expires with the succeeded retention; a
+ * pending one in the bucket's pending hash beside it, which expires with the failed retention (a
+ * backlog may wait longer than a day, and its deliveries stay listed and found) and empties as
+ * they are attempted. Any other is a JSON string of its own, expiring with the retention of its
+ * status, and is indexed on its own. Both kinds are indexed by time (all, per hook) at their
+ * bucket's start, a bucket once for both its hashes; dead letters also by status.
  *
  * The hot path writes a batch's records in a few commands (a bucket's fields in one HSET, whole
  * records in one PUT_SCRIPT), in the MULTI of the rest of its batch. Listing walks an index
@@ -240,7 +245,7 @@ export class DeliveryLog {
   ): void {
     const buckets = new Set(deliveries.map((delivery) => bucketOf(delivery.acceptedAt)));
     for (const bucket of buckets)
-      pipeline.pexpire(this.#keys.deliveryBucket(hookId, bucket), this.#retention.succeeded);
+      pipeline.pexpire(this.#keys.pendingBucket(hookId, bucket), this.#retention.failed);
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {
@@ -272,14 +277,20 @@ export class DeliveryLog {
       const claim = claims[i];
       const acceptedAt = claim === null || claim === undefined ? undefined : decodeClaim(claim).acceptedAt;
       if (acceptedAt === undefined) return;
-      reads.hget(this.#keys.deliveryBucket(hookId, bucketOf(acceptedAt)), entryId);
+      const bucket = bucketOf(acceptedAt);
+      reads.hget(this.#keys.deliveryBucket(hookId, bucket), entryId);
+      reads.hget(this.#keys.pendingBucket(hookId, bucket), entryId);
       asked.push(id);
     });
     if (asked.length === 0) return found;
     const kept = (await reads.exec()) ?? [];
-    kept.forEach(([error, raw], i) => {
-      if (error === null && typeof raw === "string")
-        found.set(asked[i] as string, decodeRecord(asked[i] as string, raw));
+    asked.forEach((id, i) => {
+      const [doneError, done] = kept[2 * i] ?? [];
+      const [waitingError, waiting] = kept[2 * i + 1] ?? [];
+      if (doneError) throw doneError;
+      if (waitingError) throw waitingError;
+      const raw = typeof done === "string" ? done : waiting;
+      if (typeof raw === "string") found.set(id, decodeRecord(id, raw));
     });
     return found;
   }
@@ -322,7 +333,7 @@ export class DeliveryLog {
         else last.members = await this.#redis.zrangebyscore(index, last.score, last.score);
       }
       for (const group of groups) {
-        const records = await this.#open(index, group.members, query.hookId);
+        const records = await this.#open(index, group, query.hookId);
         scanned += group.members.length;
         const after = group.score === position.score ? position.after : undefined;
         for (const record of records) {
@@ -350,16 +361,22 @@ export class DeliveryLog {
     const failed = this.#keys.deliveriesByStatus("failed");
     await this.#redis.zremrangebyscore(failed, "-inf", now - this.#retention.failed);
     const indexes = [
-      this.#keys.deliveriesByTime,
-      ...hookIds.map((hookId) => this.#keys.deliveriesByHook(hookId)),
+      { index: this.#keys.deliveriesByTime, hookId: undefined },
+      ...hookIds.map((hookId) => ({ index: this.#keys.deliveriesByHook(hookId), hookId })),
     ];
-    for (const index of indexes) {
+    for (const { index, hookId } of indexes) {
       await this.#redis.zremrangebyscore(index, "-inf", oldest);
-      await this.#trimBuckets(index, now - this.#retention.succeeded);
+      await this.#trimBuckets(index, hookId, now - this.#retention.succeeded);
     }
   }
 
-  async #trimBuckets(index: string, before: number): Promise<void> {
+  /**
+   * Drops the bucket members of `index` (hook `hookId`'s, or the index of all) scored before
+   * `before`, but those of buckets with records still pending: those are kept as long as failed
+   * ones, and their members stay until a listing finds their buckets gone, or the longest
+   * retention has passed.
+   */
+  async #trimBuckets(index: string, hookId: string | undefined, before: number): Promise<void> {
     const trimmed = this.#keys.deliveriesTrimmed;
     // Where the last trim stopped: every member scored below it was read.
     const stored = await this.#redis.hget(trimmed, index);
@@ -369,11 +386,16 @@ export class DeliveryLog {
     for (let rounds = 0; rounds < 20; rounds++) {
       const window = await this.#redis.zrangebyscore(index, from, before, "WITHSCORES", "LIMIT", kept, 1000);
       if (window.length === 0 && stored === null) return; // an index never written: nothing to note
-      const buckets: string[] = [];
-      for (let i = 0; i < window.length; i += 2)
-        if (window[i]?.startsWith(BUCKET_MEMBER)) buckets.push(window[i] as string);
-      if (buckets.length > 0) await this.#redis.zrem(index, ...buckets);
-      kept += window.length / 2 - buckets.length;
+      const buckets: Gone[] = [];
+      for (let i = 0; i < window.length; i += 2) {
+        const member = window[i] as string;
+        const bucket = bucketMember(member, hookId);
+        if (bucket === undefined) continue;
+        const pending = this.#keys.pendingBucket(bucket.hookId, bucket.bucket);
+        buckets.push({ member, keys: [pending, pending] });
+      }
+      const dropped = buckets.length === 0 ? 0 : await this.#dropGone(index, buckets);
+      kept += window.length / 2 - dropped;
       if (window.length < 2000) {
         await this.#redis.hset(trimmed, index, `(${before}`);
         return;
@@ -384,59 +406,108 @@ export class DeliveryLog {
   }
 
   /**
-   * The records an index's members at one score stand for, newest first (by acceptance, then id):
-   * the buckets opened, the whole records read, in one round trip. Members whose key is gone are
-   * dropped from the index.
+   * The records an index's members at one score stand for, newest first (by acceptance, then id).
+   * The score's members are read again in one MULTI with the buckets and records the window
+   * named: a record that left its bucket for a key of its own meanwhile (a first attempt failed)
+   * is then either still in the bucket read or among the members read, never in neither. Members
+   * whose key is gone are dropped from the index.
    */
-  async #open(
-    index: string,
+  async #open(index: string, group: ScoreGroup, hookId: string | undefined): Promise<DeliveryRecord[]> {
+    const snapshot = this.#redis.multi();
+    snapshot.zrangebyscore(index, group.score, group.score);
+    const read = this.#reads(snapshot, group.members, hookId);
+    const replies = await snapshot.exec();
+    if (replies === null) throw new Error(`reading the delivery index ${index} was aborted`);
+    const [indexError, current] = replies[0] ?? [];
+    if (indexError) throw indexError;
+    const opened = read.open(replies.slice(1));
+    // Members that came meanwhile: records that left their buckets, read now (their keys stay).
+    const named = new Set(group.members);
+    const added = (current as string[]).filter((member) => !named.has(member));
+    if (added.length > 0) {
+      const later = this.#redis.pipeline();
+      const more = this.#reads(later, added, hookId);
+      const open = more.open((await later.exec()) ?? []);
+      opened.records.push(...open.records);
+      opened.gone.push(...open.gone);
+    }
+    const { records, gone } = opened;
+    await this.#dropGone(index, gone);
+    return records.sort(newestFirst);
+  }
+
+  /** Drops from `index` each member whose keys are all gone (checked again, with the drop); answers how many. */
+  async #dropGone(index: string, gone: readonly Gone[]): Promise<number> {
+    if (gone.length === 0) return 0;
+    const dropped = await DROP_GONE.run(
+      this.#redis,
+      2 * gone.length + 1,
+      index,
+      ...gone.flatMap((g) => g.keys),
+      ...gone.map((g) => g.member),
+    );
+    return Number(dropped);
+  }
+
+  /**
+   * Adds to `commands` the reads of what index members stand for (each bucket whole, the records
+   * in one MGET); `open` takes their replies, in order, to the records and the members whose key
+   * is gone. A reply that is an error throws: what it stood for is not skipped unseen.
+   */
+  #reads(
+    commands: ChainableCommander,
     members: readonly string[],
     hookId: string | undefined,
-  ): Promise<DeliveryRecord[]> {
-    const reads = this.#redis.pipeline();
-    const buckets: { member: string; key: string; owner: string }[] = [];
+  ): {
+    open(replies: readonly [Error | null, unknown][]): { records: DeliveryRecord[]; gone: Gone[] };
+  } {
+    const buckets: { member: string; keys: [string, string]; owner: string }[] = [];
     const ids: string[] = [];
     for (const member of members) {
-      if (!member.startsWith(BUCKET_MEMBER)) {
+      const bucket = bucketMember(member, hookId);
+      if (bucket === undefined) {
         ids.push(member);
         continue;
       }
-      const colon = member.indexOf(":");
-      const bucket = Number(member.slice(1, colon < 0 ? undefined : colon));
-      const owner = colon < 0 ? (hookId ?? "") : member.slice(colon + 1);
-      const key = this.#keys.deliveryBucket(owner, bucket);
-      reads.hgetall(key);
-      buckets.push({ member, key, owner });
+      const keys: [string, string] = [
+        this.#keys.deliveryBucket(bucket.hookId, bucket.bucket),
+        this.#keys.pendingBucket(bucket.hookId, bucket.bucket),
+      ];
+      for (const key of keys) commands.hgetall(key);
+      buckets.push({ member, keys, owner: bucket.hookId });
     }
-    if (ids.length > 0) reads.mget(ids.map((id) => this.#keys.delivery(id)));
-    const replies = (await reads.exec()) ?? [];
-    const records: DeliveryRecord[] = [];
-    const gone: { member: string; key: string }[] = [];
-    buckets.forEach(({ member, key, owner }, i) => {
-      const [error, fields] = replies[i] ?? [];
-      if (error !== null || fields === null || typeof fields !== "object") return;
-      const entries = Object.entries(fields as Record<string, string>);
-      if (entries.length === 0) gone.push({ member, key });
-      for (const [entryId, raw] of entries) records.push(decodeRecord(`${owner}.${entryId}`, raw));
-    });
-    const [error, raws] = replies[buckets.length] ?? [];
-    if (ids.length > 0 && error === null && Array.isArray(raws)) {
-      ids.forEach((id, i) => {
-        const raw = raws[i] as string | null;
-        if (raw === null) gone.push({ member: id, key: this.#keys.delivery(id) });
-        else records.push(decodeRecord(id, raw));
-      });
-    }
-    if (gone.length > 0) {
-      await DROP_GONE.run(
-        this.#redis,
-        gone.length + 1,
-        index,
-        ...gone.map((g) => g.key),
-        ...gone.map((g) => g.member),
-      );
-    }
-    return records.sort(newestFirst);
+    if (ids.length > 0) commands.mget(ids.map((id) => this.#keys.delivery(id)));
+    const deliveryKey = (id: string) => this.#keys.delivery(id);
+    const reply = (replies: readonly [Error | null, unknown][], i: number, what: string): unknown => {
+      const [error, value] = replies[i] ?? [new Error(`no reply for ${what}`), null];
+      if (error) throw error;
+      return value;
+    };
+    return {
+      open(replies) {
+        const records: DeliveryRecord[] = [];
+        const gone: Gone[] = [];
+        buckets.forEach(({ member, keys, owner }, i) => {
+          // A record written done and pending both (not by this version) is the done one.
+          const fields = {
+            ...(reply(replies, 2 * i + 1, keys[1]) as Record<string, string>),
+            ...(reply(replies, 2 * i, keys[0]) as Record<string, string>),
+          };
+          const entries = Object.entries(fields);
+          if (entries.length === 0) gone.push({ member, keys });
+          for (const [entryId, raw] of entries) records.push(decodeRecord(`${owner}.${entryId}`, raw));
+        });
+        if (ids.length === 0) return { records, gone };
+        const raws = reply(replies, 2 * buckets.length, "the records' MGET") as (string | null)[];
+        ids.forEach((id, i) => {
+          const raw = raws[i] ?? null;
+          const key = deliveryKey(id);
+          if (raw === null) gone.push({ member: id, keys: [key, key] });
+          else records.push(decodeRecord(id, raw));
+        });
+        return { records, gone };
+      },
+    };
   }
 
   /**
@@ -450,8 +521,14 @@ export class DeliveryLog {
       last.delete(write.record.id);
       last.set(write.record.id, write);
     }
-    const buckets = new Map<string, { hookId: string; bucket: number; fields: string[] }>();
+    const buckets = new Map<string, { ttlMs: number; fields: string[] }>();
+    const indexed = new Set<string>();
     const leaving = new Map<string, string[]>();
+    const leave = (key: string, entryId: string) => {
+      const entryIds = leaving.get(key) ?? [];
+      if (entryIds.length === 0) leaving.set(key, entryIds);
+      entryIds.push(entryId);
+    };
     const whole: { record: DeliveryRecord; kept: string }[] = [];
     const wholeKeys: string[] = [];
     const byTime: (string | number)[] = [];
@@ -465,30 +542,39 @@ export class DeliveryLog {
     for (const { record, previous } of last.values()) {
       const kept = encodeRecord(record);
       const bucket = bucketOf(record.acceptedAt);
-      const key = this.#keys.deliveryBucket(record.hookId, bucket);
+      const done = this.#keys.deliveryBucket(record.hookId, bucket);
+      const waiting = this.#keys.pendingBucket(record.hookId, bucket);
       if (isCompact(kept)) {
+        const pending = record.status === "pending";
+        const key = pending ? waiting : done;
         let fields = buckets.get(key);
         if (fields === undefined) {
-          fields = { hookId: record.hookId, bucket, fields: [] };
+          fields = { ttlMs: pending ? this.#retention.failed : this.#retention.succeeded, fields: [] };
           buckets.set(key, fields);
-          member(record.hookId, bucket * BUCKET_MS, `${BUCKET_MEMBER}${bucket}`);
         }
         fields.fields.push(record.entryId, kept);
-        // Kept whole before (a state read back, not the first): that copy goes.
-        if (previous !== undefined) wholeKeys.push(this.#keys.delivery(record.id));
+        const bucketId = `${record.hookId}:${bucket}`;
+        if (!indexed.has(bucketId)) {
+          indexed.add(bucketId);
+          member(record.hookId, bucket * BUCKET_MS, `${BUCKET_MEMBER}${bucket}`);
+        }
+        // Succeeded, it is pending no more.
+        if (!pending && !accepted) leave(waiting, record.entryId);
+        // Kept whole before (a state read back, not the first; or, accepted, an earlier delivery
+        // of the same entry, accepted again once its claim lapsed): that copy goes.
+        if (previous !== undefined || accepted) wholeKeys.push(this.#keys.delivery(record.id));
       } else {
         whole.push({ record, kept });
         member(record.hookId, bucket * BUCKET_MS, record.id);
         if (!accepted) {
-          const entryIds = leaving.get(key) ?? [];
-          if (entryIds.length === 0) leaving.set(key, entryIds);
-          entryIds.push(record.entryId);
+          leave(waiting, record.entryId);
+          leave(done, record.entryId);
         }
       }
     }
-    for (const [key, { fields }] of buckets) {
+    for (const [key, { ttlMs, fields }] of buckets) {
       pipeline.hset(key, ...fields);
-      pipeline.pexpire(key, this.#retention.succeeded);
+      pipeline.pexpire(key, ttlMs);
     }
     for (const [key, entryIds] of leaving) pipeline.hdel(key, ...entryIds);
     if (wholeKeys.length > 0) pipeline.del(...wholeKeys);
@@ -500,7 +586,7 @@ export class DeliveryLog {
     const recovered: string[] = [];
     for (const { record, previous } of last.values()) {
       if (record.status === "failed") failed.push(record.updatedAt, record.id);
-      else if (previous === "failed") recovered.push(record.id);
+      else if (previous === "failed" || accepted) recovered.push(record.id);
     }
     if (failed.length > 0) pipeline.zadd(failedIndex, ...failed);
     if (recovered.length > 0) pipeline.zrem(failedIndex, ...recovered);
@@ -570,6 +656,28 @@ export const START: LogPosition = { score: "+inf" };
 interface ScoreGroup {
   score: string;
   members: string[];
+}
+
+/** An index member whose keys were found gone: the keys (see DROP_GONE_SCRIPT) to check again. */
+interface Gone {
+  member: string;
+  keys: [string, string];
+}
+
+/**
+ * The hook and bucket an index member stands for (`@<bucket>:<hookId>` in the index of all,
+ * `@<bucket>` in hook `hookId`'s); undefined for a record's member (its id).
+ */
+function bucketMember(
+  member: string,
+  hookId: string | undefined,
+): { hookId: string; bucket: number } | undefined {
+  if (!member.startsWith(BUCKET_MEMBER)) return undefined;
+  const colon = member.indexOf(":");
+  return {
+    hookId: colon < 0 ? (hookId ?? "") : member.slice(colon + 1),
+    bucket: Number(member.slice(1, colon < 0 ? undefined : colon)),
+  };
 }
 
 /** A window of `member, score, ...` as runs of one score, in their order. */
