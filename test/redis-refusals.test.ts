@@ -1,3 +1,5 @@
+import { keyspace } from "@hookwire/queue";
+import { encodeClaim } from "@hookwire/store";
 import { Redis } from "ioredis";
 import { describe, expect, test } from "vitest";
 import { entryFixture } from "./support/fixtures";
@@ -44,5 +46,21 @@ describe("a Redis that refuses writes", () => {
     expect(accepted.status).toBe(202);
     expect(accepted.json.entries[0].duplicate).toBe(false);
     await rx.waitFor((requests) => requests.length === 1);
+  });
+
+  test("an error reply a retry would meet again is answered 500 with its code, not 503", async () => {
+    const sys = await scope.system({ label: "wrongtype", worker: false });
+    const keys = keyspace(sys.config.queuePrefix);
+    // A delivery's bucket that holds something else than a hash.
+    await sys.redis.set(keys.entrySeen("e-wrong"), encodeClaim("req", 1_000));
+    await sys.redis.set(keys.deliveryBucket("hk_x", 10), "not a hash");
+    const answer = await sys.api("GET", "/v1/deliveries/hk_x.e-wrong");
+    expect(answer.status).toBe(500);
+    expect(answer.headers.get("retry-after")).toBeNull();
+    expect(answer.json.error).toEqual({
+      code: "API_ERR_INTERNAL",
+      message: expect.stringContaining("Redis answered WRONGTYPE"),
+    });
+    expect(sys.logLines.some((line) => line.includes("WRONGTYPE"))).toBe(true);
   });
 });

@@ -234,6 +234,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
+      if (error.statusCode >= 500 && error.retryAfterSeconds === undefined)
+        request.log.error({ err: error.cause ?? error }, error.message);
       if (error.retryAfterSeconds !== undefined) reply.header("retry-after", String(error.retryAfterSeconds));
       return reply.status(error.statusCode).send({
         error: {

@@ -13,7 +13,8 @@ export type ApiErrorCode =
   | "API_ERR_IN_PROGRESS"
   | "API_ERR_UNAVAILABLE"
   | "API_ERR_OVERLOADED"
-  | "API_ERR_RATE_LIMITED";
+  | "API_ERR_RATE_LIMITED"
+  | "API_ERR_INTERNAL";
 
 const STATUS: Record<ApiErrorCode, number> = {
   API_ERR_UNAUTHORIZED: 401,
@@ -25,6 +26,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   API_ERR_UNAVAILABLE: 503,
   API_ERR_OVERLOADED: 503,
   API_ERR_RATE_LIMITED: 429,
+  API_ERR_INTERNAL: 500,
 };
 
 /** An error that becomes an HTTP answer `{ error: { code, message, problems? } }`. */

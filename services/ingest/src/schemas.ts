@@ -305,5 +305,6 @@ export const errorResponses = {
   403: { $ref: "Error#" },
   404: { $ref: "Error#" },
   429: { $ref: "Error#" },
+  500: { $ref: "Error#" },
   503: { $ref: "Error#" },
 } as const;

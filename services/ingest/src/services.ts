@@ -94,11 +94,11 @@ export async function withRedis<T>(services: Services, step: () => Promise<T>): 
         cause: error,
       });
     }
-    // Any other refusal by Redis (out of memory, a failed save blocking writes, too few replicas):
+    // A refusal by Redis (out of memory, a failed save blocking writes, too few replicas):
     // nothing of the request was committed (one MULTI), and trying again later may work.
     const code =
       redisErrorCode(error) ?? redisErrorCode((error as { previousErrors?: unknown[] }).previousErrors?.[0]);
-    if (code !== undefined) {
+    if (code !== undefined && WRITE_REFUSALS.has(code)) {
       throw new ApiError(
         "API_ERR_UNAVAILABLE",
         `Redis refused the write (${code}); nothing was accepted, retry shortly`,
@@ -108,9 +108,20 @@ export async function withRedis<T>(services: Services, step: () => Promise<T>): 
         },
       );
     }
+    // Any other error reply (WRONGTYPE: a key of hookwire's holds something else) is no state
+    // that passes: a retry would meet it again. Only its code is told, the log has the rest.
+    if (code !== undefined)
+      throw new ApiError(
+        "API_ERR_INTERNAL",
+        `Redis answered ${code} to this request's commands, which retrying will not mend; see ingest's log`,
+        { cause: error },
+      );
     throw error;
   }
 }
+
+/** Error replies of a Redis that cannot take writes now, and may later. */
+const WRITE_REFUSALS: ReadonlySet<string> = new Set(["OOM", "MISCONF", "NOREPLICAS"]);
 
 function isRedisFailure(error: unknown): boolean {
   const transient = transientRedisReply(error);
