@@ -71,3 +71,42 @@ describe("back-pressure", () => {
     expect(await system.pendingJobs()).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("back-pressure from an ordered hook", () => {
+  let system: System;
+  beforeAll(async () => {
+    // No worker: the ordered hook's sequence only grows, and no delivery of it is a job.
+    system = await startSystem({
+      label: "backpressure-fifo",
+      worker: false,
+      env: { HOOKWIRE_MAX_QUEUE_DEPTH: "5" },
+    });
+    await system.api("POST", "/v1/hooks", {
+      integration: "generic-webhook",
+      name: "ordered, never drained",
+      formVariables: { url: "http://127.0.0.1:9/never" },
+      delivery: { ordering: "fifo" },
+    });
+  });
+  afterAll(async () => system?.close());
+
+  test("counts the deliveries waiting in its sequence: 503 once they pass the limit, with no job queued", async () => {
+    let sequence = 0;
+    let answer: Awaited<ReturnType<System["api"]>> | undefined;
+    await eventually(
+      async () => {
+        answer = await system.api(
+          "POST",
+          "/v1/entries",
+          entryFixture("flag-toggle", { _id: `fifo-pressure-${++sequence}` }),
+        );
+        return answer.status === 503;
+      },
+      10_000,
+      "back-pressure from the sequence",
+    );
+    expect(answer?.json.error.code).toBe("API_ERR_OVERLOADED");
+    expect(sequence).toBeGreaterThan(5);
+    expect(await system.pendingJobs()).toBe(0);
+  });
+});

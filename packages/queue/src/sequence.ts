@@ -344,6 +344,11 @@ export class Sequences {
     return (await redis.hget(this.#keys.hookHealth(hookId), "held")) ?? undefined;
   }
 
+  /** Adds to `pipeline` the reading of how many deliveries wait in the hook's sequence (ZCARD). */
+  addLength(pipeline: ChainableCommander, hookId: string): void {
+    pipeline.zcard(this.#keys.sequence(hookId));
+  }
+
   /** How many deliveries wait in the hook's sequence, its head, and whether it is held. */
   async view(redis: Redis, hookId: string): Promise<SequenceView> {
     const keys = this.#keys;

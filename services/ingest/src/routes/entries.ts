@@ -12,7 +12,17 @@ const MAX_ENTRIES = 1_000;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 export function entryRoutes(services: Services): FastifyPluginAsync {
-  const depth = new QueueDepth(services.lanes.map((lane) => lane.queue));
+  const depth = new QueueDepth(
+    services.lanes.map((lane) => ({
+      queue: lane.queue,
+      redis: services.redis,
+      sequences: lane.writer.outbox.sequences,
+    })),
+    async () =>
+      (await services.hooks.enabled())
+        .filter((hook) => hook.delivery.ordering === "fifo")
+        .map((hook) => ({ hookId: hook.id, source: services.partitions.of(hook.id).index })),
+  );
   return async (app) => {
     app.post(
       "/v1/entries",

@@ -1,30 +1,39 @@
+import type { Sequences } from "@hookwire/queue";
 import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 
 const REFRESH_MS = 1_000;
 
+/** A partition's part of the backlog: its BullMQ queue, and its ordered hooks' sequences. */
+export interface DepthSource {
+  queue: Queue;
+  redis: Redis;
+  sequences: Sequences;
+}
+
 /**
- * The delivery queues' backlog (waiting + delayed, every partition's), read at most once a second:
- * back-pressure must not add a Redis round trip to every request.
+ * The delivery backlog, read at most once a second (back-pressure must not add a Redis round trip
+ * to every request): every partition's waiting, delayed and prioritized jobs, and the deliveries
+ * waiting in ordered hooks' sequences (`orderedHooks`, each in its partition `sourceOf` names),
+ * which are in no job: a held ordered hook's backlog grows there.
  */
 export class QueueDepth {
   #depth = 0;
   #readAt = 0;
   #reading: Promise<number> | undefined;
 
-  constructor(private readonly queues: readonly Queue[]) {}
+  constructor(
+    private readonly sources: readonly DepthSource[],
+    private readonly orderedHooks: () => Promise<{ hookId: string; source: number }[]>,
+  ) {}
 
   async current(): Promise<number> {
     if (Date.now() - this.#readAt < REFRESH_MS) return this.#depth;
-    this.#reading ??= Promise.all(
-      this.queues.map((queue) => queue.getJobCounts("waiting", "delayed", "prioritized")),
-    )
-      .then((all) => {
-        this.#depth = all.reduce(
-          (sum, counts) => sum + (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
-          0,
-        );
+    this.#reading ??= this.#read()
+      .then((depth) => {
+        this.#depth = depth;
         this.#readAt = Date.now();
-        return this.#depth;
+        return depth;
       })
       .finally(() => {
         this.#reading = undefined;
@@ -34,5 +43,31 @@ export class QueueDepth {
 
   async isOver(limit: number): Promise<boolean> {
     return (await this.current()) >= limit;
+  }
+
+  async #read(): Promise<number> {
+    const ordered = await this.orderedHooks();
+    const [jobs, sequenced] = await Promise.all([
+      Promise.all(this.sources.map(({ queue }) => queue.getJobCounts("waiting", "delayed", "prioritized"))),
+      Promise.all(
+        this.sources.map(async ({ redis, sequences }, i) => {
+          const hooks = ordered.filter(({ source }) => source === i);
+          if (hooks.length === 0) return 0;
+          const pipeline = redis.pipeline();
+          for (const { hookId } of hooks) sequences.addLength(pipeline, hookId);
+          let waiting = 0;
+          for (const [error, length] of (await pipeline.exec()) ?? []) {
+            if (error) throw error;
+            waiting += Number(length);
+          }
+          return waiting;
+        }),
+      ),
+    ]);
+    const queued = jobs.reduce(
+      (sum, counts) => sum + (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
+      0,
+    );
+    return queued + sequenced.reduce((sum, waiting) => sum + waiting, 0);
   }
 }
