@@ -271,6 +271,37 @@ describe("ordered delivery", () => {
     await eventually(async () => (await sys.api("GET", `/v1/hooks/${hookId}/ordering`)).json.pending === 0);
   });
 
+  test("an attempt whose lock was taken from it is cut short and counted nowhere: the head goes again, the hook's health stays clean", async () => {
+    const tries = new Map<string, number>();
+    const cut: string[] = [];
+    const receiver = await scope.receiver((request, response) => {
+      const id = idOf(request);
+      const attempt = (tries.get(id) ?? 0) + 1;
+      tries.set(id, attempt);
+      if (attempt > 1) return setImmediate(() => response.writeHead(200).end());
+      // The first attempt hangs until the worker lets go of it.
+      response.on("close", () => cut.push(id));
+    });
+    const sys = await scope.system({ label: "fifo-lost", env: { HOOKWIRE_WORKER_LOCK_MS: "1000" } });
+    await scope.worker(sys);
+    const hookId = await orderedHook(sys, receiver.url, { timeoutMs: 60_000 });
+    expect((await sys.api("POST", "/v1/entries", [entry("lost", 0)])).status).toBe(202);
+    await receiver.waitFor(() => tries.get("lost-000") === 1, 10_000);
+    // Another worker's claim would take the lock once it lapsed: here it is taken at once.
+    await sys.redis.del(keyspace(sys.config.queuePrefix).sequenceLock(hookId));
+    await receiver.waitFor(() => cut.length === 1 && tries.get("lost-000") === 2, 20_000);
+    let record: any;
+    await eventually(async () => {
+      record = (await sys.api("GET", `/v1/deliveries/${hookId}.lost-000`)).json;
+      return record?.status === "succeeded";
+    });
+    // The attempt cut short is not one of the record's.
+    expect(record.attempts).toHaveLength(1);
+    const { health } = (await sys.api("GET", `/v1/hooks/${hookId}`)).json;
+    expect(health).toMatchObject({ circuit: "closed", consecutiveFailures: 0 });
+    expect(health.lastFailureAt).toBeUndefined();
+  });
+
   test("a worker killed mid-attempt leaves the head to the next worker, never two in flight, and order holds", async () => {
     let hang = true;
     const { receiver, open, succeeded } = await countingReceiver((id) =>

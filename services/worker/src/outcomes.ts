@@ -84,6 +84,9 @@ export async function attemptDelivery(
   }
   if (made.kind === "skip")
     return { ...unsent(delivery, "skipped", made.reason), templateKey: made.templateKey };
+  // Cut short by the caller (an ordered hook's lock lost): its outcome is dropped, so neither the
+  // hook's health nor the metrics hear of it; the head is sent again under a lock.
+  if (cancel?.aborted) return { kind: "deferred", delivery, notBefore: 0 };
   const { result } = made;
   // Cut short by this worker's own shutdown: not the receiver's doing, so no attempt is spent.
   if (result.errorCode === "DELIVERY_ERR_CLOSED") return { kind: "deferred", delivery, notBefore: 0 };
