@@ -355,18 +355,23 @@ describe("ingest API", () => {
       expect(raw).not.toContain(SECRET);
     });
 
-    test("PATCH on:false stops deliveries; DELETE removes the hook", async () => {
+    test("PATCH on:false stops deliveries; DELETE removes the hook, its own index left to expire", async () => {
       const created = await inject("POST", "/v1/hooks", {
         integration: "generic-webhook",
         name: "temp",
         formVariables: { url: receiver.url },
       });
       const id = created.json().id;
+      const before = await inject("POST", "/v1/entries", entryFixture("flag-toggle", { _id: "before-off" }));
+      expect(before.json().entries[0].hooks.map((h: any) => h.hookId)).toContain(id);
       expect((await inject("PATCH", `/v1/hooks/${id}`, { on: false })).json().on).toBe(false);
       const posted = await inject("POST", "/v1/entries", entryFixture("flag-toggle", { _id: "while-off" }));
       expect(posted.json().entries[0].hooks.map((h: any) => h.hookId)).not.toContain(id);
       expect((await inject("DELETE", `/v1/hooks/${id}`)).statusCode).toBe(204);
       expect((await inject("GET", `/v1/hooks/${id}`)).statusCode).toBe(404);
+      expect(
+        await system.redis.pttl(keyspace(system.config.queuePrefix).deliveriesByHook(id)),
+      ).toBeGreaterThan(0);
     });
   });
 

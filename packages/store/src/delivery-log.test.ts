@@ -228,6 +228,26 @@ describe("compact records in buckets", () => {
     expect(await redis.zcard(keyspace(prefix).deliveriesByHook(waits))).toBe(0);
   });
 
+  test("a deleted hook's own index expires after the longest retention, unless a hook of its id is live again", async () => {
+    const own = new DeliveryLog(redis, keyspace(prefix), {
+      retention: { succeeded: 1_000_000, failed: 5_000_000 },
+    });
+    const hookId = "hk_gone";
+    const index = keyspace(prefix).deliveriesByHook(hookId);
+    const pipeline = redis.multi();
+    own.recordAccepted(pipeline, [record(1, hookId, 50_000_000)]);
+    await pipeline.exec();
+    await own.trimIndexes([hookId], 52_000_000);
+    expect(await redis.hexists(keyspace(prefix).deliveriesTrimmed, index)).toBe(1);
+    await own.forgetHook(hookId);
+    expect(await redis.pttl(index)).toBeGreaterThan(5_000_000);
+    expect(await redis.pttl(index)).toBeLessThanOrEqual(5_000_000 + 24 * 3600e3);
+    expect(await redis.hexists(keyspace(prefix).deliveriesTrimmed, index)).toBe(0);
+    // Made again under the same id: the next trim, which reads the live hooks' indexes, keeps it.
+    await own.trimIndexes([hookId], 52_000_000);
+    expect(await redis.pttl(index)).toBe(-1);
+  });
+
   test("a listing racing a first attempt's failure lists the record once, from its bucket or its own key", async () => {
     const hookId = "hk_race";
     const base = 30_000_000;

@@ -365,9 +365,26 @@ export class DeliveryLog {
       ...hookIds.map((hookId) => ({ index: this.#keys.deliveriesByHook(hookId), hookId })),
     ];
     for (const { index, hookId } of indexes) {
+      // A live hook's index never expires (a hook deleted and made again under its id: see forgetHook).
+      if (hookId !== undefined) await this.#redis.persist(index);
       await this.#redis.zremrangebyscore(index, "-inf", oldest);
       await this.#trimBuckets(index, hookId, now - this.#retention.succeeded);
     }
+  }
+
+  /**
+   * A deleted hook's own index, which no trim reads any more: it expires once its last records
+   * may have (the longest retention, and a day for those its deliveries still waiting get), and
+   * its trim's mark goes. Its deliveries stay listed among all and found by id meanwhile.
+   */
+  async forgetHook(hookId: string): Promise<void> {
+    const longest = Math.max(this.#retention.failed, this.#retention.succeeded);
+    const answers = await this.#redis
+      .pipeline()
+      .pexpire(this.#keys.deliveriesByHook(hookId), longest + 24 * 3600e3)
+      .hdel(this.#keys.deliveriesTrimmed, this.#keys.deliveriesByHook(hookId))
+      .exec();
+    for (const [error] of answers ?? []) if (error) throw error;
   }
 
   /**

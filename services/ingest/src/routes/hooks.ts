@@ -212,12 +212,11 @@ export function hookRoutes(services: Services): FastifyPluginAsync {
         const removed = await withRedis(services, () => services.hooks.delete(request.params.id));
         if (!removed) throw new ApiError("API_ERR_NOT_FOUND", `no hook with id ${request.params.id}`);
         // An ordered hook's sequence, held or not, is settled by the workers ("the hook was deleted").
+        const lane = laneOf(services, request.params.id);
         await withRedis(services, () =>
-          laneOf(services, request.params.id).writer.outbox.sequences.letGo(
-            services.redis,
-            request.params.id,
-          ),
+          lane.writer.outbox.sequences.letGo(services.redis, request.params.id),
         );
+        await withRedis(services, () => lane.log.forgetHook(request.params.id));
         request.log.info({ hookId: request.params.id }, "hook deleted");
         return reply.status(204).send();
       },
