@@ -128,9 +128,12 @@ describe("nothing accepted is lost", () => {
       await redis.stop();
     });
     const rx = await receiver();
+    // The freeze may land before the commit (the retry is accepted anew) or just after Redis ran
+    // it, its answer unsent (the retry is answered duplicate, and a sweeper relays the batches
+    // once their lease lapses): both must end delivered, so the lease is short here.
     const sys = await system({
       label: "rel-freeze",
-      env: { REDIS_URL: redis.url, HOOKWIRE_CLAIM_LEASE_MS: "500" },
+      env: { REDIS_URL: redis.url, HOOKWIRE_CLAIM_LEASE_MS: "500", HOOKWIRE_WORKER_LOCK_MS: "2000" },
     });
     await hookTo(sys, rx.url);
     const posted = entries("freeze", 10);
