@@ -578,7 +578,8 @@ export class DeliveryLog {
         // Succeeded, it is pending no more.
         if (!pending && !accepted) leave(waiting, record.entryId);
         // Kept whole before (a state read back, not the first; or, accepted, an earlier delivery
-        // of the same entry, accepted again once its claim lapsed): that copy goes.
+        // of the same entry, accepted again once its claim lapsed): that copy goes, and with it
+        // its dead-letter member, which a listing drops once it finds the key gone.
         if (previous !== undefined || accepted) wholeKeys.push(this.#keys.delivery(record.id));
       } else {
         whole.push({ record, kept });
@@ -603,7 +604,7 @@ export class DeliveryLog {
     const recovered: string[] = [];
     for (const { record, previous } of last.values()) {
       if (record.status === "failed") failed.push(record.updatedAt, record.id);
-      else if (previous === "failed" || accepted) recovered.push(record.id);
+      else if (previous === "failed") recovered.push(record.id);
     }
     if (failed.length > 0) pipeline.zadd(failedIndex, ...failed);
     if (recovered.length > 0) pipeline.zrem(failedIndex, ...recovered);

@@ -13,11 +13,8 @@ const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 export function entryRoutes(services: Services): FastifyPluginAsync {
   const depth = new QueueDepth(
-    services.lanes.map((lane) => ({
-      queue: lane.queue,
-      redis: services.redis,
-      sequences: lane.writer.outbox.sequences,
-    })),
+    services.redis,
+    services.lanes.map((lane) => ({ queue: lane.queue, sequences: lane.writer.outbox.sequences })),
     async () =>
       (await services.hooks.enabled())
         .filter((hook) => hook.delivery.ordering === "fifo")

@@ -7,15 +7,15 @@ const REFRESH_MS = 1_000;
 /** A partition's part of the backlog: its BullMQ queue, and its ordered hooks' sequences. */
 export interface DepthSource {
   queue: Queue;
-  redis: Redis;
   sequences: Sequences;
 }
 
 /**
  * The delivery backlog, read at most once a second (back-pressure must not add a Redis round trip
  * to every request): every partition's waiting, delayed and prioritized jobs, and the deliveries
- * waiting in ordered hooks' sequences (`orderedHooks`, each in its partition `sourceOf` names),
- * which are in no job: a held ordered hook's backlog grows there.
+ * waiting in ordered hooks' sequences (`orderedHooks`, each with the index of its partition's
+ * source), which are in no job: a held ordered hook's backlog grows there. One pipeline per
+ * partition: a cluster keeps each in one slot.
  */
 export class QueueDepth {
   #depth = 0;
@@ -23,6 +23,7 @@ export class QueueDepth {
   #reading: Promise<number> | undefined;
 
   constructor(
+    private readonly redis: Redis,
     private readonly sources: readonly DepthSource[],
     private readonly orderedHooks: () => Promise<{ hookId: string; source: number }[]>,
   ) {}
@@ -50,10 +51,10 @@ export class QueueDepth {
     const [jobs, sequenced] = await Promise.all([
       Promise.all(this.sources.map(({ queue }) => queue.getJobCounts("waiting", "delayed", "prioritized"))),
       Promise.all(
-        this.sources.map(async ({ redis, sequences }, i) => {
+        this.sources.map(async ({ sequences }, i) => {
           const hooks = ordered.filter(({ source }) => source === i);
           if (hooks.length === 0) return 0;
-          const pipeline = redis.pipeline();
+          const pipeline = this.redis.pipeline();
           for (const { hookId } of hooks) sequences.addLength(pipeline, hookId);
           let waiting = 0;
           for (const [error, length] of (await pipeline.exec()) ?? []) {
