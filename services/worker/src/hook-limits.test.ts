@@ -82,4 +82,29 @@ describe("HookLimits", () => {
     await tx.exec();
     expect(await redis.hgetall(keys.hookWorkers("hk_gone"))).toEqual({});
   });
+
+  test("a take refused only for slots given back on its way is accepted when taken again, and Redis books it once", async () => {
+    const limits = new HookLimits(keys, "worker-t", 30_000);
+    const request = { concurrency: 10, size: 25 };
+    expect((await take(limits, "hk_retake", 25)).accepted).toBe(true);
+    const pipeline = redis.pipeline();
+    limits.addTake(pipeline, "hk_retake", request, Date.now());
+    // The first batch ends, and its release is sent, before the second take's answer is read.
+    const tx = redis.multi();
+    limits.addRelease(tx, "hk_retake", limits.leaving("hk_retake", 25));
+    const [[, raw] = [null, null]] = (await pipeline.exec()) ?? [];
+    await tx.exec();
+    expect(limits.answer("hk_retake", request, raw)).toMatchObject({ accepted: false, kept: true });
+
+    const again = redis.pipeline();
+    limits.addRetake(again, "hk_retake", request, Date.now());
+    const [, [error, retaken] = [null, null]] = (await again.exec()) ?? [];
+    expect(error).toBeNull();
+    expect(limits.answer("hk_retake", request, retaken)).toMatchObject({ accepted: true, sendable: 25 });
+    expect(limits.slots("hk_retake")).toBe(10);
+    expect(await redis.hgetall(keys.hookWorkers("hk_retake"))).toEqual({
+      "worker-t:slots": "10",
+      "worker-t:held": "25",
+    });
+  });
 });

@@ -190,6 +190,18 @@ export class HookLimits {
   }
 
   /**
+   * After a take that leaned on slots this worker gave back while it was on its way (answered
+   * `accepted: false, kept: true`): gives back what that take kept and takes again, in one
+   * pipeline. The release that raced it was sent before this, so the new take finds those slots
+   * free; without it, the batch would wait out a backoff in the queue for a refusal that was never
+   * the cap's. Read the take's answer (the pipeline's second reply) with `answer`.
+   */
+  addRetake(pipeline: ChainableCommander, hookId: string, request: LimitRequest, now: number): void {
+    this.addRelease(pipeline, hookId, this.leaving(hookId, request.size));
+    this.addTake(pipeline, hookId, request, now);
+  }
+
+  /**
    * A batch of `size` deliveries of the hook leaves this worker's memory: what to give back. The
    * slots go back with the hook's last held batch (while others wait here, they use them).
    */

@@ -206,8 +206,20 @@ async function handOver(
     (await pipeline.exec()) ?? [];
   if (holdError) throw holdError;
   if (takeError) throw takeError;
-  const take = ctx.limits.answer(hookId, request, taken);
+  let take = ctx.limits.answer(hookId, request, taken);
   ctx.health.sync(hookId, take.health);
+  if (!take.accepted && take.kept) {
+    // Refused only because this worker gave its slots back while the take was on its way (the
+    // last batch of the hook ended meanwhile, as between the bursts of a steady stream): taken
+    // again at once rather than sent back to wait out a backoff.
+    const again = ctx.redis.pipeline();
+    ctx.limits.addRetake(again, hookId, request, Date.now());
+    const [[releaseError] = [null], [retakeError, retaken] = [null, null]] = (await again.exec()) ?? [];
+    if (releaseError) throw releaseError;
+    if (retakeError) throw retakeError;
+    take = ctx.limits.answer(hookId, request, retaken);
+    ctx.health.sync(hookId, take.health);
+  }
   const inOutbox = held(batchId, holdAnswer);
   // In the outbox: its deliveries are there. Not: a job from before the outbox carries them
   // itself, or the batch was settled already (its job run again after a crash): nothing to do.
