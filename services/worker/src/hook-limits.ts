@@ -194,7 +194,7 @@ export class HookLimits {
    * `accepted: false, kept: true`): gives back what that take kept and takes again, in one
    * pipeline. The release that raced it was sent before this, so the new take finds those slots
    * free; without it, the batch would wait out a backoff in the queue for a refusal that was never
-   * the cap's. Read the take's answer (the pipeline's second reply) with `answer`.
+   * the cap's. Read the take's answer (the pipeline's last reply) with `answer`.
    */
   addRetake(pipeline: ChainableCommander, hookId: string, request: LimitRequest, now: number): void {
     this.addRelease(pipeline, hookId, this.leaving(hookId, request.size));

@@ -214,10 +214,10 @@ async function handOver(
     // again at once rather than sent back to wait out a backoff.
     const again = ctx.redis.pipeline();
     ctx.limits.addRetake(again, hookId, request, Date.now());
-    const [[releaseError] = [null], [retakeError, retaken] = [null, null]] = (await again.exec()) ?? [];
-    if (releaseError) throw releaseError;
-    if (retakeError) throw retakeError;
-    take = ctx.limits.answer(hookId, request, retaken);
+    const replies = (await again.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    // The take's is the last reply (a release of nothing adds no command).
+    take = ctx.limits.answer(hookId, request, replies[replies.length - 1]?.[1]);
     ctx.health.sync(hookId, take.health);
   }
   const inOutbox = held(batchId, holdAnswer);
