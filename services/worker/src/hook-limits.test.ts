@@ -96,12 +96,10 @@ describe("HookLimits", () => {
     await tx.exec();
     expect(limits.answer("hk_retake", request, raw)).toMatchObject({ accepted: false, kept: true });
 
-    const again = redis.pipeline();
-    limits.addRetake(again, "hk_retake", request, Date.now());
-    const replies = (await again.exec()) ?? [];
-    expect(replies.map(([error]) => error)).toEqual([null, null]);
-    const [, retaken] = replies[replies.length - 1] ?? [null, null];
-    expect(limits.answer("hk_retake", request, retaken)).toMatchObject({ accepted: true, sendable: 25 });
+    expect(await limits.retake(redis, "hk_retake", request, Date.now())).toMatchObject({
+      accepted: true,
+      sendable: 25,
+    });
     expect(limits.slots("hk_retake")).toBe(10);
     expect(await redis.hgetall(keys.hookWorkers("hk_retake"))).toEqual({
       "worker-t:slots": "10",

@@ -7,14 +7,15 @@
  *
  * Nothing here costs a round trip of its own: the take rides in the pipeline of the job's
  * hand-over (beside the outbox's hold), the release in the MULTI of a batch's outcomes, the
- * renewal in the worker's heartbeat.
+ * renewal in the worker's heartbeat. The one exception is `retake`, after a take that raced this
+ * worker's own release.
  *
  * Keys (names.ts): `hookWorkers` hash, fields `<workerId>:slots` and `<workerId>:held`;
  * `hookLeases` sorted set, member = worker id, score = when its slots and held count lapse;
  * `hookBucket` hash {tokens, at}.
  */
 import { type Keyspace, LuaScript } from "@hookwire/queue";
-import type { ChainableCommander } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 
 /**
  * KEYS[1] hookWorkers, KEYS[2] hookLeases, KEYS[3] hookBucket, KEYS[4] the hook's health hash.
@@ -191,14 +192,19 @@ export class HookLimits {
 
   /**
    * After a take that leaned on slots this worker gave back while it was on its way (answered
-   * `accepted: false, kept: true`): gives back what that take kept and takes again, in one
-   * pipeline. The release that raced it was sent before this, so the new take finds those slots
-   * free; without it, the batch would wait out a backoff in the queue for a refusal that was never
-   * the cap's. Read the take's answer (the pipeline's last reply) with `answer`.
+   * `accepted: false, kept: true`): gives back what that take kept and takes again, in one round
+   * trip, and answers as `answer` does. The release that raced it was sent before this, so the new
+   * take finds those slots free; without it, the batch would wait out a backoff in the queue for a
+   * refusal that was never the cap's. Between the bursts of a steady stream that race is common.
    */
-  addRetake(pipeline: ChainableCommander, hookId: string, request: LimitRequest, now: number): void {
+  async retake(redis: Redis, hookId: string, request: LimitRequest, now: number): Promise<TakeAnswer> {
+    const pipeline = redis.pipeline();
     this.addRelease(pipeline, hookId, this.leaving(hookId, request.size));
     this.addTake(pipeline, hookId, request, now);
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    // The take's is the last reply (a release of nothing adds no command).
+    return this.answer(hookId, request, replies[replies.length - 1]?.[1]);
   }
 
   /**

@@ -212,12 +212,7 @@ async function handOver(
     // Refused only because this worker gave its slots back while the take was on its way (the
     // last batch of the hook ended meanwhile, as between the bursts of a steady stream): taken
     // again at once rather than sent back to wait out a backoff.
-    const again = ctx.redis.pipeline();
-    ctx.limits.addRetake(again, hookId, request, Date.now());
-    const replies = (await again.exec()) ?? [];
-    for (const [error] of replies) if (error) throw error;
-    // The take's is the last reply (a release of nothing adds no command).
-    take = ctx.limits.answer(hookId, request, replies[replies.length - 1]?.[1]);
+    take = await ctx.limits.retake(ctx.redis, hookId, request, Date.now());
     ctx.health.sync(hookId, take.health);
   }
   const inOutbox = held(batchId, holdAnswer);
