@@ -142,6 +142,8 @@ describe("nothing accepted is lost", () => {
     const monitor = new Redis(redis.url);
     scope.defer(async () => monitor.disconnect());
     const watching = await monitor.monitor();
+    // Thawed before the system stops (cleanups run last first), should the test end while frozen.
+    scope.defer(async () => redis.signal("SIGCONT"));
     let frozen = false;
     watching.on("monitor", (_time: string, args: string[]) => {
       if (!frozen && args.some((arg) => arg.includes(":entry:freeze-"))) {

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ended, reapOnExit } from "./reaper";
 
 /** A redis-server of a test's own, on a free port, that the test may stop and start again. */
 export interface OwnRedis {
@@ -37,6 +38,8 @@ export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis>
   return {
     url: `redis://127.0.0.1:${port}`,
     async start() {
+      if (child !== undefined && !ended(child))
+        throw new Error(`the redis-server on ${port} is running already`);
       child = spawn(
         "redis-server",
         [
@@ -56,7 +59,7 @@ export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis>
           stdio: ["ignore", "pipe", "inherit"],
         },
       );
-      const started = child;
+      const started = reapOnExit(child);
       await new Promise<void>((resolve, reject) => {
         let seen = "";
         started.stdout?.on("data", (chunk: Buffer) => {
@@ -71,7 +74,8 @@ export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis>
     },
     async stop() {
       const running = child;
-      if (running === undefined || running.exitCode !== null) return;
+      // Killed by a signal, a process has no exit code, and its exit event has been emitted.
+      if (running === undefined || ended(running)) return;
       await new Promise<void>((resolve) => {
         running.once("exit", () => resolve());
         running.kill("SIGKILL");

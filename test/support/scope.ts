@@ -7,13 +7,39 @@ import { type Receiver, type Responder, startReceiver } from "./receiver";
 import { type System, type SystemOptions, startSystem } from "./system";
 
 /**
+ * A cleanup still under way after this is left to itself, so that the ones after it run: a system
+ * stopping against a frozen Redis must not keep that Redis from being thawed and stopped.
+ */
+const CLEANUP_LIMIT_MS = 10_000;
+
+async function withinLimit(cleanup: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`a test's cleanup did not end within ${CLEANUP_LIMIT_MS} ms`)),
+      CLEANUP_LIMIT_MS,
+    );
+  });
+  try {
+    await Promise.race([cleanup(), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * What a test starts, stopped after it in the reverse order (receivers, systems, extra workers),
- * so each test of a file gets its own and none leaks into the next. Call once per file.
+ * so each test of a file gets its own and none leaks into the next. Call once per file. Every
+ * cleanup runs, whatever the ones before it did; the first failure is the hook's.
  */
 export function testScope() {
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    const failures: unknown[] = [];
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await withinLimit(cleanup).catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length > 0) throw failures[0];
   });
   return {
     /** Runs `cleanup` after the test. */

@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ended, reapOnExit } from "./reaper";
 import { freePort } from "./redis-server";
 
 export const SENTINEL_MASTER_NAME = "mymaster";
@@ -63,7 +64,7 @@ class Watched {
 
   constructor(label: string, command: string, args: string[]) {
     this.#label = label;
-    this.child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = reapOnExit(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
     this.child.stdout?.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
     this.child.stderr?.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
   }
@@ -106,7 +107,7 @@ class Watched {
 
   kill(): Promise<void> {
     const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    if (ended(child)) return Promise.resolve();
     return new Promise((resolve) => {
       child.once("exit", () => resolve());
       child.kill("SIGKILL");

@@ -1,14 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ended, reapOnExit } from "./reaper";
 
 const WORKER_MAIN = fileURLToPath(new URL("../../services/worker/src/main.ts", import.meta.url));
 
 /** A worker in a process of its own, so that it can be killed for real. */
 export function spawnWorker(env: Record<string, string>, logLevel = "warn"): ChildProcess {
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), WORKER_MAIN], {
-    env: { ...process.env, ...env, LOG_LEVEL: logLevel, HOOKWIRE_WORKER_METRICS_PORT: "0" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = reapOnExit(
+    spawn(process.execPath, ["--import", import.meta.resolve("tsx/esm"), WORKER_MAIN], {
+      env: { ...process.env, ...env, LOG_LEVEL: logLevel, HOOKWIRE_WORKER_METRICS_PORT: "0" },
+      stdio: ["ignore", "pipe", "inherit"],
+    }),
+  );
   child.stdout?.resume(); // never let an unread pipe stall the worker
   return child;
 }
@@ -25,7 +28,5 @@ export function logged(child: ChildProcess, text: string): Promise<void> {
 }
 
 export function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once("exit", () => resolve()));
+  return ended(child) ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()));
 }
