@@ -320,6 +320,76 @@ describe("compact records in buckets", () => {
   });
 });
 
+describe("records that would outlive their entry's claim", () => {
+  const DAY = 24 * 3600e3;
+  const own = new DeliveryLog(redis, keyspace(prefix), {
+    retention: { succeeded: DAY, failed: 14 * DAY },
+    claimWindowMs: 7 * DAY,
+  });
+  const acceptedAt = 50_000_000;
+  const succeededAfter = (i: number, waitedMs: number): DeliveryRecord => ({
+    ...record(i, "hk_late", acceptedAt),
+    status: "succeeded",
+    updatedAt: acceptedAt + waitedMs,
+    attempts: [
+      { attempt: 1, at: acceptedAt + waitedMs - 5, durationMs: 4, statusCode: 200, outcome: "done" },
+    ],
+  });
+
+  test("a failed delivery replayed with no attempts is kept whole, and found by id with no claim", async () => {
+    const failed: DeliveryRecord = {
+      ...record(71, "hk_late", acceptedAt),
+      status: "failed",
+      reason: "render failed: no such variable",
+      payload: { id: "hk_late.e71", entryId: "e71", acceptedAt, attemptsMade: 0, templateKey: "default" },
+    };
+    const first = redis.multi();
+    own.recordUpdates(first, [{ record: failed, previous: "pending" }]);
+    await first.exec();
+    // Replayed 8 days on (the claim lasts 7): pending again, nothing attempted, nothing to say.
+    const replayed: DeliveryRecord = {
+      ...record(71, "hk_late", acceptedAt),
+      updatedAt: acceptedAt + 8 * DAY,
+    };
+    const again = redis.multi();
+    own.recordUpdates(again, [{ record: replayed, previous: "failed" }]);
+    await again.exec();
+    expect(await redis.exists(keyspace(prefix).entrySeen("e71"))).toBe(0);
+    expect(await own.get("hk_late.e71")).toEqual(replayed);
+    expect((await own.list({ hookId: "hk_late" })).deliveries.map((d) => d.id)).toEqual(["hk_late.e71"]);
+  });
+
+  test("a first attempt's success kept compact while the claim outlives it, whole past that", async () => {
+    const soon = succeededAfter(72, 5 * DAY);
+    const late = succeededAfter(73, 6.5 * DAY);
+    const pipeline = redis.multi();
+    own.recordUpdates(pipeline, [{ record: soon }, { record: late }]);
+    await pipeline.exec();
+    const bucket = keyspace(prefix).deliveryBucket("hk_late", Math.floor(acceptedAt / 100));
+    expect(await redis.hexists(bucket, "e72")).toBe(1);
+    expect(await redis.exists(keyspace(prefix).delivery("hk_late.e72"))).toBe(0);
+    expect(await redis.hexists(bucket, "e73")).toBe(0);
+    expect(await own.get("hk_late.e73")).toEqual(late);
+  });
+
+  test("a window shorter than the succeeded retention keeps successes compact while their claim lasts", async () => {
+    const short = new DeliveryLog(redis, keyspace(prefix), {
+      retention: { succeeded: DAY, failed: 14 * DAY },
+      claimWindowMs: 3600e3,
+    });
+    const pipeline = redis.multi();
+    short.recordUpdates(pipeline, [
+      { record: succeededAfter(74, 600e3) },
+      { record: succeededAfter(75, 7200e3) },
+    ]);
+    await pipeline.exec();
+    const bucket = keyspace(prefix).deliveryBucket("hk_late", Math.floor(acceptedAt / 100));
+    expect(await redis.hexists(bucket, "e74")).toBe(1);
+    expect(await redis.hexists(bucket, "e75")).toBe(0);
+    expect(await short.get("hk_late.e75")).toEqual(succeededAfter(75, 7200e3));
+  });
+});
+
 describe("a record as kept", () => {
   const succeeded: DeliveryRecord = {
     id: "hk_a.entry.with.dots",

@@ -183,6 +183,12 @@ export interface DeliveryLogOptions {
    * acceptance times find compact records; this log's own by default.
    */
   claims?: Keyspace;
+  /**
+   * How long an entry's claim is kept (the idempotency window): a compact record is found by id
+   * through its entry's claim only, so a record written when that is past is kept whole (see
+   * `#encode`). Absent: claims are taken to outlive every record.
+   */
+  claimWindowMs?: number;
 }
 
 /** A record to write, and the status it had before (undefined: new, or not read). */
@@ -210,12 +216,14 @@ export class DeliveryLog {
   readonly #keys: Keyspace;
   readonly #claims: Keyspace;
   readonly #retention: RetentionMs;
+  readonly #claimWindowMs: number;
 
   constructor(redis: Redis, keys: Keyspace, options: DeliveryLogOptions = {}) {
     this.#redis = redis;
     this.#keys = keys;
     this.#claims = options.claims ?? keys;
     this.#retention = options.retention ?? DEFAULT_RETENTION_MS;
+    this.#claimWindowMs = options.claimWindowMs ?? Number.POSITIVE_INFINITY;
     DROP_GONE.define(redis);
   }
 
@@ -532,6 +540,28 @@ export class DeliveryLog {
    * one call keeps its last state. A record that is no longer compact leaves its bucket for a key
    * of its own.
    */
+  /**
+   * The record as kept: compact where it can be (see encodeRecord), unless, written after its
+   * acceptance, it could not be found by id, which a compact record is through its entry's claim
+   * only: the claim has lapsed already (a failed delivery replayed after the window), or a
+   * succeeded record would outlive it where claims are kept at least as long as those records
+   * (a delivery that waited for days). A shorter window is the operator's choice of memory over
+   * lookups (see the README). A record accepted now is written with its claim; one still waiting
+   * when that claim lapses (a backlog of more than the window) is listed, and not found by id.
+   */
+  #encode(record: DeliveryRecord, accepted: boolean): string {
+    const kept = encodeRecord(record);
+    if (accepted || !isCompact(kept)) return kept;
+    const claimedUntil = record.acceptedAt + this.#claimWindowMs;
+    const succeeded = this.#retention.succeeded;
+    const outlived =
+      claimedUntil <= record.updatedAt ||
+      (record.status === "succeeded" &&
+        this.#claimWindowMs >= succeeded &&
+        claimedUntil < record.updatedAt + succeeded);
+    return outlived ? JSON.stringify(record) : kept;
+  }
+
   #write(pipeline: ChainableCommander, writes: readonly RecordWrite[], accepted: boolean): void {
     const last = new Map<string, RecordWrite>();
     for (const write of writes) {
@@ -557,7 +587,7 @@ export class DeliveryLog {
       members.push(score, value);
     };
     for (const { record, previous } of last.values()) {
-      const kept = encodeRecord(record);
+      const kept = this.#encode(record, accepted);
       const bucket = bucketOf(record.acceptedAt);
       const done = this.#keys.deliveryBucket(record.hookId, bucket);
       const waiting = this.#keys.pendingBucket(record.hookId, bucket);

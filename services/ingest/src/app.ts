@@ -99,7 +99,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: redis, prefix: partition.prefix });
     // The queue keeps its own error listener so a Redis outage is a 503, not a crash.
     queue.on("error", () => undefined);
-    const log = new DeliveryLog(redis, partition.keys, { retention, claims: keys });
+    const log = new DeliveryLog(redis, partition.keys, {
+      retention,
+      claims: keys,
+      claimWindowMs: config.ingest.idempotencyWindowMs,
+    });
     const writer = new DeliveryWriter(
       commits ?? redis,
       log,

@@ -221,6 +221,7 @@ function startLane(partition: Partition, shared: Shared): RunningLane {
   const log = new DeliveryLog(writes, keys, {
     retention: { succeeded: settings.retentionSucceededMs, failed: settings.retentionFailedMs },
     claims: shared.claims,
+    claimWindowMs: options.config.ingest.idempotencyWindowMs,
   });
   const outbox = new Outbox(keys, queue, settings.lockMs);
   const context: WorkerContext = {
