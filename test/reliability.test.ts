@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { idempotencyRedisKey } from "@hookwire/ingest";
-import { DELIVERY_QUEUE, keyspace } from "@hookwire/queue";
+import { DELIVERY_QUEUE, keyspace, MAX_JOB_DELIVERIES } from "@hookwire/queue";
 import { takeLeases } from "@hookwire/store";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -270,28 +270,32 @@ describe("nothing accepted is lost", () => {
 });
 
 describe("no hook starves another", () => {
-  test("small batches of many hooks share jobs of up to 25 deliveries, and every delivery of them arrives", async () => {
+  test(`small batches of many hooks share jobs of up to ${MAX_JOB_DELIVERIES} deliveries, and every delivery of them arrives`, async () => {
+    // Twelve hooks and batches of a twelfth of a job and a bit: eleven fit in one job, the
+    // twelfth does not.
+    const perHook = Math.floor(MAX_JOB_DELIVERIES / 11);
+    expect(12 * perHook).toBeGreaterThan(MAX_JOB_DELIVERIES);
     const rx = await receiver();
     const sys = await system({ label: "rel-share", worker: false });
     const hooks: string[] = [];
-    for (let i = 0; i < 13; i++) hooks.push(await hookTo(sys, `${rx.url}/h${i}`));
-    expect((await sys.api("POST", "/v1/entries", entries("share", 2))).status).toBe(202);
+    for (let i = 0; i < 12; i++) hooks.push(await hookTo(sys, `${rx.url}/h${i}`));
+    expect((await sys.api("POST", "/v1/entries", entries("share", perHook))).status).toBe(202);
     const queue = new Queue(DELIVERY_QUEUE, { connection: sys.redis, prefix: sys.config.queuePrefix });
     scope.defer(() => queue.close());
-    // 13 batches of 2: twelve in one job (24 deliveries), the last in a job of its own.
+    // Eleven batches in one job, the last in a job of its own.
     const jobs = await queue.getJobs(["wait"]);
     const shared = jobs.filter((job) => "batches" in job.data);
     expect(jobs).toHaveLength(2);
     expect(shared).toHaveLength(1);
-    expect(shared[0]?.data.batches).toHaveLength(12);
-    expect(new Set(shared[0]?.data.batches.map((b: { hookId: string }) => b.hookId)).size).toBe(12);
+    expect(shared[0]?.data.batches).toHaveLength(11);
+    expect(new Set(shared[0]?.data.batches.map((b: { hookId: string }) => b.hookId)).size).toBe(11);
 
     await extraWorker(sys);
-    await rx.waitFor((requests) => requests.length === 26, 15_000);
+    await rx.waitFor((requests) => requests.length === 12 * perHook, 15_000);
     const byHook = new Map<string, number>();
     for (const request of rx.requests) byHook.set(request.url, (byHook.get(request.url) ?? 0) + 1);
-    expect(byHook.size).toBe(13);
-    expect([...byHook.values()].every((n) => n === 2)).toBe(true);
+    expect(byHook.size).toBe(12);
+    expect([...byHook.values()].every((n) => n === perHook)).toBe(true);
     expect(await queue.getJobCounts("failed", "wait", "delayed", "active")).toEqual({
       failed: 0,
       wait: 0,

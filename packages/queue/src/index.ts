@@ -27,6 +27,7 @@ export {
   type DeliveryJobData,
   deliveryIdOf,
   type JobDelivery,
+  MAX_JOB_DELIVERIES,
   type RequestJobData,
 } from "./job";
 export { defineScripts, LuaScript } from "./lua-script";

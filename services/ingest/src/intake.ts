@@ -6,6 +6,7 @@ import {
   deliveryIdOf,
   type JobDelivery,
   type Keyspace,
+  MAX_JOB_DELIVERIES,
   type OutboxBatch,
   type Partitions,
 } from "@hookwire/queue";
@@ -82,9 +83,6 @@ export interface IntakeOptions {
   readiness?: HookReadiness;
 }
 
-/** Deliveries per job: enough to make queue round trips cheap, few enough to spread over workers. */
-const DELIVERIES_PER_JOB = 25;
-
 /** The record of a delivery as ingest leaves it. */
 function acceptedRecord(
   deliveryId: string,
@@ -126,7 +124,7 @@ function inProgress(entries: readonly Entry[], busy: readonly number[]): ApiErro
 
 /**
  * Packs batches smaller than a job's worth into shared jobs (`<prefix>-<k>`), in order, each of
- * up to DELIVERIES_PER_JOB deliveries; a batch alone in its job keeps a job of its own.
+ * up to MAX_JOB_DELIVERIES deliveries; a batch alone in its job keeps a job of its own.
  */
 function shareJobs(batches: readonly OutboxBatch[], prefix: string): void {
   let job: OutboxBatch[] = [];
@@ -142,7 +140,7 @@ function shareJobs(batches: readonly OutboxBatch[], prefix: string): void {
   };
   for (const batch of batches) {
     const n = batch.data.deliveries.length;
-    if (size + n > DELIVERIES_PER_JOB) close();
+    if (size + n > MAX_JOB_DELIVERIES) close();
     job.push(batch);
     size += n;
   }
@@ -178,9 +176,9 @@ function isEmpty(routed: Routed): boolean {
 }
 
 /**
- * The batches of one commit of a request. Batch `<hookId>.<request><part>-<n>` holds up to 25
- * deliveries of one hook; batches smaller than that share jobs of up to 25 deliveries in all
- * (`req-<request><part>-<k>`): an entry that reaches 40 hooks costs the queue two jobs, not 40,
+ * The batches of one commit of a request. Batch `<hookId>.<request><part>-<n>` holds up to
+ * MAX_JOB_DELIVERIES deliveries of one hook; batches smaller than that share jobs of up to as many
+ * in all (`req-<request><part>-<k>`): an entry that reaches 40 hooks costs the queue one job, not 40,
  * while a job never carries more work than one full batch (so the worker's job slots still pace
  * what it takes in).
  */
@@ -193,10 +191,10 @@ function batchesOf({ byHook, ordered }: Routed, request: string, part: string): 
       sequenced.push({ id: `${hookId}.${request}${part}`, data: { hookId, deliveries }, ordered: true });
       continue;
     }
-    for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_JOB) {
+    for (let i = 0; i < deliveries.length; i += MAX_JOB_DELIVERIES) {
       batches.push({
-        id: `${hookId}.${request}${part}-${i / DELIVERIES_PER_JOB}`,
-        data: { hookId, deliveries: deliveries.slice(i, i + DELIVERIES_PER_JOB) },
+        id: `${hookId}.${request}${part}-${i / MAX_JOB_DELIVERIES}`,
+        data: { hookId, deliveries: deliveries.slice(i, i + MAX_JOB_DELIVERIES) },
       });
     }
   }
@@ -207,7 +205,7 @@ function batchesOf({ byHook, ordered }: Routed, request: string, part: string): 
 /**
  * From accepted entries to queued deliveries: for each entry and each enabled hook, the policy
  * decides, the body is rendered, and the deliveries of the request are committed (batches of up
- * to 25 deliveries of one hook) with their records, in their hooks' partitions, the entries'
+ * to MAX_JOB_DELIVERIES deliveries of one hook) with their records, in their hooks' partitions, the entries'
  * claims last.
  */
 export class Intake {

@@ -1,3 +1,4 @@
+import { MAX_JOB_DELIVERIES } from "@hookwire/queue";
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { EntryResult, IntakeObserver } from "./intake";
@@ -76,7 +77,7 @@ export class IngestMetrics implements IntakeObserver {
     const state = () => this.#freshState();
     new Gauge({
       name: "hookwire_queue_jobs",
-      help: "Jobs on the delivery queue by state (a job carries up to 25 deliveries of one hook).",
+      help: `Jobs on the delivery queue by state (a job carries up to ${MAX_JOB_DELIVERIES} deliveries).`,
       labelNames: ["state"],
       registers,
       async collect() {

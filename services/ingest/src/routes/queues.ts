@@ -1,6 +1,7 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
+import { MAX_JOB_DELIVERIES } from "@hookwire/queue";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { ApiError } from "../errors";
 import type { Services } from "../services";
@@ -28,7 +29,7 @@ export function queueViewRoutes(services: Services, options: { writable: boolean
           new BullMQAdapter(queue, {
             readOnlyMode: !options.writable,
             allowRetries: options.writable,
-            description: "Each job carries up to 25 deliveries of one hook.",
+            description: `Each job carries up to ${MAX_JOB_DELIVERIES} deliveries.`,
             ...(services.lanes.length > 1
               ? { prefix: `p${partition.index}-`, displayName: `deliveries, partition ${partition.index}` }
               : {}),

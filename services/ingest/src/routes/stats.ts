@@ -1,3 +1,4 @@
+import { MAX_JOB_DELIVERIES } from "@hookwire/queue";
 import type { FastifyPluginAsync } from "fastify";
 import { redisPersistenceSchema } from "../schemas";
 import { type Services, withRedis } from "../services";
@@ -79,7 +80,10 @@ const statsSchema = {
     queue: {
       type: "object",
       properties: {
-        jobs: { ...queueStatesSchema, description: "Jobs by state now; a job carries up to 25 deliveries." },
+        jobs: {
+          ...queueStatesSchema,
+          description: `Jobs by state now; a job carries up to ${MAX_JOB_DELIVERIES} deliveries.`,
+        },
         oldestWaitingAgeSeconds: { type: "number" },
       },
     },
