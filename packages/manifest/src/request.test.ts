@@ -57,6 +57,31 @@ describe("renderRequest", () => {
     expect(renderRequest(oauth, {}, {}).url).toBe("/events");
   });
 
+  test("rendered once per hook's form values, the same each time, headers the caller's to add to", () => {
+    const formValues = { url: "https://hooks.example.com/in", token: "abc" };
+    const first = renderRequest(fixture("valid"), formValues, { kind: "flag" });
+    first.headers.push({ name: "X-Signature", value: "s" });
+    const again = renderRequest(fixture("valid"), formValues, { kind: "segment" });
+    expect(again.headers.map((h) => h.name)).toEqual(["Content-Type", "Authorization"]);
+    // Form values changed (the hook edited): a new object, rendered anew.
+    expect(renderRequest(fixture("valid"), { ...formValues, token: "new" }, {}).headers[1]?.value).toBe(
+      "Bearer new",
+    );
+  });
+
+  test("a URL that reads the entry is rendered for each entry; one that reads oauth, for each token", () => {
+    const integration = withUrl("{{{url}}}/{{context.key}}");
+    const formValues = { url: "https://x.test" };
+    expect(renderRequest(integration, formValues, { key: "a" }).url).toBe("https://x.test/a");
+    expect(renderRequest(integration, formValues, { key: "b" }).url).toBe("https://x.test/b");
+    const oauth = fixture("oauth");
+    const noForm = {};
+    const token = (accessToken: string) => ({ baseURI: "https://eu.example.com", accessToken });
+    expect(renderRequest(oauth, noForm, {}, token("one")).headers[1]?.value).toBe("Bearer one");
+    expect(renderRequest(oauth, noForm, {}, token("two")).headers[1]?.value).toBe("Bearer two");
+    expect(renderRequest(oauth, noForm, {}).url).toBe("/events");
+  });
+
   test("strict, a field the entry lacks is reported", () => {
     const integration = withUrl("{{url}}/{{context.project.key}}");
     expect(() => renderRequest(integration, { url: "u" }, { kind: "flag" }, null, { strict: true })).toThrow(
