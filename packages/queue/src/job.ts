@@ -76,8 +76,8 @@ export interface BatchRef {
 /**
  * What a BullMQ job of many batches carries: small batches of one ingest request, one per hook,
  * up to MAX_JOB_DELIVERIES deliveries in all. An entry that fans out to 40 hooks then costs the
- * queue one job's round trips, not 40; the worker hands each batch to its own hook's gate (and sends back, as a
- * job of its own, any batch its hook cannot take now).
+ * queue one job's round trips, not 40; the worker hands each batch to its own hook's gate (and
+ * sends back, as a job of its own, any batch its hook cannot take now).
  */
 export interface RequestJobData {
   batches: BatchRef[];

@@ -536,11 +536,6 @@ export class DeliveryLog {
   }
 
   /**
-   * The writes of `writes`, in as few commands as their kinds allow. A delivery written twice in
-   * one call keeps its last state. A record that is no longer compact leaves its bucket for a key
-   * of its own.
-   */
-  /**
    * The record as kept: compact where it can be (see encodeRecord), unless, written after its
    * acceptance, it could not be found by id, which a compact record is through its entry's claim
    * only: the claim has lapsed already (a failed delivery replayed after the window), or a
@@ -562,6 +557,11 @@ export class DeliveryLog {
     return outlived ? JSON.stringify(record) : kept;
   }
 
+  /**
+   * The writes of `writes`, in as few commands as their kinds allow. A delivery written twice in
+   * one call keeps its last state. A record that is no longer compact leaves its bucket for a key
+   * of its own.
+   */
   #write(pipeline: ChainableCommander, writes: readonly RecordWrite[], accepted: boolean): void {
     const last = new Map<string, RecordWrite>();
     for (const write of writes) {
