@@ -116,6 +116,38 @@ describe("HookGate", () => {
     hold.resolve();
     await first;
   });
+
+  test("a task that fails, at once or later, gives its slot to the next and its caller the error", async () => {
+    const gate = new HookGate(1);
+    const hold = deferred();
+    const order: string[] = [];
+    const first = gate.run(async () => {
+      order.push("first");
+      await hold.promise;
+      throw new Error("later");
+    });
+    const second = gate.run(() => {
+      order.push("second");
+      throw new Error("at once");
+    });
+    const third = gate.run(async () => {
+      order.push("third");
+      return "done";
+    });
+    await settleMicrotasks();
+    expect(order).toEqual(["first"]);
+    hold.resolve();
+    await expect(first).rejects.toThrow("later");
+    await expect(second).rejects.toThrow("at once");
+    await expect(third).resolves.toBe("done");
+    expect(order).toEqual(["first", "second", "third"]);
+    // Every slot came back: a full width runs at once again.
+    let running = 0;
+    await gate.run(async () => {
+      running++;
+    });
+    expect(running).toBe(1);
+  });
 });
 
 /** Lets every task that can start now start (each start is a few promise hops). */

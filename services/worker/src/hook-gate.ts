@@ -39,24 +39,57 @@ export class HookGate {
     return Math.min(this.#concurrency, this.#window);
   }
 
-  /** `heard`: what came of the task's attempt, which widens or narrows the hook's window. */
-  async run<T>(task: () => Promise<T>, heard: (result: T) => Heard = () => "none"): Promise<T> {
-    // A woken waiter inherits the slot of the task that finished, so the count stays exact.
-    if (this.#inFlight >= this.width) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    else this.#inFlight++;
-    let result: Heard = "none";
-    try {
-      const value = await task();
-      result = heard(value);
-      return value;
-    } finally {
-      if (result === "answered") this.#window = Math.min(this.#concurrency, this.#window * 2);
-      else if (result === "unanswered") this.#window = Math.max(FIRST_WINDOW, Math.floor(this.#window / 2));
-      const next = this.#inFlight <= this.width ? this.#waiting.shift() : undefined;
-      if (next !== undefined) next();
-      else this.#inFlight--;
-      this.#wakeNext();
+  /**
+   * `heard`: what came of the task's attempt, which widens or narrows the hook's window. No async
+   * frame is held per task: a task beyond the width waits as a closure, started by the task whose
+   * slot it inherits (the count stays exact), and a batch's deliveries that wait cost no
+   * suspended function each.
+   */
+  run<T>(task: () => Promise<T>, heard: (result: T) => Heard = () => "none"): Promise<T> {
+    if (this.#inFlight < this.width) {
+      this.#inFlight++;
+      return this.#start(task, heard);
     }
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push(() => {
+        this.#start(task, heard).then(resolve, reject);
+      });
+    });
+  }
+
+  #start<T>(task: () => Promise<T>, heard: (result: T) => Heard): Promise<T> {
+    let pending: Promise<T>;
+    try {
+      pending = task();
+    } catch (error) {
+      this.#finish("none");
+      return Promise.reject(error);
+    }
+    return pending.then(
+      (value) => {
+        let result: Heard = "none";
+        try {
+          result = heard(value);
+        } finally {
+          this.#finish(result);
+        }
+        return value;
+      },
+      (error: unknown) => {
+        this.#finish("none");
+        throw error;
+      },
+    );
+  }
+
+  /** A task ended: the window learns what it heard, and its slot goes to the next task waiting. */
+  #finish(result: Heard): void {
+    if (result === "answered") this.#window = Math.min(this.#concurrency, this.#window * 2);
+    else if (result === "unanswered") this.#window = Math.max(FIRST_WINDOW, Math.floor(this.#window / 2));
+    const next = this.#inFlight <= this.width ? this.#waiting.shift() : undefined;
+    if (next !== undefined) next();
+    else this.#inFlight--;
+    this.#wakeNext();
   }
 
   #wakeNext(): void {
