@@ -52,10 +52,14 @@ export interface RenderedRequest {
  * per delivery (Handlebars was ~3 % of the worker's CPU). `oauth`: the token they were rendered
  * with, for templates that read it (a refreshed token renders them again).
  */
-const unchanging = new WeakMap<FormValues, Map<Integration, { oauth: string; rendered: RenderedRequest }>>();
+const unchanging = new WeakMap<
+  FormValues,
+  Map<Integration, { oauth: OAuthCredentials | null; rendered: RenderedRequest }>
+>();
 
-function oauthKey(oauth: OAuthCredentials | null | undefined): string {
-  return oauth ? `${oauth.baseURI}\n${oauth.accessToken}` : "";
+/** Whether request lines rendered with `kept` hold for `oauth` too (templates that read it). */
+function sameOAuth(kept: OAuthCredentials | null, oauth: OAuthCredentials | null): boolean {
+  return kept === oauth || (kept?.accessToken === oauth?.accessToken && kept?.baseURI === oauth?.baseURI);
 }
 
 /**
@@ -71,14 +75,14 @@ export function renderRequest(
 ): RenderedRequest {
   const strict = options?.strict === true;
   if (strict || integration.request.reads.entry) return render(integration, formValues, entry, oauth, strict);
-  const token = integration.request.reads.oauth ? oauthKey(oauth) : "";
+  const token = integration.request.reads.oauth ? (oauth ?? null) : null;
   let byIntegration = unchanging.get(formValues);
   if (byIntegration === undefined) {
     byIntegration = new Map();
     unchanging.set(formValues, byIntegration);
   }
   let kept = byIntegration.get(integration);
-  if (kept === undefined || kept.oauth !== token) {
+  if (kept === undefined || !sameOAuth(kept.oauth, token)) {
     const rendered = render(integration, formValues, entry, oauth, false);
     for (const header of rendered.headers) Object.freeze(header);
     kept = { oauth: token, rendered };
