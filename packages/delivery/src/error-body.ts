@@ -1,5 +1,3 @@
-import type { Readable } from "node:stream";
-
 /** How much of a non-2xx body is kept with the attempt. */
 export const errorBodyLimitBytes = 4096;
 
@@ -30,36 +28,41 @@ export function keepsErrorBody(
 }
 
 /**
- * Keeps the first `limitBytes` of a body, read as a stream; never holds more than that. The rest
- * is drained while it stays under `drainLimitBytes`, so the keep-alive socket goes back to the
- * pool; past it the body is destroyed (the socket with it) rather than read a hostile 1 GiB.
- * A body that breaks off midway yields what arrived: the status already tells the outcome.
+ * The first `limitBytes` of a body, fed to it chunk by chunk as the body arrives; never holds more
+ * than that. `add` answers false once `drainLimitBytes` have arrived: the rest is then not read
+ * (the caller gives up the socket rather than read a hostile 1 GiB), while below it the body is
+ * read to its end so that the keep-alive socket goes back to the pool. A body that breaks off
+ * midway leaves what arrived: the status already tells the outcome.
  */
-export function readErrorBody(body: Readable, limitBytes: number, drainLimitBytes: number): Promise<string> {
-  // Events rather than `for await`: the async iterator destroys the stream when it returns, a tick
-  // before 'end' is emitted, and undici then counts the body as aborted and drops the socket.
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    let seen = 0;
-    body.on("data", (chunk: Buffer) => {
-      seen += chunk.length;
-      if (kept < limitBytes) {
-        const part = chunk.length <= limitBytes - kept ? chunk : chunk.subarray(0, limitBytes - kept);
-        chunks.push(part);
-        kept += part.length;
-      }
-      if (seen > drainLimitBytes) body.destroy();
-    });
-    // Timeout, reset or our own destroy: 'close' follows, with the prefix already read.
-    body.on("error", noop);
-    body.on("close", () =>
-      resolve(utf8Prefix(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, kept))),
-    );
-  });
-}
+export class BodyPrefix {
+  readonly #limitBytes: number;
+  readonly #drainLimitBytes: number;
+  readonly #chunks: Buffer[] = [];
+  #kept = 0;
+  #seen = 0;
 
-function noop(): void {}
+  constructor(limitBytes: number, drainLimitBytes: number) {
+    this.#limitBytes = limitBytes;
+    this.#drainLimitBytes = drainLimitBytes;
+  }
+
+  add(chunk: Buffer): boolean {
+    this.#seen += chunk.length;
+    const room = this.#limitBytes - this.#kept;
+    if (room > 0) {
+      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      this.#chunks.push(part);
+      this.#kept += part.length;
+    }
+    return this.#seen <= this.#drainLimitBytes;
+  }
+
+  /** What was kept, as text (a character the byte limit cut in two is dropped). */
+  text(): string {
+    const chunks = this.#chunks;
+    return utf8Prefix(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.#kept));
+  }
+}
 
 /** Decodes, dropping a multi-byte character that the byte cut split in two. */
 export function utf8Prefix(bytes: Buffer): string {

@@ -78,6 +78,34 @@ describe("answers", () => {
     });
   });
 
+  test("2xx bodies are read to their end, so one socket carries every attempt", async () => {
+    const rx = await receiver((_req, res) => res.end("x".repeat(8 * 1024)));
+    const send = sender();
+    for (let i = 0; i < 5; i++) expect((await send.send(request(rx.origin))).status).toBe(200);
+    // undici frees a socket a tick after its body ends: a back-to-back send may open a second one.
+    expect(rx.connections()).toBeLessThanOrEqual(2);
+  });
+
+  test("a 2xx whose body runs past the drain limit succeeds, its socket given up, not read on", async () => {
+    const chunk = "x".repeat(16 * 1024);
+    const rx = await receiver((req, res) => {
+      if (req.url !== "/endless") return void res.end("fine");
+      res.writeHead(200);
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on("drain", more);
+      more();
+    });
+    const send = sender();
+    const result = await send.send(request(`${rx.origin}/endless`));
+    expect(result).toMatchObject({ status: 200 });
+    expect(result).not.toHaveProperty("errorCode");
+    // The endless body's socket was dropped, not kept: the next attempt needs a socket of its own.
+    expect((await send.send(request(`${rx.origin}/after`))).status).toBe(200);
+    expect(rx.connections()).toBeGreaterThanOrEqual(2);
+  });
+
   test("a hook's own Content-Type is kept; a body-less request sends none", async () => {
     const rx = await receiver((_req, res) => res.end("ok"));
     const send = sender();
