@@ -18,6 +18,7 @@ import {
   HookStore,
   LEASE_SCRIPTS,
   SecretBox,
+  takeLeases,
 } from "@hookwire/store";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -140,5 +141,46 @@ describe("Intake beside hooks that do not answer", () => {
     await intake.accept([entry("split-3")]);
     expect(seen[0]).toBe(`commit 1: ${[ready, unready].sort().join(",")} + claims`);
     expect(seen.filter((line) => line.startsWith("commit"))).toHaveLength(1);
+  });
+});
+
+describe("Intake of entries leased while they are routed", () => {
+  /** The real writer, telling `committed` the entry of each delivery and record it commits. */
+  function listingWriter(committed: string[]): DeliveryWriter {
+    return new (class extends DeliveryWriter {
+      override async commit(change: DeliveryCommit, now?: number) {
+        for (const batch of change.batches ?? []) {
+          for (const delivery of batch.data.deliveries) committed.push(`delivery ${delivery.entryId}`);
+        }
+        for (const record of change.accepted ?? []) committed.push(`record ${record.entryId}`);
+        return super.commit(change, now);
+      }
+    })(redis, log, outbox);
+  }
+
+  test("a request that repeats an accepted entry beside a new one commits the new one's deliveries only", async () => {
+    await (await intakeWith(real)).accept([entry("again-1")]);
+    const committed: string[] = [];
+    const results = await (await intakeWith(listingWriter(committed))).accept([
+      entry("again-1"),
+      entry("again-2"),
+    ]);
+    expect(results.map((r) => [r.id, r.duplicate, r.hooks.length])).toEqual([
+      ["again-1", true, 0],
+      ["again-2", false, 2],
+    ]);
+    expect([...new Set(committed)].sort()).toEqual(["delivery again-2", "record again-2"]);
+  });
+
+  test("an entry another request is accepting is answered 409, nothing is committed and the other entries are freed", async () => {
+    const other = await takeLeases(redis, [keys.entrySeen("busy-1")], 5_000);
+    const committed: string[] = [];
+    const intake = await intakeWith(listingWriter(committed));
+    await expect(intake.accept([entry("busy-2"), entry("busy-1")])).rejects.toMatchObject({
+      code: "API_ERR_IN_PROGRESS",
+    });
+    other.lease.end();
+    expect(committed).toEqual([]);
+    expect(await redis.get(keys.entrySeen("busy-2"))).toBeNull();
   });
 });
