@@ -178,8 +178,40 @@ function basicAuthorization(url: URL): string | undefined {
   }
 }
 
+/** What an attempt needs of its hook's URL: parsed once per URL text, not once per delivery. */
+interface Target {
+  url: URL;
+  origin: string;
+  /** Path and query, as the request line sends them. */
+  path: string;
+  /** Basic auth from credentials in the URL. */
+  authorization: string | undefined;
+}
+
+/** A hook URL's Target, or why it cannot be sent to. */
+function parseTarget(text: string): Target | string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return "the hook URL is not a valid absolute URL";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return `the hook URL's scheme must be http or https, got ${JSON.stringify(url.protocol.slice(0, 16))}`;
+  }
+  return { url, origin: url.origin, path: url.pathname + url.search, authorization: basicAuthorization(url) };
+}
+
+/** URLs whose Target is kept: past this many the cache starts again (hooks' URLs are few). */
+const MAX_TARGETS = 1_000;
+
 /** Flat [name, value, …] list: undici's cheapest header form. */
-function buildHeaders(request: OutboundRequest, url: URL, userAgent: string, routed: boolean): string[] {
+function buildHeaders(
+  request: OutboundRequest,
+  target: Target,
+  userAgent: string,
+  routed: boolean,
+): string[] {
   const headers: string[] = [];
   let hasContentType = false;
   let hasAuthorization = false;
@@ -191,13 +223,11 @@ function buildHeaders(request: OutboundRequest, url: URL, userAgent: string, rou
     headers.push(name, value);
   }
   if (request.body !== null && !hasContentType) headers.push("content-type", "application/json");
-  if (!hasAuthorization) {
-    // Credentials in the URL (https://user:pass@host/) become Basic auth, as curl does.
-    const authorization = basicAuthorization(url);
-    if (authorization !== undefined) headers.push("authorization", authorization);
-  }
+  // Credentials in the URL (https://user:pass@host/) become Basic auth, as curl does.
+  if (!hasAuthorization && target.authorization !== undefined)
+    headers.push("authorization", target.authorization);
   // Sent elsewhere than its URL's origin (SenderConfig.routeOrigin): it still names its own host.
-  if (routed) headers.push("host", url.host);
+  if (routed) headers.push("host", target.url.host);
   headers.push(
     "user-agent",
     userAgent,
@@ -270,6 +300,16 @@ export function createSender(config: SenderConfig): Sender {
     bodyTimeoutMs: settings.bodyTimeoutMs,
   });
   let closed = false;
+  const targets = new Map<string, Target | string>();
+  function targetOf(text: string): Target | string {
+    let target = targets.get(text);
+    if (target === undefined) {
+      target = parseTarget(text);
+      if (targets.size >= MAX_TARGETS) targets.clear();
+      targets.set(text, target);
+    }
+    return target;
+  }
 
   function limitsFor(timeoutMs: number): AttemptLimits {
     if (timeoutMs === defaultLimits.attemptTimeoutMs) return defaultLimits;
@@ -290,21 +330,9 @@ export function createSender(config: SenderConfig): Sender {
     const startedAt = Date.now();
     const t0 = performance.now();
 
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      return failed(startedAt, t0, "DELIVERY_ERR_BAD_URL", "the hook URL is not a valid absolute URL");
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-      return failed(
-        startedAt,
-        t0,
-        "DELIVERY_ERR_BAD_URL",
-        `the hook URL's scheme must be http or https, got ${JSON.stringify(url.protocol.slice(0, 16))}`,
-      );
-    }
-    const origin = url.origin;
+    const target = targetOf(request.url);
+    if (typeof target === "string") return failed(startedAt, t0, "DELIVERY_ERR_BAD_URL", target);
+    const { url, origin } = target;
     if (closed)
       return failed(startedAt, t0, "DELIVERY_ERR_CLOSED", `the sender is closed; nothing sent to ${origin}`);
 
@@ -342,9 +370,9 @@ export function createSender(config: SenderConfig): Sender {
     try {
       hookPool.pool.dispatch(
         {
-          path: url.pathname + url.search,
+          path: target.path,
           method: request.method as Dispatcher.HttpMethod,
-          headers: buildHeaders(request, url, settings.userAgent, routed !== undefined),
+          headers: buildHeaders(request, target, settings.userAgent, routed !== undefined),
           body: request.body,
           headersTimeout: limits.headersTimeoutMs,
           bodyTimeout: limits.bodyTimeoutMs,
