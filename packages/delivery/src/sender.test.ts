@@ -276,6 +276,16 @@ describe("error bodies", () => {
     expect(split.errorBody).not.toContain("\ufffd");
   });
 
+  test("an error body that breaks off midway keeps what arrived, and the status stands", async () => {
+    const rx = await receiver((_req, res) => {
+      res.writeHead(503, { "content-length": "1000" });
+      res.write("partial answer", () => res.destroy());
+    });
+    const result = await sender().send(request(rx.origin));
+    expect(result).toMatchObject({ status: 503, errorBody: "partial answer" });
+    expect(result).not.toHaveProperty("errorCode");
+  });
+
   test("nothing is kept when captureErrorBody is false", async () => {
     const rx = await receiver((_req, res) => res.writeHead(500).end("internal details"));
     const result = await sender().send(request(rx.origin, { captureErrorBody: false }));
