@@ -47,6 +47,9 @@ export const HEALTH_SCRIPTS: readonly LuaScript[] = [CAS];
 /** Compare-and-set tries before a transition is kept in this worker's mirror only. */
 const CAS_TRIES = 5;
 
+/** The verdict of a success while the circuit is closed with no failures (read only). */
+const HEALTHY: Promise<Verdict> = Promise.resolve(Object.freeze({ disable: false }));
+
 export interface Verdict {
   disable: boolean;
   failingSince?: number;
@@ -93,18 +96,20 @@ export class HookHealth {
   }
 
   /** Feeds one answered attempt; says whether the hook has failed long enough to be disabled. */
-  async report(hookId: string, succeeded: boolean, at: number, reason?: string): Promise<Verdict> {
+  report(hookId: string, succeeded: boolean, at: number, reason?: string): Promise<Verdict> {
     const health = this.#get(hookId);
     if (succeeded) health.lastSuccessAt = at;
     else {
       health.lastFailureAt = at;
       if (reason !== undefined) health.lastFailureReason = reason;
     }
-    // The healthy path: nothing to write while the circuit is closed with no failures.
+    // The healthy path, once per delivery: nothing to write while the circuit is closed with no
+    // failures, and one answer made once for all of them.
     if (succeeded && health.circuit.state === "closed" && health.circuit.consecutiveFailures === 0)
-      return { disable: false };
-    const { verdict } = await this.#transition(hookId, { kind: succeeded ? "success" : "failure", at });
-    return verdict;
+      return HEALTHY;
+    return this.#transition(hookId, { kind: succeeded ? "success" : "failure", at }).then(
+      ({ verdict }) => verdict,
+    );
   }
 
   state(hookId: string): CircuitState {

@@ -122,6 +122,7 @@ export async function attemptDelivery(
   return settled;
 }
 
+/** The delivery as one attempt left it. Built field by field, without spreads: once per delivery. */
 function settle(
   delivery: JobDelivery,
   attempt: number,
@@ -134,27 +135,34 @@ function settle(
     at: result.startedAt,
     durationMs: Math.round(result.durationMs),
     outcome: outcome.verb,
-    ...(result.status !== undefined ? { statusCode: result.status } : {}),
-    ...(result.errorCode !== undefined ? { errorCode: result.errorCode } : {}),
-    ...(result.errorMessage !== undefined ? { errorMessage: result.errorMessage } : {}),
-    ...(result.errorBody !== undefined ? { errorBody: result.errorBody } : {}),
   };
-  const common = {
-    kind: "settled" as const,
+  if (result.status !== undefined) attemptRecord.statusCode = result.status;
+  if (result.errorCode !== undefined) attemptRecord.errorCode = result.errorCode;
+  if (result.errorMessage !== undefined) attemptRecord.errorMessage = result.errorMessage;
+  if (result.errorBody !== undefined) attemptRecord.errorBody = result.errorBody;
+  const settled: Settled = {
+    kind: "settled",
     delivery,
     attempt,
+    status: "succeeded",
     templateKey,
     attemptRecord,
     durationMs: result.durationMs,
   };
   switch (outcome.verb) {
     case "done":
-      return { ...common, status: "succeeded" };
+      break;
     case "retry":
-      return { ...common, status: "pending", reason: outcome.reason, retryDelayMs: outcome.delayMs };
+      settled.status = "pending";
+      settled.reason = outcome.reason;
+      settled.retryDelayMs = outcome.delayMs;
+      break;
     case "give_up":
-      return { ...common, status: "failed", reason: outcome.reason };
+      settled.status = "failed";
+      settled.reason = outcome.reason;
+      break;
   }
+  return settled;
 }
 
 /** Why a hook's deliveries cannot be sent at all, and what they become. */
