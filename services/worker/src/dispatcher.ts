@@ -129,19 +129,16 @@ export class Dispatcher {
         this.#ended(holding, { kind: "deferred", delivery, notBefore });
         return;
       }
-      gate
-        .run(() => this.#attemptOrDefer(batch, delivery), heardOf)
-        .then(
-          (end) => this.#ended(holding, end),
-          (error: unknown) => {
-            // attemptDelivery never throws; should anything else, the delivery goes back as it was.
-            this.#ctx.logger.error(
-              { err: error, deliveryId: delivery.id },
-              "delivery could not be attempted",
-            );
-            this.#ended(holding, { kind: "deferred", delivery, notBefore: 0 });
-          },
-        );
+      gate.submit(
+        () => this.#attemptOrDefer(batch, delivery),
+        heardOf,
+        (end) => this.#ended(holding, end),
+        (error: unknown) => {
+          // attemptDelivery never throws; should anything else, the delivery goes back as it was.
+          this.#ctx.logger.error({ err: error, deliveryId: delivery.id }, "delivery could not be attempted");
+          this.#ended(holding, { kind: "deferred", delivery, notBefore: 0 });
+        },
+      );
     });
   }
 

@@ -148,6 +148,38 @@ describe("HookGate", () => {
     });
     expect(running).toBe(1);
   });
+
+  test("submit tells a task's end by a call; a `heard` that throws is the task's failure and frees its slot", async () => {
+    const gate = new HookGate(1);
+    const order: string[] = [];
+    const failures: string[] = [];
+    gate.submit(
+      async () => "one",
+      () => {
+        throw new Error("heard broke");
+      },
+      () => order.push("ended one"),
+      (error) => failures.push((error as Error).message),
+    );
+    gate.submit(
+      async () => {
+        order.push("started two");
+        return "two";
+      },
+      () => "answered",
+      (value) => order.push(`ended ${value}`),
+      (error) => failures.push((error as Error).message),
+    );
+    await settleMicrotasks();
+    expect(failures).toEqual(["heard broke"]);
+    // The first was never told it ended, and its slot came back: the second ran in it.
+    expect(order).toEqual(["started two", "ended two"]);
+    let running = 0;
+    await gate.run(async () => {
+      running++;
+    });
+    expect(running).toBe(1);
+  });
 });
 
 /** Lets every task that can start now start (each start is a few promise hops). */

@@ -18,9 +18,17 @@ export const FIRST_WINDOW = 2;
 /** What came of a task, for the window: an answer, none, or no attempt at all. */
 export type Heard = "answered" | "unanswered" | "none";
 
+/** A task waiting for a slot, with where its end goes. */
+interface Waiting {
+  task: () => Promise<unknown>;
+  heard: (result: unknown) => Heard;
+  ended: (value: unknown) => void;
+  failed: (error: unknown) => void;
+}
+
 export class HookGate {
   #inFlight = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: Waiting[] = [];
   #concurrency: number;
   #window = FIRST_WINDOW;
 
@@ -40,44 +48,58 @@ export class HookGate {
   }
 
   /**
-   * `heard`: what came of the task's attempt, which widens or narrows the hook's window. No async
-   * frame is held per task: a task beyond the width waits as a closure, started by the task whose
-   * slot it inherits (the count stays exact), and a batch's deliveries that wait cost no
-   * suspended function each.
+   * Runs `task` once it has a slot; `ended` is told its value, or `failed` what it threw. `heard`:
+   * what came of the task's attempt, which widens or narrows the hook's window. No async frame
+   * and no promise is held per task: a task beyond the width waits as one entry, started by the
+   * task whose slot it inherits (the count stays exact), and is told its end by a call, not a
+   * promise's reaction: a batch's deliveries that wait cost that entry each, and their ends no
+   * microtask hop.
    */
-  run<T>(task: () => Promise<T>, heard: (result: T) => Heard = () => "none"): Promise<T> {
+  submit<T>(
+    task: () => Promise<T>,
+    heard: (result: T) => Heard,
+    ended: (value: T) => void,
+    failed: (error: unknown) => void,
+  ): void {
+    const waiting = { task, heard, ended, failed } as Waiting;
     if (this.#inFlight < this.width) {
       this.#inFlight++;
-      return this.#start(task, heard);
+      this.#start(waiting);
+      return;
     }
-    return new Promise<T>((resolve, reject) => {
-      this.#waiting.push(() => {
-        this.#start(task, heard).then(resolve, reject);
-      });
-    });
+    this.#waiting.push(waiting);
   }
 
-  #start<T>(task: () => Promise<T>, heard: (result: T) => Heard): Promise<T> {
-    let pending: Promise<T>;
+  /** `submit`, answered by a promise. */
+  run<T>(task: () => Promise<T>, heard: (result: T) => Heard = () => "none"): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.submit(task, heard, resolve, reject));
+  }
+
+  #start({ task, heard, ended, failed }: Waiting): void {
+    let pending: Promise<unknown>;
     try {
       pending = task();
     } catch (error) {
       this.#finish("none");
-      return Promise.reject(error);
+      failed(error);
+      return;
     }
-    return pending.then(
+    pending.then(
       (value) => {
-        let result: Heard = "none";
+        let result: Heard;
         try {
           result = heard(value);
-        } finally {
-          this.#finish(result);
+        } catch (error) {
+          this.#finish("none");
+          failed(error);
+          return;
         }
-        return value;
+        this.#finish(result);
+        ended(value);
       },
       (error: unknown) => {
         this.#finish("none");
-        throw error;
+        failed(error);
       },
     );
   }
@@ -87,7 +109,7 @@ export class HookGate {
     if (result === "answered") this.#window = Math.min(this.#concurrency, this.#window * 2);
     else if (result === "unanswered") this.#window = Math.max(FIRST_WINDOW, Math.floor(this.#window / 2));
     const next = this.#inFlight <= this.width ? this.#waiting.shift() : undefined;
-    if (next !== undefined) next();
+    if (next !== undefined) this.#start(next);
     else this.#inFlight--;
     this.#wakeNext();
   }
@@ -95,7 +117,7 @@ export class HookGate {
   #wakeNext(): void {
     while (this.#waiting.length > 0 && this.#inFlight < this.width) {
       this.#inFlight++;
-      this.#waiting.shift()?.();
+      this.#start(this.#waiting.shift() as Waiting);
     }
   }
 }
