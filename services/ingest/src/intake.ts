@@ -177,10 +177,10 @@ function isEmpty(routed: Routed): boolean {
 
 /**
  * The batches of one commit of a request. Batch `<hookId>.<request><part>-<n>` holds up to
- * MAX_JOB_DELIVERIES deliveries of one hook; batches smaller than that share jobs of up to as many
- * in all (`req-<request><part>-<k>`): an entry that reaches 40 hooks costs the queue one job, not 40,
- * while a job never carries more work than one full batch (so the worker's job slots still pace
- * what it takes in).
+ * MAX_JOB_DELIVERIES deliveries of one hook; batches smaller than that share jobs of up to as
+ * many in all (`req-<request><part>-<k>`): an entry that reaches 40 hooks costs the queue one job,
+ * not 40, while a job never carries more work than one full batch (so the worker's job slots
+ * still pace what it takes in).
  */
 function batchesOf({ byHook, ordered }: Routed, request: string, part: string): OutboxBatch[] {
   const batches: OutboxBatch[] = [];
@@ -205,8 +205,8 @@ function batchesOf({ byHook, ordered }: Routed, request: string, part: string): 
 /**
  * From accepted entries to queued deliveries: for each entry and each enabled hook, the policy
  * decides, the body is rendered, and the deliveries of the request are committed (batches of up
- * to MAX_JOB_DELIVERIES deliveries of one hook) with their records, in their hooks' partitions, the entries'
- * claims last.
+ * to MAX_JOB_DELIVERIES deliveries of one hook) with their records, in their hooks' partitions,
+ * the entries' claims last.
  */
 export class Intake {
   readonly #options: IntakeOptions;

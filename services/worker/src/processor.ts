@@ -14,8 +14,8 @@ import type { WorkerContext } from "./worker-context";
 
 /**
  * Processes one job in a few milliseconds: a batch of one hook's deliveries, or small batches of
- * one ingest request, one per hook (up to MAX_JOB_DELIVERIES in all: see RequestJobData). Each batch is
- * handed to the dispatcher unless its hook cannot take it now. A busy hook's batch (its
+ * one ingest request, one per hook (up to MAX_JOB_DELIVERIES in all: see RequestJobData). Each
+ * batch is handed to the dispatcher unless its hook cannot take it now. A busy hook's batch (its
  * deliveries here move, but it has more than it can work off soon) is parked in the dispatcher
  * and handed over when the hook has room; a batch whose hook is stalled (no answer for a while),
  * whose circuit is open or whose limits are spent elsewhere goes back to the queue, delayed. The
