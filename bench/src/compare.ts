@@ -14,7 +14,7 @@ import { runThroughput } from "./end-to-end";
 import { ProcessSampler } from "./process-sampler";
 import { startReceiver } from "./receiver";
 import { ensureRedis, localRedisPid, stopRedis } from "./redis-server";
-import { median } from "./statistics";
+import { median, pairedQuotients } from "./statistics";
 import { startSystem } from "./system-under-test";
 import { renderedRequest } from "./workload";
 
@@ -142,11 +142,22 @@ async function main(): Promise<void> {
   };
   const a = summary("A");
   const b = summary("B");
+  const byRound = (value: (sample: Sample) => number, better: "higher" | "lower") => {
+    const {
+      median: m,
+      low,
+      high,
+      better: wins,
+      rounds: n,
+    } = pairedQuotients(samples.A.map(value), samples.B.map(value), better);
+    return `×${m.toFixed(3)} (×${low.toFixed(2)}–×${high.toFixed(2)}, B ${better} in ${wins} of ${n})`;
+  };
   const line = (name: string, s: typeof a) =>
     `${name}  ratio ${s.ratio.toFixed(3)}  ${Math.round(s.rate)}/s  CPU µs per delivery: worker ${s.worker.toFixed(0)}, ingest ${s.ingest.toFixed(0)}, redis ${s.redis.toFixed(0)}, receiver ${s.receiver.toFixed(0)}; worker peak RSS ${s.workerPeakMiB.toFixed(0)} MiB`;
   process.stdout.write(
     `${what}, ${rounds} rounds, medians\n${line("A", a)}   (${values.a || "as is"})\n${line("B", b)}   (${values.b || "as is"})\n` +
-      `B/A: ratio ×${(b.ratio / a.ratio).toFixed(3)}, worker CPU ×${(b.worker / a.worker).toFixed(3)}, ingest CPU ×${(b.ingest / a.ingest).toFixed(3)}\n`,
+      `B/A: ratio ×${(b.ratio / a.ratio).toFixed(3)}, worker CPU ×${(b.worker / a.worker).toFixed(3)}, ingest CPU ×${(b.ingest / a.ingest).toFixed(3)}\n` +
+      `B/A round by round: ratio ${byRound((s) => s.ratio, "higher")}; worker CPU ${byRound((s) => s.cpu.worker ?? Number.NaN, "lower")}\n`,
   );
 }
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { median, percentileOfSorted, perSecond, summariseLatencies } from "./statistics";
+import { median, pairedQuotients, percentileOfSorted, perSecond, summariseLatencies } from "./statistics";
 
 describe("median", () => {
   test("odd and even counts", () => {
@@ -49,4 +49,23 @@ test("summariseLatencies sorts numerically", () => {
 test("perSecond", () => {
   expect(perSecond(500, 250)).toBe(2000);
   expect(perSecond(5, 0)).toBe(0);
+});
+
+describe("pairedQuotients", () => {
+  test("B over A round by round: the median, the range and the rounds B was better in", () => {
+    const a = [100, 200, 100, 50];
+    const b = [90, 220, 80, 50];
+    const result = pairedQuotients(a, b, "lower");
+    // Quotients 0.9, 1.1, 0.8 and 1: B lower in two rounds, equal in one.
+    expect(result.median).toBeCloseTo(0.95, 12);
+    expect(result).toMatchObject({ low: 0.8, better: 2, rounds: 4 });
+    expect(result.high).toBeCloseTo(1.1, 12);
+    expect(pairedQuotients(a, b, "higher").better).toBe(1);
+  });
+
+  test("a round without both values, or with A at zero, is left out", () => {
+    const result = pairedQuotients([100, 0, Number.NaN, 10], [50, 5, 5], "lower");
+    expect(result).toEqual({ median: 0.5, low: 0.5, high: 0.5, better: 1, rounds: 1 });
+    expect(pairedQuotients([], [], "higher").median).toBeNaN();
+  });
 });

@@ -47,3 +47,38 @@ export function summariseLatencies(latenciesMs: readonly number[]): LatencySumma
 export function perSecond(count: number, elapsedMs: number): number {
   return elapsedMs > 0 ? (count * 1000) / elapsedMs : 0;
 }
+
+export interface PairedQuotients {
+  median: number;
+  low: number;
+  high: number;
+  /** Rounds in which B came out better than A. */
+  better: number;
+  rounds: number;
+}
+
+/**
+ * B over A within each round of an A/B run (the two measured back to back, under the same
+ * neighbours): the median of those quotients, their range, and in how many rounds B was `better`
+ * (a higher or lower value). A difference that holds in most rounds is the change's; one that
+ * flips from round to round is the machine's. Rounds missing either value are left out.
+ */
+export function pairedQuotients(
+  a: readonly number[],
+  b: readonly number[],
+  better: "higher" | "lower",
+): PairedQuotients {
+  const quotients: number[] = [];
+  a.forEach((value, round) => {
+    const other = b[round];
+    if (other !== undefined && Number.isFinite(value) && Number.isFinite(other) && value !== 0)
+      quotients.push(other / value);
+  });
+  return {
+    median: median(quotients),
+    low: quotients.length === 0 ? Number.NaN : Math.min(...quotients),
+    high: quotients.length === 0 ? Number.NaN : Math.max(...quotients),
+    better: quotients.filter((q) => (better === "higher" ? q > 1 : q < 1)).length,
+    rounds: quotients.length,
+  };
+}
