@@ -67,7 +67,8 @@ export interface ServiceOptions {
   /**
    * The services' environment. `BENCH_ROOT` in it runs the service from another checkout
    * instead of this one (an A/B of two versions of the code: see bench/README.md);
-   * `BENCH_NODE_ARGS`, node flags for its command line (those NODE_OPTIONS does not take).
+   * `BENCH_NODE_ARGS`, node flags for both services' command lines (those NODE_OPTIONS does not
+   * take), `BENCH_NODE_ARGS_WORKER` or `_INGEST` for one of them.
    */
   env: Record<string, string>;
   /** Directory for a V8 CPU profile of the process, written when it stops. */
@@ -92,7 +93,8 @@ export function startService(name: "ingest" | "worker", options: ServiceOptions)
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     ...options.env,
   };
-  nodeArgs.push(...(options.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""));
+  const flags = `${options.env.BENCH_NODE_ARGS ?? ""} ${options.env[`BENCH_NODE_ARGS_${name.toUpperCase()}`] ?? ""}`;
+  nodeArgs.push(...flags.split(" ").filter((arg) => arg !== ""));
   nodeArgs.push(...serviceArgs(name, options.env.BENCH_ROOT ?? PROJECT_ROOT, env));
   const child: ChildProcess = spawn(process.execPath, nodeArgs, {
     env,
