@@ -143,14 +143,8 @@ async function main(): Promise<void> {
   const a = summary("A");
   const b = summary("B");
   const byRound = (value: (sample: Sample) => number, better: "higher" | "lower") => {
-    const {
-      median: m,
-      low,
-      high,
-      better: wins,
-      rounds: n,
-    } = pairedQuotients(samples.A.map(value), samples.B.map(value), better);
-    return `×${m.toFixed(3)} (×${low.toFixed(2)}–×${high.toFixed(2)}, B ${better} in ${wins} of ${n})`;
+    const q = pairedQuotients(samples.A.map(value), samples.B.map(value), better);
+    return `×${q.median.toFixed(3)} (×${q.low.toFixed(2)}–×${q.high.toFixed(2)}, B ${better} in ${q.better} of ${q.rounds})`;
   };
   const line = (name: string, s: typeof a) =>
     `${name}  ratio ${s.ratio.toFixed(3)}  ${Math.round(s.rate)}/s  CPU µs per delivery: worker ${s.worker.toFixed(0)}, ingest ${s.ingest.toFixed(0)}, redis ${s.redis.toFixed(0)}, receiver ${s.receiver.toFixed(0)}; worker peak RSS ${s.workerPeakMiB.toFixed(0)} MiB`;
