@@ -1,8 +1,9 @@
-import { Partitions } from "@hookwire/queue";
+import { DELIVERY_QUEUE, Outbox, Partitions } from "@hookwire/queue";
 import { DeliveryLog, type DeliveryRecord, encodeClaim } from "@hookwire/store";
+import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
-import { countPending, readRecords } from "./records";
+import { countPending, readRecords, whereabouts } from "./records";
 
 const redis = testRedis();
 const prefix = uniquePrefix("chaos-records");
@@ -62,5 +63,36 @@ describe("the harness's reading of delivery records", () => {
       "hk_b.e3": "pending",
       "hk_b.e4": "succeeded",
     });
+  });
+});
+
+describe("the harness's whereabouts of a missing delivery", () => {
+  it("names the outbox batch, its due time and its job's state, or says no batch holds it", async () => {
+    const partition = partitions.of("hk_w");
+    const queue = new Queue(DELIVERY_QUEUE, { connection: redis, prefix: partition.prefix });
+    try {
+      const outbox = new Outbox(partition.keys, queue, 30_000);
+      const now = Date.now();
+      const batch = {
+        id: "b-late",
+        notBefore: now + 60_000,
+        data: {
+          hookId: "hk_w",
+          deliveries: [{ id: "hk_w.e1", entryId: "e1", acceptedAt: now, attemptsMade: 1, templateKey: "t" }],
+        },
+      };
+      const tx = redis.multi();
+      outbox.stage(tx, [batch], now);
+      await tx.exec();
+      await outbox.relay([batch], now);
+
+      const [held, absent] = await whereabouts(redis, partitions, ["hk_w.e1", "hk_w.e2"], now);
+      expect(held).toMatch(
+        /^hk_w\.e1: no record; batch b-late \(1 deliveries\), due in 90000 ms, job b-late: delayed \(runs in 6\d{4} ms\), timestamp=\d+ delay=60000$/,
+      );
+      expect(absent).toBe("hk_w.e2: no record; in no outbox batch");
+    } finally {
+      await queue.close();
+    }
   });
 });

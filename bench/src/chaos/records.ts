@@ -6,7 +6,14 @@
  * other is `<prefix>:delivery:<id>`.
  * Read-only.
  */
-import { hookIdOfDelivery, type Partitions } from "@hookwire/queue";
+import {
+  DELIVERY_QUEUE,
+  decodeBatch,
+  hookIdOfDelivery,
+  jobIdOf,
+  type OutboxBatch,
+  type Partitions,
+} from "@hookwire/queue";
 import { DeliveryLog, decodeRecord } from "@hookwire/store";
 import { Redis } from "ioredis";
 
@@ -127,4 +134,87 @@ async function* scanned(redis: Redis, pattern: string): AsyncGenerator<string[]>
     cursor = next;
     if (found.length > 0) yield found;
   } while (cursor !== "0" && ++steps < MAX_SCAN_STEPS);
+}
+
+/** The fields of a BullMQ job hash worth printing of a job that should have run, by their names there. */
+const JOB_FIELDS: Record<string, string> = {
+  atm: "attemptsMade",
+  ats: "attemptsStarted",
+  stc: "stalledCounter",
+  timestamp: "timestamp",
+  delay: "delay",
+  processedOn: "processedOn",
+  finishedOn: "finishedOn",
+  failedReason: "failedReason",
+};
+
+/**
+ * Where each of `ids` is, in one line each, for a delivery that never arrived: its record's
+ * status and attempts; the outbox batch that holds it, when its lease is due, and the BullMQ job
+ * that queues it (its state and hash fields); or that no batch holds it. Read when a scenario's
+ * wait ends with deliveries missing, before Redis is torn down, so that a loss can be told
+ * apart from a job that was still to run (its backoff past the wait).
+ */
+export async function whereabouts(
+  redis: Redis,
+  partitions: Partitions,
+  ids: readonly string[],
+  now = Date.now(),
+): Promise<string[]> {
+  const records = await readRecords(redis, partitions, ids);
+  const lines: string[] = [];
+  for (const { partition, items } of partitions.group(ids, hookIdOfDelivery)) {
+    const { keys, prefix } = partition;
+    const batches = await redis.hgetall(keys.outbox);
+    const holder = new Map<string, OutboxBatch>();
+    for (const [batchId, raw] of Object.entries(batches)) {
+      const batch = decodeBatch(batchId, raw);
+      for (const delivery of batch.data.deliveries) holder.set(delivery.id, batch);
+    }
+    for (const id of items) {
+      const record = records.get(id);
+      const recordNote =
+        record === undefined ? "no record" : `record ${record.status}, ${record.attempts ?? "?"} attempts`;
+      const batch = holder.get(id);
+      if (batch === undefined) {
+        lines.push(`${id}: ${recordNote}; in no outbox batch`);
+        continue;
+      }
+      const due = await redis.zscore(keys.outboxDue, batch.id);
+      const jobId = jobIdOf(batch);
+      lines.push(
+        `${id}: ${recordNote}; batch ${batch.id} (${batch.data.deliveries.length} deliveries), ` +
+          `due ${due === null ? "never" : `in ${Math.round(Number(due) - now)} ms`}, ` +
+          `job ${jobId}: ${await jobState(redis, `${prefix}:${DELIVERY_QUEUE}`, jobId, now)}`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** A BullMQ job's state (the sets that hold it) and its hash's fields, read as they are. */
+async function jobState(redis: Redis, queue: string, jobId: string, now: number): Promise<string> {
+  const [fields, wait, active, delayed, prioritized, completed, failed] = await Promise.all([
+    redis.hmget(`${queue}:${jobId}`, ...Object.keys(JOB_FIELDS)),
+    redis.lpos(`${queue}:wait`, jobId),
+    redis.lpos(`${queue}:active`, jobId),
+    redis.zscore(`${queue}:delayed`, jobId),
+    redis.zscore(`${queue}:prioritized`, jobId),
+    redis.zscore(`${queue}:completed`, jobId),
+    redis.zscore(`${queue}:failed`, jobId),
+  ]);
+  const states = [
+    wait !== null && "waiting",
+    active !== null && "active",
+    // A delayed job's score is its run time × 4096 (plus a counter).
+    delayed !== null && `delayed (runs in ${Math.round(Number(delayed) / 4096 - now)} ms)`,
+    prioritized !== null && "prioritized",
+    completed !== null && "completed",
+    failed !== null && "failed",
+  ].filter(Boolean);
+  const hash = Object.values(JOB_FIELDS)
+    .map((name, i) => (fields[i] === null ? undefined : `${name}=${fields[i]}`))
+    .filter(Boolean)
+    .join(" ");
+  return `${states.length > 0 ? states.join("+") : "in no set"}${hash === "" ? ", no hash" : `, ${hash}`}`;
 }

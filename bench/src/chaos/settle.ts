@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type ScenarioRow, type Tally, tally } from "./accounting";
 import type { Recorder } from "./recorder";
 import type { ArrivalTable } from "./recorder-protocol";
-import { countPending } from "./records";
+import { countPending, whereabouts } from "./records";
 import type { ChaosSystem } from "./system";
 
 export interface Settled {
@@ -13,6 +13,8 @@ export interface Settled {
   waitedMs: number;
   /** Why the wait ended: all delivered and none pending, nothing moved for `quietMs`, or the cap. */
   ended: "complete" | "quiet" | "cap";
+  /** Where a few of the deliveries that never arrived were when the wait ended (see `whereabouts`). */
+  missing: string[];
 }
 
 /** A scenario's row as the settled wait counted it; the scenario adds its own columns. */
@@ -30,8 +32,14 @@ export function rowOf(name: string, settled: Settled): ScenarioRow {
 
 /** The note every scenario prints of its wait. */
 export function settledNote(settled: Settled): string {
-  return `settled (${settled.ended}) in ${Math.round(settled.waitedMs / 1000)} s`;
+  const wait = `settled (${settled.ended}) in ${Math.round(settled.waitedMs / 1000)} s`;
+  return settled.missing.length === 0
+    ? wait
+    : `${wait}; where missing ones were: ${settled.missing.join("; ")}`;
 }
+
+/** Missing deliveries whose whereabouts a wait that ended short reads. */
+const MISSING_READ = 3;
 
 const POLL_MS = 1_000;
 
@@ -73,7 +81,13 @@ export async function settle(options: {
           : now - startedAt >= options.capMs || poll >= maxPolls
             ? "cap"
             : undefined;
-    if (ended !== undefined) return { arrivals, tally: counted, stuck, waitedMs: now - startedAt, ended };
+    if (ended !== undefined) {
+      const missing =
+        ended === "complete"
+          ? []
+          : await whereabouts(system.inspect, system.partitions, counted.lostIds.slice(0, MISSING_READ));
+      return { arrivals, tally: counted, stuck, waitedMs: now - startedAt, ended, missing };
+    }
     await sleep(POLL_MS);
   }
 }
