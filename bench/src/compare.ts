@@ -1,16 +1,19 @@
 /**
- * `npm run compare -- --a "NAME=value …" --b "NAME=value …" [--what drain|h1|h10] [--rounds N]`
+ * `npm run compare -- --a "NAME=value …" --b "NAME=value …" [--what drain|h1|h10|latency] [--rounds N]`
  *
  * A/B of two settings of the services on this machine, e.g. `--a HOOKWIRE_WORKER_CONCURRENCY=64
  * --b HOOKWIRE_WORKER_CONCURRENCY=128`. On a shared machine one variant measured after the other
  * mostly measures the neighbours; here the variants alternate (A B B A A B …), ingest and worker
  * restarted with each one's environment, each measurement right after a bare-loop run, and the
  * medians of the ratios to those runs and of the worker's CPU per delivery are compared.
+ * `latency`: the bench's H=1 latency run (1 000 deliveries/s offered in requests of 100, one hook)
+ * instead of a throughput run; its p95 from acceptance to the receiver and ingest's 202 p95 are
+ * compared, lower being better.
  */
 import { parseArgs } from "node:util";
 import { runBaseline } from "./baseline";
 import { DRAIN_HOOKS, runDrain } from "./drain";
-import { runThroughput } from "./end-to-end";
+import { OFFERED_DPS, runLatency, runThroughput } from "./end-to-end";
 import { ProcessSampler } from "./process-sampler";
 import { startReceiver } from "./receiver";
 import { ensureRedis, localRedisPid, stopRedis } from "./redis-server";
@@ -36,7 +39,15 @@ interface Sample {
   /** CPU µs per delivery, by process. */
   cpu: Record<string, number>;
   workerPeakMiB: number;
+  ingestPeakMiB: number;
+  /** `latency` only: acceptance → receiver p95, and ingest's 202 p95 (ms). */
+  p95Ms?: number;
+  answerP95Ms?: number;
 }
+
+/** The latency run's length: its warm-up (not measured), then the measured part. */
+const LATENCY_WARM_UP_MS = 1_000;
+const LATENCY_MS = 6_000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -52,7 +63,8 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const deliveries = Number(values.deliveries);
   const what = values.what;
-  if (!["drain", "h1", "h10"].includes(what)) throw new Error("--what is drain, h1 or h10");
+  if (!["drain", "h1", "h10", "latency"].includes(what))
+    throw new Error("--what is drain, h1, h10 or latency");
   const say = (line: string) => process.stderr.write(`compare: ${line}\n`);
 
   const redisTarget = await ensureRedis(say);
@@ -60,7 +72,7 @@ async function main(): Promise<void> {
   const system = await startSystem({ redisUrl: redisTarget.url });
   const request = await renderedRequest(system.hookSecret);
   const redisPid = await localRedisPid(redisTarget.url);
-  const hooks = what === "h1" ? 1 : DRAIN_HOOKS;
+  const hooks = what === "h1" || what === "latency" ? 1 : DRAIN_HOOKS;
   await system.setHooks(hooks, receiver.url);
   const samples: Record<"A" | "B", Sample[]> = { A: [], B: [] };
   try {
@@ -79,7 +91,18 @@ async function main(): Promise<void> {
         sampler.take();
         const before = (await receiver.counts()).total;
         let rate: number;
-        if (what === "drain") {
+        let latency: { p95Ms: number; answerP95Ms: number } | undefined;
+        if (what === "latency") {
+          const run = await runLatency(system, receiver, `cmp-${round}-${name}`, {
+            hooks,
+            deliveriesPerSecond: OFFERED_DPS,
+            durationMs: LATENCY_MS,
+            warmUpMs: LATENCY_WARM_UP_MS,
+            timeoutMs: WAIT_TIMEOUT_MS,
+          });
+          rate = OFFERED_DPS;
+          latency = { p95Ms: run.p95Ms, answerP95Ms: run.answerP95Ms };
+        } else if (what === "drain") {
           const drain = await runDrain(system, receiver, {
             runs: 1,
             deliveries,
@@ -103,15 +126,21 @@ async function main(): Promise<void> {
         const cpu = Object.fromEntries(
           Object.entries(used).map(([process, use]) => [process, (use.cpuMs * 1000) / delivered]),
         );
-        const sample = {
+        const sample: Sample = {
           ratio: rate / baseline.rps,
           rate,
           cpu,
           workerPeakMiB: used.worker?.peakMiB ?? Number.NaN,
+          ingestPeakMiB: used.ingest?.peakMiB ?? Number.NaN,
+          ...latency,
         };
         samples[name].push(sample);
+        const measured =
+          latency === undefined
+            ? `${Math.round(rate)}/s, ratio ${sample.ratio.toFixed(3)}`
+            : `p95 ${latency.p95Ms.toFixed(1)} ms, 202 p95 ${latency.answerP95Ms.toFixed(1)} ms`;
         say(
-          `round ${round + 1} ${name}: ${Math.round(rate)}/s, ratio ${sample.ratio.toFixed(3)}, worker ${cpu.worker?.toFixed(0)} µs, ingest ${cpu.ingest?.toFixed(0)} µs, redis ${cpu.redis?.toFixed(0)} µs per delivery, worker peak ${sample.workerPeakMiB.toFixed(0)} MiB`,
+          `round ${round + 1} ${name}: ${measured}, worker ${cpu.worker?.toFixed(0)} µs, ingest ${cpu.ingest?.toFixed(0)} µs, redis ${cpu.redis?.toFixed(0)} µs per delivery, peak RSS worker ${sample.workerPeakMiB.toFixed(0)} / ingest ${sample.ingestPeakMiB.toFixed(0)} MiB`,
         );
       }
     }
@@ -138,6 +167,9 @@ async function main(): Promise<void> {
       redis: cpu("redis"),
       receiver: cpu("receiver"),
       workerPeakMiB: median(list.map((s) => s.workerPeakMiB)),
+      ingestPeakMiB: median(list.map((s) => s.ingestPeakMiB)),
+      p95Ms: median(list.map((s) => s.p95Ms ?? Number.NaN)),
+      answerP95Ms: median(list.map((s) => s.answerP95Ms ?? Number.NaN)),
     };
   };
   const a = summary("A");
@@ -146,12 +178,19 @@ async function main(): Promise<void> {
     const q = pairedQuotients(samples.A.map(value), samples.B.map(value), better);
     return `×${q.median.toFixed(3)} (×${q.low.toFixed(2)}–×${q.high.toFixed(2)}, B ${better} in ${q.better} of ${q.rounds})`;
   };
+  const isLatency = what === "latency";
   const line = (name: string, s: typeof a) =>
-    `${name}  ratio ${s.ratio.toFixed(3)}  ${Math.round(s.rate)}/s  CPU µs per delivery: worker ${s.worker.toFixed(0)}, ingest ${s.ingest.toFixed(0)}, redis ${s.redis.toFixed(0)}, receiver ${s.receiver.toFixed(0)}; worker peak RSS ${s.workerPeakMiB.toFixed(0)} MiB`;
+    `${name}  ${isLatency ? `p95 ${s.p95Ms.toFixed(1)} ms  202 p95 ${s.answerP95Ms.toFixed(1)} ms` : `ratio ${s.ratio.toFixed(3)}  ${Math.round(s.rate)}/s`}  CPU µs per delivery: worker ${s.worker.toFixed(0)}, ingest ${s.ingest.toFixed(0)}, redis ${s.redis.toFixed(0)}, receiver ${s.receiver.toFixed(0)}; peak RSS worker ${s.workerPeakMiB.toFixed(0)} / ingest ${s.ingestPeakMiB.toFixed(0)} MiB`;
+  const headline = isLatency
+    ? `p95 ×${(b.p95Ms / a.p95Ms).toFixed(3)}, 202 p95 ×${(b.answerP95Ms / a.answerP95Ms).toFixed(3)}`
+    : `ratio ×${(b.ratio / a.ratio).toFixed(3)}`;
+  const headlineByRound = isLatency
+    ? `p95 ${byRound((s) => s.p95Ms ?? Number.NaN, "lower")}; 202 p95 ${byRound((s) => s.answerP95Ms ?? Number.NaN, "lower")}`
+    : `ratio ${byRound((s) => s.ratio, "higher")}`;
   process.stdout.write(
     `${what}, ${rounds} rounds, medians\n${line("A", a)}   (${values.a || "as is"})\n${line("B", b)}   (${values.b || "as is"})\n` +
-      `B/A: ratio ×${(b.ratio / a.ratio).toFixed(3)}, worker CPU ×${(b.worker / a.worker).toFixed(3)}, ingest CPU ×${(b.ingest / a.ingest).toFixed(3)}\n` +
-      `B/A round by round: ratio ${byRound((s) => s.ratio, "higher")}; worker CPU ${byRound((s) => s.cpu.worker ?? Number.NaN, "lower")}\n`,
+      `B/A: ${headline}, worker CPU ×${(b.worker / a.worker).toFixed(3)}, ingest CPU ×${(b.ingest / a.ingest).toFixed(3)}\n` +
+      `B/A round by round: ${headlineByRound}; worker CPU ${byRound((s) => s.cpu.worker ?? Number.NaN, "lower")}; ingest CPU ${byRound((s) => s.cpu.ingest ?? Number.NaN, "lower")}\n`,
   );
 }
 

@@ -9,6 +9,8 @@ import { entryBatches } from "./workload";
 const ENTRIES_PER_REQUEST = 100;
 /** Requests in flight to ingest in the throughput runs: enough to keep its two cores busy. */
 const POST_CONCURRENCY = 4;
+/** Deliveries per second the latency runs offer, as the targets are set. */
+export const OFFERED_DPS = 1_000;
 /** Deliveries per request in the latency runs, whatever H: the same bursts for H = 1 and H = 10. */
 const DELIVERIES_PER_REQUEST = 100;
 

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { connectRedis } from "@hookwire/queue";
 import { runBaseline } from "./baseline";
 import { type DrainResult, runDrain } from "./drain";
-import { runLatency, runThroughput } from "./end-to-end";
+import { OFFERED_DPS, runLatency, runThroughput } from "./end-to-end";
 import { type IsolationResult, runIsolation } from "./isolation";
 import { type OrderedResult, runOrdered } from "./ordered";
 import { benchPolicy } from "./policy-bench";
@@ -99,7 +99,6 @@ const WIDE_HOOK_CONCURRENCY = 32;
 
 /** No single wait of the harness lasts longer than this. */
 const WAIT_TIMEOUT_MS = 120e3;
-const OFFERED_DPS = 1_000;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
