@@ -21,6 +21,7 @@ import type { Integration } from "@hookwire/manifest";
 import type { BatchRef, JobDelivery } from "@hookwire/queue";
 import type { Hook } from "@hookwire/store";
 import type { Heard } from "./hook-gate";
+import type { Release } from "./hook-limits";
 import { attemptDelivery, commitOutcomes, type DeliveryEnd, type Persist, patient } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
 
@@ -123,7 +124,7 @@ export class Dispatcher {
     const holding: Holding = { batch, ends: [], open: batch.deliveries.length };
     this.#held.set(batch.id, holding);
     this.#ctx.backlogs.enter(hookId, batch.deliveries.length, Date.now());
-    const gate = this.#ctx.gates.for(hookId, Math.max(1, this.#ctx.limits.slots(hookId)));
+    const gate = this.#ctx.gates.for(hookId, Math.max(1, this.#ctx.limits.width(hookId)));
     batch.deliveries.forEach((delivery, i) => {
       if (i >= sendable) {
         this.#ended(holding, { kind: "deferred", delivery, notBefore });
@@ -352,7 +353,7 @@ export class Dispatcher {
   async #commit(holding: Holding): Promise<void> {
     const { batch } = holding;
     // Booked now, once: the commit may be tried several times.
-    const release = this.#ctx.limits.leaving(batch.hook.id, batch.deliveries.length);
+    const release = leaveHook(this.#ctx, batch.hook.id, batch.deliveries.length);
     try {
       await commitOutcomes(this.#ctx, batch.id, batch.hook.id, holding.ends, {
         hook: batch.hook,
@@ -373,6 +374,17 @@ export class Dispatcher {
   }
 
   readonly #persist: Persist;
+}
+
+/**
+ * A batch of `size` deliveries of the hook leaves this worker (see HookLimits.leaving): what it
+ * gives back of the hook's slots, leaving those its requests in flight use; the hook's gate
+ * narrows to what is left at once, so that no request starts on a slot given back.
+ */
+export function leaveHook(ctx: WorkerContext, hookId: string, size: number): Release {
+  const release = ctx.limits.leaving(hookId, size, ctx.gates.inFlight(hookId));
+  if (release.slots > 0) ctx.gates.resize(hookId, Math.max(1, ctx.limits.width(hookId)));
+  return release;
 }
 
 /** Whether `work` settled within `ms` (a stopping worker's grace). */

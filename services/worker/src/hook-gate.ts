@@ -42,6 +42,11 @@ export class HookGate {
     this.#wakeNext();
   }
 
+  /** Requests in flight now (more than `width` for a while after the gate narrowed). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
   /** Requests that may be in flight now: the concurrency, or less while the hook earns it. */
   get width(): number {
     return Math.min(this.#concurrency, this.#window);
@@ -125,6 +130,16 @@ export class HookGate {
 /** One gate per hook, made on first use. */
 export class HookGates {
   readonly #gates = new Map<string, HookGate>();
+
+  /** The hook's requests in flight in this worker. */
+  inFlight(hookId: string): number {
+    return this.#gates.get(hookId)?.inFlight ?? 0;
+  }
+
+  /** Sets the concurrency of the hook's gate, when it has one (a narrower one starts nothing new). */
+  resize(hookId: string, concurrency: number): void {
+    this.#gates.get(hookId)?.configure(concurrency);
+  }
 
   for(hookId: string, concurrency: number): HookGate {
     let gate = this.#gates.get(hookId);

@@ -1,7 +1,7 @@
 import { keyspace } from "@hookwire/queue";
 import { afterAll, describe, expect, test } from "vitest";
 import { dropPrefix, testRedis, uniquePrefix } from "../../../test/support/redis";
-import { HookLimits } from "./hook-limits";
+import { HookLimits, WANT_MS } from "./hook-limits";
 
 const redis = testRedis();
 const prefix = uniquePrefix("limits");
@@ -105,5 +105,66 @@ describe("HookLimits", () => {
       "worker-t:slots": "10",
       "worker-t:held": "25",
     });
+  });
+
+  test("a worker refused for want of slots gets a share: the holder gives back what it has beyond its share and does not use, and takes no more", async () => {
+    const a = new HookLimits(keys, "worker-sa", 30_000);
+    const b = new HookLimits(keys, "worker-sb", 30_000);
+    const hookId = "hk_share";
+    expect((await take(a, hookId, 100)).accepted).toBe(true);
+    expect(a.slots(hookId)).toBe(10);
+    // b is refused, and says that it wants slots.
+    expect((await take(b, hookId, 100)).accepted).toBe(false);
+    const wants = await redis.hget(keys.hookWorkers(hookId), "worker-sb:wants");
+    expect(Number(wants)).toBeGreaterThan(Date.now());
+    // a's next hand-over learns it: its gate narrows to its share, it takes nothing more...
+    expect((await take(a, hookId, 100)).accepted).toBe(true);
+    expect(a.slots(hookId)).toBe(10);
+    expect(a.width(hookId)).toBe(5);
+    // ...and as its first batch ends with 7 of the hook's requests in flight, it gives back 3
+    // (those are unused); with 2 in flight at the next, the other 2 beyond its share.
+    expect(a.leaving(hookId, 50, 7)).toEqual({ slots: 3, held: 50 });
+    const tx = redis.multi();
+    a.addRelease(tx, hookId, { slots: 3, held: 0 });
+    await tx.exec();
+    expect(a.slots(hookId)).toBe(7);
+    expect((await take(b, hookId, 100)).accepted).toBe(true);
+    expect(b.slots(hookId)).toBe(3);
+    expect(await redis.hget(keys.hookWorkers(hookId), "worker-sb:wants")).toBeNull();
+    const second = a.leaving(hookId, 50, 2);
+    expect(second).toEqual({ slots: 2, held: 50 });
+    const tx2 = redis.multi();
+    a.addRelease(tx2, hookId, second);
+    await tx2.exec();
+    expect(a.slots(hookId)).toBe(5);
+    // The cap holds in Redis: 5 and 3 of 10, and b gets the 2 given back at its next take.
+    expect((await take(b, hookId, 100)).accepted).toBe(true);
+    expect(b.slots(hookId)).toBe(5);
+    const booked = await redis.hgetall(keys.hookWorkers(hookId));
+    expect(Number(booked["worker-sa:slots"]) + Number(booked["worker-sb:slots"])).toBe(10);
+  });
+
+  test("a worker nobody else wants slots from keeps them all while it holds batches of the hook", async () => {
+    const a = new HookLimits(keys, "worker-ka", 30_000);
+    const hookId = "hk_keep";
+    expect((await take(a, hookId, 100)).accepted).toBe(true);
+    expect((await take(a, hookId, 100)).accepted).toBe(true);
+    expect(a.leaving(hookId, 100, 0)).toEqual({ slots: 0, held: 100 });
+    expect(a.width(hookId)).toBe(10);
+  });
+
+  test("a want that lapsed is dropped by the next take, which then grants the whole cap", async () => {
+    const a = new HookLimits(keys, "worker-la", 30_000);
+    const hookId = "hk_lapsed";
+    await redis.hset(keys.hookWorkers(hookId), "worker-gone:wants", Date.now() - 1);
+    expect((await take(a, hookId, 100)).accepted).toBe(true);
+    expect(a.slots(hookId)).toBe(10);
+    expect(a.width(hookId)).toBe(10);
+    expect(await redis.hget(keys.hookWorkers(hookId), "worker-gone:wants")).toBeNull();
+    // A live one is not counted as deliveries held elsewhere.
+    await redis.hset(keys.hookWorkers(hookId), "worker-live:wants", Date.now() + WANT_MS);
+    expect((await take(a, hookId, 100)).accepted).toBe(true);
+    expect(a.heldElsewhere(hookId)).toBe(0);
+    expect(a.width(hookId)).toBe(5);
   });
 });

@@ -10,7 +10,18 @@
  * renewal in the worker's heartbeat. The one exception is `retake`, after a take that raced this
  * worker's own release.
  *
- * Keys (names.ts): `hookWorkers` hash, fields `<workerId>:slots` and `<workerId>:held`;
+ * A worker keeps a hook's slots while it holds batches of the hook, so that a steady stream does
+ * not pay a take and a release per batch. But a busy hook always has batches in the worker that
+ * took its slots first, and the jobs of that hook that other workers fetched came back refused,
+ * each time later (a backoff up to 2 s): two workers on one machine drained 10 hooks at about half
+ * the rate of one. So a worker refused for want of slots says so (`<workerId>:wants`, for
+ * WANT_MS), and while others want, a worker holds at most its share of the cap (the cap over the
+ * workers that hold or want, rounded up): the takes grant no more than that, and as each batch
+ * ends the holder gives back what it has beyond its share and is not using (its gate narrows
+ * first, so the cap holds in all at every moment).
+ *
+ * Keys (names.ts): `hookWorkers` hash, fields `<workerId>:slots`, `<workerId>:held` and
+ * `<workerId>:wants` (until when, epoch ms; dropped by the first take that finds it lapsed);
  * `hookLeases` sorted set, member = worker id, score = when its slots and held count lapse;
  * `hookBucket` hash {tokens, at}.
  */
@@ -21,12 +32,16 @@ import type { ChainableCommander, Redis } from "ioredis";
  * KEYS[1] hookWorkers, KEYS[2] hookLeases, KEYS[3] hookBucket, KEYS[4] the hook's health hash.
  * ARGV[1] worker id, ARGV[2] now (ms), ARGV[3] lease (ms), ARGV[4] slots wanted more, ARGV[5] the
  * hook's cap, ARGV[6] slots this worker has given back whose release is not sent yet,
- * ARGV[7] deliveries in the batch, ARGV[8] rate per second (0: none).
- * Drops lapsed workers' slots and counts; grants up to the slots wanted within the cap; takes up
- * to one token per delivery when the hook has a rate. The batch is accepted when the worker then
- * holds a slot and (with a rate) got a token; only then are the grant, the tokens and the held
- * count kept. Returns {accepted 0|1, slots granted, tokens (-1: no rate), next token at (ms, 0:
- * none), deliveries held by other workers, the health hash as HGETALL}.
+ * ARGV[7] deliveries in the batch, ARGV[8] rate per second (0: none), ARGV[9] how long a want
+ * lasts (ms).
+ * Drops lapsed workers' slots and counts, and lapsed wants; grants up to the slots wanted within
+ * the cap and within this worker's share while other workers want (the cap over them and this
+ * one, rounded up); takes up to one token per delivery when the hook has a rate. The batch is
+ * accepted when the worker then holds a slot and (with a rate) got a token; only then are the
+ * grant, the tokens and the held count kept, and the worker's want dropped. Refused for want of
+ * a slot, the worker's want is kept instead. Returns {accepted 0|1, slots granted, tokens (-1: no
+ * rate), next token at (ms, 0: none), deliveries held by other workers, the health hash as
+ * HGETALL, how many other workers want slots}.
  */
 const TAKE_SCRIPT = `local worker, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local lapsed = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", now)
@@ -40,19 +55,31 @@ end
 -- booked but not sent yet (ARGV[6]): they must not cost it the slots it asks for again.
 local mine = worker .. ":"
 local own = math.max(0, (tonumber(redis.call("HGET", KEYS[1], mine .. "slots")) or 0) - tonumber(ARGV[6]))
-local used, elsewhere = own, 0
+local used, elsewhere, wanting = own, 0, 0
 local all = redis.call("HGETALL", KEYS[1])
 for i = 1, #all, 2 do
   local field, n = all[i], tonumber(all[i + 1])
   if string.sub(field, 1, #mine) ~= mine then
-    if string.sub(field, -6) == ":slots" then used = used + n else elsewhere = elsewhere + n end
+    local kind = string.sub(field, -6)
+    if kind == ":slots" then
+      used = used + n
+    elseif kind == ":wants" then
+      if n > now then wanting = wanting + 1 else redis.call("HDEL", KEYS[1], field) end
+    else
+      elsewhere = elsewhere + n
+    end
   end
 end
-local grant = math.max(0, math.min(tonumber(ARGV[4]), tonumber(ARGV[5]) - used))
+local cap = tonumber(ARGV[5])
+local share = math.max(1, math.ceil(cap / (1 + wanting)))
+local grant = math.max(0, math.min(tonumber(ARGV[4]), cap - used, share - own))
 local have = grant + own
 local size, rate = tonumber(ARGV[7]), tonumber(ARGV[8])
 local health = redis.call("HGETALL", KEYS[4])
-if have <= 0 then return {0, 0, -1, 0, elsewhere, health} end
+if have <= 0 then
+  redis.call("HSET", KEYS[1], mine .. "wants", now + tonumber(ARGV[9]))
+  return {0, 0, -1, 0, elsewhere, health, wanting}
+end
 local tokens, nextAt = -1, 0
 if rate > 0 then
   local bucket = redis.call("HMGET", KEYS[3], "tokens", "at")
@@ -61,14 +88,15 @@ if rate > 0 then
   local t = math.min(burst, (tonumber(bucket[1]) or burst) + math.max(0, now - at) * rate / 1000)
   tokens = math.floor(math.min(size, t))
   if tokens < size then nextAt = now + math.ceil(math.max(0, 1 - (t - tokens)) * 1000 / rate) end
-  if tokens <= 0 then return {0, 0, 0, nextAt, elsewhere, health} end
+  if tokens <= 0 then return {0, 0, 0, nextAt, elsewhere, health, wanting} end
   redis.call("HSET", KEYS[3], "tokens", tostring(t - tokens), "at", now)
   redis.call("PEXPIRE", KEYS[3], 3600000)
 end
 if grant > 0 then redis.call("HINCRBY", KEYS[1], worker .. ":slots", grant) end
 redis.call("HINCRBY", KEYS[1], worker .. ":held", size)
+redis.call("HDEL", KEYS[1], mine .. "wants")
 redis.call("ZADD", KEYS[2], now + lease, worker)
-return {1, grant, tokens, nextAt, elsewhere, health}`;
+return {1, grant, tokens, nextAt, elsewhere, health, wanting}`;
 
 /**
  * KEYS[1] hookWorkers, KEYS[2] hookLeases. ARGV[1] worker id, ARGV[2] slots given back, ARGV[3]
@@ -83,6 +111,13 @@ if held <= 0 then
   if slots <= 0 then redis.call("ZREM", KEYS[2], worker) end
 end
 return 0`;
+
+/**
+ * How long a worker refused for want of a hook's slots is counted as wanting them: past the
+ * longest wait of a refused job (2 s, see processor.ts), so that a worker still coming back keeps
+ * its want, and one that went away costs the holders their full width for no longer than this.
+ */
+export const WANT_MS = 5_000;
 
 const TAKE = new LuaScript("hookwireHookTake", 4, TAKE_SCRIPT);
 const RELEASE = new LuaScript("hookwireHookRelease", 2, RELEASE_SCRIPT);
@@ -125,6 +160,9 @@ export interface Release {
 interface Local {
   /** Slots this worker holds for the hook. */
   slots: number;
+  /** The hook's cap, and the other workers that wanted its slots, as of the last take. */
+  cap: number;
+  wanting: number;
   /** Deliveries of the hook in this worker's memory. */
   held: number;
   /** Deliveries other workers held at the last take. */
@@ -163,21 +201,25 @@ export class HookLimits {
       local.releasing,
       request.size,
       request.ratePerSecond ?? 0,
+      WANT_MS,
     );
   }
 
   /** Books what the take granted (synchronously, so that a release in between counts it). */
   answer(hookId: string, request: LimitRequest, raw: unknown): TakeAnswer {
-    const [accepted, granted, tokens, nextAt, elsewhere, health] = raw as [
+    const [accepted, granted, tokens, nextAt, elsewhere, health, wanting] = raw as [
       number,
       number,
       number,
       number,
       number,
       (string | number)[],
+      number,
     ];
     const local = this.#local(hookId);
     local.elsewhere = Number(elsewhere);
+    local.cap = request.concurrency;
+    local.wanting = Number(wanting);
     const nextTokenAt = Number(nextAt) || undefined;
     if (Number(accepted) !== 1) return { accepted: false, kept: false, sendable: 0, nextTokenAt, health };
     local.slots += Number(granted);
@@ -209,12 +251,20 @@ export class HookLimits {
 
   /**
    * A batch of `size` deliveries of the hook leaves this worker's memory: what to give back. The
-   * slots go back with the hook's last held batch (while others wait here, they use them).
+   * slots go back with the hook's last held batch (while others wait here, they use them), except
+   * those beyond this worker's share while other workers want them, as far as the hook's
+   * `inFlight` requests here leave them unused: narrow the hook's gate to `width` at once.
    */
-  leaving(hookId: string, size: number): Release {
+  leaving(hookId: string, size: number, inFlight = 0): Release {
     const local = this.#local(hookId);
     local.held = Math.max(0, local.held - size);
-    if (local.held > 0) return { slots: 0, held: size };
+    if (local.held > 0) {
+      const spare = local.wanting > 0 ? local.slots - Math.max(shareOf(local), inFlight, 1) : 0;
+      if (spare <= 0) return { slots: 0, held: size };
+      local.slots -= spare;
+      local.releasing += spare;
+      return { slots: spare, held: size };
+    }
     const slots = local.slots;
     local.slots = 0;
     local.releasing += slots;
@@ -243,9 +293,19 @@ export class HookLimits {
     );
   }
 
-  /** Slots this worker holds for the hook: the width of its gate here. */
+  /** Slots this worker holds for the hook. */
   slots(hookId: string): number {
     return this.#hooks.get(hookId)?.slots ?? 0;
+  }
+
+  /**
+   * The width of the hook's gate here: its slots, or, while other workers want them, no more
+   * than this worker's share (the rest go back as the requests in flight end, see `leaving`).
+   */
+  width(hookId: string): number {
+    const local = this.#hooks.get(hookId);
+    if (local === undefined) return 0;
+    return local.wanting > 0 ? Math.min(local.slots, shareOf(local)) : local.slots;
   }
 
   /** Deliveries of the hook held by other workers, as of the last take. */
@@ -267,9 +327,14 @@ export class HookLimits {
   #local(hookId: string): Local {
     let local = this.#hooks.get(hookId);
     if (local === undefined) {
-      local = { slots: 0, held: 0, elsewhere: 0, releasing: 0 };
+      local = { slots: 0, cap: 0, wanting: 0, held: 0, elsewhere: 0, releasing: 0 };
       this.#hooks.set(hookId, local);
     }
     return local;
   }
+}
+
+/** A worker's share of a hook's cap while `wanting` other workers want its slots (as the take's). */
+function shareOf(local: Local): number {
+  return Math.max(1, Math.ceil(local.cap / (1 + local.wanting)));
 }

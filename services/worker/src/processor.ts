@@ -8,7 +8,7 @@ import {
   jobBackoffMs,
 } from "@hookwire/queue";
 import { DelayedError, type Job } from "bullmq";
-import { circuitWait, type Dispatcher } from "./dispatcher";
+import { circuitWait, type Dispatcher, leaveHook } from "./dispatcher";
 import { commitOutcomes, sendable, unsendable } from "./outcomes";
 import type { WorkerContext } from "./worker-context";
 
@@ -223,7 +223,7 @@ async function handOver(
   if (!take.accepted || blocked !== undefined || deliveries === undefined) {
     if (take.kept) {
       // Give the slots and the count back.
-      const release = ctx.limits.leaving(hookId, size);
+      const release = leaveHook(ctx, hookId, size);
       const back = ctx.redis.pipeline();
       ctx.limits.addRelease(back, hookId, release);
       await back.exec();
