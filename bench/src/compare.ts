@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       for (const name of order) {
         await system.restart(variants[name]);
         const sampler = new ProcessSampler({
-          worker: system.worker.pid,
+          worker: system.workers.map((worker) => worker.pid),
           ingest: system.ingest.pid,
           receiver: receiver.pid,
           ...(redisPid !== undefined ? { redis: redisPid } : {}),

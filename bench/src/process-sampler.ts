@@ -8,15 +8,19 @@ import { readFileSync } from "node:fs";
  *   the interval can be missed);
  * - CPU time (user + system): on a shared machine wall-clock rates move with the neighbours'
  *   load, the CPU a process spends per delivery does much less.
+ * A name may stand for several processes (the workers of a run with more than one): their CPU
+ * is summed, and the peak is the largest of any one of them.
  */
 export class ProcessSampler {
-  readonly #pids: Record<string, number>;
+  readonly #pids: Record<string, readonly number[]>;
   readonly #peaks = new Map<string, number>();
   #cpuAtMark = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(pids: Record<string, number>, intervalMs = 100) {
-    this.#pids = pids;
+  constructor(pids: Record<string, number | readonly number[]>, intervalMs = 100) {
+    this.#pids = Object.fromEntries(
+      Object.entries(pids).map(([name, pid]) => [name, typeof pid === "number" ? [pid] : pid]),
+    );
     this.#timer = setInterval(() => this.#sample(), intervalMs);
     this.#timer.unref();
     this.#cpuAtMark = this.#cpuNow();
@@ -47,16 +51,22 @@ export class ProcessSampler {
   }
 
   #sample(): void {
-    for (const [name, pid] of Object.entries(this.#pids)) {
-      const rss = readStatusMiB(pid, "VmRSS");
-      if (Number.isNaN(rss)) continue;
-      this.#peaks.set(name, Math.max(this.#peaks.get(name) ?? 0, rss));
+    for (const [name, pids] of Object.entries(this.#pids)) {
+      for (const pid of pids) {
+        const rss = readStatusMiB(pid, "VmRSS");
+        if (Number.isNaN(rss)) continue;
+        this.#peaks.set(name, Math.max(this.#peaks.get(name) ?? 0, rss));
+      }
     }
   }
 
   #cpuNow(): Map<string, number> {
     const cpu = new Map<string, number>();
-    for (const [name, pid] of Object.entries(this.#pids)) cpu.set(name, readCpuMs(pid));
+    for (const [name, pids] of Object.entries(this.#pids))
+      cpu.set(
+        name,
+        pids.reduce((sum, pid) => sum + readCpuMs(pid), 0),
+      );
     return cpu;
   }
 }

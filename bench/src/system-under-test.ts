@@ -26,7 +26,13 @@ export interface SystemUnderTest {
   readonly prefix: string;
   /** The current processes (a restart replaces them). */
   readonly ingest: ServiceProcess;
+  /** The first of `workers`. */
   readonly worker: ServiceProcess;
+  /**
+   * Every worker process: one, or `BENCH_WORKERS` of them (in the run's environment or a
+   * restart's), the others with metrics on ports of their own.
+   */
+  readonly workers: readonly ServiceProcess[];
   /** The worker's Prometheus endpoint (heap, event loop lag, delivery counters). */
   readonly workerMetricsUrl: string;
   /** Ingest's Prometheus endpoint. */
@@ -71,7 +77,26 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
   };
   const profile = options.cpuProfileDir === undefined ? {} : { cpuProfileDir: options.cpuProfileDir };
   let ingest = startService("ingest", { env, ...profile });
-  let worker = startService("worker", { env, ...profile });
+  // Each worker past the first on a metrics port of its own, found when it starts.
+  const startWorkers = async (workerEnv: Record<string, string>) => {
+    const count = Number(workerEnv.BENCH_WORKERS ?? 1);
+    if (!Number.isInteger(count) || count < 1)
+      throw new Error(`BENCH_WORKERS must be a whole number ≥ 1, got ${count}`);
+    const started = [startService("worker", { env: workerEnv, ...profile })];
+    const ports = [metricsPort];
+    for (let i = 1; i < count; i++) {
+      const port = await freePort();
+      ports.push(port);
+      started.push(
+        startService("worker", {
+          env: { ...workerEnv, HOOKWIRE_WORKER_METRICS_PORT: String(port) },
+          ...profile,
+        }),
+      );
+    }
+    return { started, ports };
+  };
+  let { started: workers, ports: workerPorts } = await startWorkers(env);
   // Redis and the keys' prefix as the services read them (on a cluster, the prefix's hash tag).
   const config = loadConfig({ ...env, REDIS_URL: options.redisUrl, HOOKWIRE_QUEUE_PREFIX: prefix });
   const redis = connectRedis(config.redis, "worker", "hookwire-bench");
@@ -84,7 +109,7 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
   let hookIds: string[] = [];
 
   const stop = async () => {
-    await Promise.all([ingest.stop(), worker.stop()]);
+    await Promise.all([ingest.stop(), ...workers.map((worker) => worker.stop())]);
     await client.close().catch(() => undefined);
     await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
     for (const partition of partitions.all) await dropPrefix(redis, partition.prefix).catch(() => undefined);
@@ -93,7 +118,7 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
   const up = () =>
     Promise.all([
       waitUntilUp(`http://127.0.0.1:${ingestPort}/readyz`, ingest),
-      waitUntilUp(`http://127.0.0.1:${metricsPort}/healthz`, worker),
+      ...workers.map((worker, i) => waitUntilUp(`http://127.0.0.1:${workerPorts[i]}/healthz`, worker)),
     ]);
   try {
     await up();
@@ -108,7 +133,10 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
       return ingest;
     },
     get worker() {
-      return worker;
+      return workers[0] as ServiceProcess;
+    },
+    get workers() {
+      return workers;
     },
     workerMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     ingestMetricsUrl: `http://127.0.0.1:${ingestPort}/metrics`,
@@ -146,9 +174,9 @@ export async function startSystem(options: SystemOptions): Promise<SystemUnderTe
       return found;
     },
     async restart(variant) {
-      await Promise.all([ingest.stop(), worker.stop()]);
+      await Promise.all([ingest.stop(), ...workers.map((worker) => worker.stop())]);
       ingest = startService("ingest", { env: { ...env, ...variant }, ...profile });
-      worker = startService("worker", { env: { ...env, ...variant }, ...profile });
+      ({ started: workers, ports: workerPorts } = await startWorkers({ ...env, ...variant }));
       await up();
     },
     stop,
