@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { parseStatCpuMs, parseStatusKiB, readCpuMs, readStatusMiB } from "./process-sampler";
+import { ProcessSampler, parseStatCpuMs, parseStatusKiB, readCpuMs, readStatusMiB } from "./process-sampler";
 
 test("parseStatusKiB reads a kB field of /proc/<pid>/status", () => {
   const status = "Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n";
@@ -19,3 +19,21 @@ test.runIf(process.platform === "linux")("reads this very process", () => {
   expect(readCpuMs(process.pid)).toBeGreaterThan(0);
   expect(readStatusMiB(2 ** 30, "VmRSS")).toBeNaN();
 });
+
+test.runIf(process.platform === "linux")(
+  "a name for several processes sums their CPU and keeps the largest peak",
+  () => {
+    const sampler = new ProcessSampler({ one: process.pid, twice: [process.pid, process.pid] });
+    try {
+      // 300 ms of CPU at the 10 ms resolution of /proc.
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+      const { one, twice } = sampler.take();
+      expect(twice!.cpuMs / one!.cpuMs).toBeGreaterThan(1.8);
+      expect(twice!.cpuMs / one!.cpuMs).toBeLessThan(2.2);
+      expect(Math.abs(twice!.peakMiB - one!.peakMiB)).toBeLessThan(1);
+    } finally {
+      sampler.stop();
+    }
+  },
+);
