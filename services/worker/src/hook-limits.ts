@@ -13,8 +13,9 @@
  * A worker keeps a hook's slots while it holds batches of the hook, so that a steady stream does
  * not pay a take and a release per batch. But a busy hook always has batches in the worker that
  * took its slots first, and the jobs of that hook that other workers fetched came back refused,
- * each time later (a backoff up to 2 s): two workers on one machine drained 10 hooks at about half
- * the rate of one. So a worker refused for want of slots says so (`<workerId>:wants`, for
+ * each time later (a backoff up to 2 s): two workers on one machine drained 10 hooks at 5 000 to
+ * 10 000 deliveries a second where one alone did 17 000, and with shares at about 11 000 to
+ * 17 000 (`npm run compare`, `BENCH_WORKERS=2`; on two cores two workers cost more CPU apiece). So a worker refused for want of slots says so (`<workerId>:wants`, for
  * WANT_MS), and while others want, a worker holds at most its share of the cap (the cap over the
  * workers that hold or want, rounded up): the takes grant no more than that, and as each batch
  * ends the holder gives back what it has beyond its share and is not using (its gate narrows
