@@ -14,8 +14,9 @@
  * not pay a take and a release per batch. But a busy hook always has batches in the worker that
  * took its slots first, and the jobs of that hook that other workers fetched came back refused,
  * each time later (a backoff up to 2 s): two workers on one machine drained 10 hooks at 5 000 to
- * 10 000 deliveries a second where one alone did 17 000, and with shares at about 11 000 to
- * 17 000 (`npm run compare`, `BENCH_WORKERS=2`; on two cores two workers cost more CPU apiece). So a worker refused for want of slots says so (`<workerId>:wants`, for
+ * 11 000 deliveries a second where one alone did about 17 000; with shares, the median of
+ * `npm run compare` (`BENCH_WORKERS=2`, 4 rounds) went from 5 400 to 10 800 a second (on two
+ * cores, two workers cost more CPU apiece than one). So a worker refused for want of slots says so (`<workerId>:wants`, for
  * WANT_MS), and while others want, a worker holds at most its share of the cap (the cap over the
  * workers that hold or want, rounded up): the takes grant no more than that, and as each batch
  * ends the holder gives back what it has beyond its share and is not using (its gate narrows
