@@ -100,7 +100,8 @@ function render(
   strict: boolean,
 ): RenderedRequest {
   const templates = integration.request;
-  const context = { ...formValues, context: entry, oauth: oauth ?? null };
+  // Object.assign, not a spread: a spread copy that gains keys is slow in V8 (see contextOf).
+  const context = Object.assign({}, formValues, { context: entry, oauth: oauth ?? null });
   const options = { strict };
   return {
     method: integration.endpoint.method,
