@@ -172,13 +172,13 @@ export function readTimestamp(
   if (seconds !== undefined && rfc3339 !== undefined && simple !== undefined)
     return value as unknown as EntryTimestamp;
   const filled = timestampOf(ms as number);
-  return {
-    ...value,
+  // Object.assign, not a spread: the forms filled in are keys the copy gains (see readMember).
+  return Object.assign({}, value, {
     milliseconds: filled.milliseconds,
     seconds: (seconds as number | undefined) ?? filled.seconds,
     rfc3339: (rfc3339 as string | undefined) ?? filled.rfc3339,
     simple: (simple as string | undefined) ?? filled.simple,
-  };
+  }) as unknown as EntryTimestamp;
 }
 
 function checkedMs(value: unknown, pointer: string, list: IssueList): value is number {
@@ -234,12 +234,12 @@ export function readRichText(value: unknown, pointer: string, list: IssueList): 
       : typeof plainText === "string"
         ? { plainText, markdown: plainText, html: escapeHtml(plainText) }
         : EMPTY_TEXT;
-  return {
-    ...value,
+  // Object.assign, not a spread: the forms filled in are keys the copy gains (see readMember).
+  return Object.assign({}, value, {
     plainText: plainText ?? rendered.plainText,
     markdown: markdown ?? rendered.markdown,
     html: html ?? rendered.html,
-  };
+  });
 }
 
 /** `{key, name?, tags, environment?}`: `key` may be "" (LaunchDarkly's contexts say "no project" so). */
