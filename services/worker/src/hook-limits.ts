@@ -16,11 +16,11 @@
  * each time later (a backoff up to 2 s): two workers on one machine drained 10 hooks at 5 000 to
  * 11 000 deliveries a second where one alone did about 17 000; with shares, the median of
  * `npm run compare` (`BENCH_WORKERS=2`, 4 rounds) went from 5 400 to 10 800 a second (on two
- * cores, two workers cost more CPU apiece than one). So a worker refused for want of slots says so (`<workerId>:wants`, for
- * WANT_MS), and while others want, a worker holds at most its share of the cap (the cap over the
- * workers that hold or want, rounded up): the takes grant no more than that, and as each batch
- * ends the holder gives back what it has beyond its share and is not using (its gate narrows
- * first, so the cap holds in all at every moment).
+ * cores, two workers cost more CPU apiece than one). So a worker refused for want of slots says
+ * so (`<workerId>:wants`, for WANT_MS), and while others want, a worker holds at most its share
+ * of the cap (the cap over the workers that hold or want, rounded up): the takes grant no more
+ * than that, and answer it; as each batch ends the holder gives back what it has beyond its
+ * share and is not using (its gate narrows first, so the cap holds in all at every moment).
  *
  * Keys (names.ts): `hookWorkers` hash, fields `<workerId>:slots`, `<workerId>:held` and
  * `<workerId>:wants` (until when, epoch ms; dropped by the first take that finds it lapsed);
@@ -43,7 +43,7 @@ import type { ChainableCommander, Redis } from "ioredis";
  * grant, the tokens and the held count kept, and the worker's want dropped. Refused for want of
  * a slot, the worker's want is kept instead. Returns {accepted 0|1, slots granted, tokens (-1: no
  * rate), next token at (ms, 0: none), deliveries held by other workers, the health hash as
- * HGETALL, how many other workers want slots}.
+ * HGETALL, this worker's share of the cap (the whole cap when no other worker wants)}.
  */
 const TAKE_SCRIPT = `local worker, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local lapsed = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", now)
@@ -80,7 +80,7 @@ local size, rate = tonumber(ARGV[7]), tonumber(ARGV[8])
 local health = redis.call("HGETALL", KEYS[4])
 if have <= 0 then
   redis.call("HSET", KEYS[1], mine .. "wants", now + tonumber(ARGV[9]))
-  return {0, 0, -1, 0, elsewhere, health, wanting}
+  return {0, 0, -1, 0, elsewhere, health, share}
 end
 local tokens, nextAt = -1, 0
 if rate > 0 then
@@ -90,7 +90,7 @@ if rate > 0 then
   local t = math.min(burst, (tonumber(bucket[1]) or burst) + math.max(0, now - at) * rate / 1000)
   tokens = math.floor(math.min(size, t))
   if tokens < size then nextAt = now + math.ceil(math.max(0, 1 - (t - tokens)) * 1000 / rate) end
-  if tokens <= 0 then return {0, 0, 0, nextAt, elsewhere, health, wanting} end
+  if tokens <= 0 then return {0, 0, 0, nextAt, elsewhere, health, share} end
   redis.call("HSET", KEYS[3], "tokens", tostring(t - tokens), "at", now)
   redis.call("PEXPIRE", KEYS[3], 3600000)
 end
@@ -98,7 +98,7 @@ if grant > 0 then redis.call("HINCRBY", KEYS[1], worker .. ":slots", grant) end
 redis.call("HINCRBY", KEYS[1], worker .. ":held", size)
 redis.call("HDEL", KEYS[1], mine .. "wants")
 redis.call("ZADD", KEYS[2], now + lease, worker)
-return {1, grant, tokens, nextAt, elsewhere, health, wanting}`;
+return {1, grant, tokens, nextAt, elsewhere, health, share}`;
 
 /**
  * KEYS[1] hookWorkers, KEYS[2] hookLeases. ARGV[1] worker id, ARGV[2] slots given back, ARGV[3]
@@ -162,9 +162,8 @@ export interface Release {
 interface Local {
   /** Slots this worker holds for the hook. */
   slots: number;
-  /** The hook's cap, and the other workers that wanted its slots, as of the last take. */
-  cap: number;
-  wanting: number;
+  /** This worker's share of the hook's cap as of the last take (the take's; see TAKE_SCRIPT). */
+  share: number;
   /** Deliveries of the hook in this worker's memory. */
   held: number;
   /** Deliveries other workers held at the last take. */
@@ -209,7 +208,7 @@ export class HookLimits {
 
   /** Books what the take granted (synchronously, so that a release in between counts it). */
   answer(hookId: string, request: LimitRequest, raw: unknown): TakeAnswer {
-    const [accepted, granted, tokens, nextAt, elsewhere, health, wanting] = raw as [
+    const [accepted, granted, tokens, nextAt, elsewhere, health, share] = raw as [
       number,
       number,
       number,
@@ -220,8 +219,7 @@ export class HookLimits {
     ];
     const local = this.#local(hookId);
     local.elsewhere = Number(elsewhere);
-    local.cap = request.concurrency;
-    local.wanting = Number(wanting);
+    local.share = Number(share);
     const nextTokenAt = Number(nextAt) || undefined;
     if (Number(accepted) !== 1) return { accepted: false, kept: false, sendable: 0, nextTokenAt, health };
     local.slots += Number(granted);
@@ -261,7 +259,7 @@ export class HookLimits {
     const local = this.#local(hookId);
     local.held = Math.max(0, local.held - size);
     if (local.held > 0) {
-      const spare = local.wanting > 0 ? local.slots - Math.max(shareOf(local), inFlight, 1) : 0;
+      const spare = local.slots - Math.max(local.share, inFlight, 1);
       if (spare <= 0) return { slots: 0, held: size };
       local.slots -= spare;
       local.releasing += spare;
@@ -307,7 +305,7 @@ export class HookLimits {
   width(hookId: string): number {
     const local = this.#hooks.get(hookId);
     if (local === undefined) return 0;
-    return local.wanting > 0 ? Math.min(local.slots, shareOf(local)) : local.slots;
+    return Math.min(local.slots, local.share);
   }
 
   /** Deliveries of the hook held by other workers, as of the last take. */
@@ -329,14 +327,9 @@ export class HookLimits {
   #local(hookId: string): Local {
     let local = this.#hooks.get(hookId);
     if (local === undefined) {
-      local = { slots: 0, cap: 0, wanting: 0, held: 0, elsewhere: 0, releasing: 0 };
+      local = { slots: 0, share: Number.POSITIVE_INFINITY, held: 0, elsewhere: 0, releasing: 0 };
       this.#hooks.set(hookId, local);
     }
     return local;
   }
-}
-
-/** A worker's share of a hook's cap while `wanting` other workers want its slots (as the take's). */
-function shareOf(local: Local): number {
-  return Math.max(1, Math.ceil(local.cap / (1 + local.wanting)));
 }
